@@ -1,0 +1,48 @@
+"""Helpers shared by the benchmarks: run the seed's code in its own process, report JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUIET_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "3"}
+os.environ.update(QUIET_TENSORFLOW)
+sys.path.insert(0, str(ROOT))
+
+
+def run_seed_code(code: str) -> dict:
+    """Run the seed notebook's code in a fresh Python process (so its memory and warm-up do not
+    mix with ours); the code must print one JSON object as its last line."""
+    completed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **QUIET_TENSORFLOW},
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"The seed's code failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def report(figures: dict) -> None:
+    """The convention for bench/: the last line of output is one JSON object."""
+    print(
+        json.dumps(
+            {
+                key: round(value, 4) if isinstance(value, float) else value
+                for key, value in figures.items()
+            }
+        )
+    )

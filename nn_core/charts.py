@@ -1,0 +1,271 @@
+"""Altair chart builders. Probability fields are drawn as one PNG image layer (a 200x200 grid as
+rect marks would be ~4.6 MB of JSON), with point marks on top that keep their tooltips."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+CLASS_COLOURS = ("#d62728", "#1f77b4")  # class 0 red, class 1 blue, as in the chapter's plots
+MAX_CURVE_POINTS = 400  # longer histories are thinned so a 10,000-epoch curve stays light
+
+
+def _blend(probabilities: np.ndarray, low=(239, 138, 98), high=(103, 169, 207)) -> np.ndarray:
+    """Map probability of class 1 in [0, 1] to RGB between a light red and a light blue."""
+    weight = np.clip(probabilities, 0, 1)[..., None]
+    mixed = np.array(low) * (1 - weight) + np.array(high) * weight
+    # Fade towards white near 0.5 so the uncertain band reads as a soft edge.
+    certainty = np.abs(probabilities - 0.5)[..., None] * 2
+    return (255 - (255 - mixed) * (0.35 + 0.65 * certainty)).astype(np.uint8)
+
+
+def png_data_url(rgb: np.ndarray) -> str:
+    """An [rows, columns, 3] uint8 array as a PNG data URL (row 0 is drawn at the top)."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def probability_image(probabilities: np.ndarray, discrete: bool = False) -> str:
+    """PNG data URL of a probability grid [rows, columns] whose row 0 is the lowest y."""
+    field = (probabilities > 0.5).astype(float) * 0.8 + 0.1 if discrete else probabilities
+    return png_data_url(_blend(field[::-1]))  # flip: images start at the top
+
+
+def unit_image(values: np.ndarray, activation: str) -> np.ndarray:
+    """RGB thumbnail [rows, columns, 3] of one hidden unit's output over the plane (row 0 =
+    lowest y), scaled from the activation's range to red (low) .. blue (high)."""
+    if activation == "tanh":
+        scaled = (values + 1) / 2
+    elif activation == "sigmoid":
+        scaled = values
+    else:  # relu and linear have no fixed range: use this unit's own
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) / (high - low) if high > low else np.full_like(values, 0.5)
+    return _blend(scaled[::-1])
+
+
+def _image_layer(url: str, x_range, y_range) -> alt.Chart:
+    frame = pd.DataFrame(
+        {"x": [x_range[0]], "x2": [x_range[1]], "y": [y_range[0]], "y2": [y_range[1]], "url": [url]}
+    )
+    return (
+        alt.Chart(frame)
+        .mark_image(aspect=False)
+        .encode(
+            x=alt.X("x:Q", scale=alt.Scale(domain=list(x_range), nice=False), title="x1"),
+            x2="x2:Q",
+            y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_range), nice=False), title="x2"),
+            y2="y2:Q",
+            url="url:N",
+        )
+    )
+
+
+def plane_domain(points: np.ndarray, padding: float = 0.5):
+    """(x range, y range) covering the points with the chapter's 0.5 padding."""
+    low, high = points.min(axis=0) - padding, points.max(axis=0) + padding
+    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
+
+
+def _axes(domain):
+    x_range, y_range = domain
+    return (
+        alt.X("x1:Q", scale=alt.Scale(domain=list(x_range), nice=False), title="x1"),
+        alt.Y("x2:Q", scale=alt.Scale(domain=list(y_range), nice=False), title="x2"),
+    )
+
+
+def points_layer(points: np.ndarray, labels: np.ndarray, roles=None, domain=None) -> alt.Chart:
+    """Data points coloured by class; filled for training, hollow for validation."""
+    frame = pd.DataFrame(
+        {
+            "x1": points[:, 0],
+            "x2": points[:, 1],
+            "class": labels.astype(int),
+            "set": roles if roles is not None else "training",
+        }
+    )
+    x, y = _axes(domain or plane_domain(points))
+    return (
+        alt.Chart(frame)
+        .mark_point(size=45, strokeWidth=1.5, opacity=0.9)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "class:N",
+                scale=alt.Scale(domain=[0, 1], range=list(CLASS_COLOURS)),
+                legend=alt.Legend(title="class", orient="bottom"),
+            ),
+            # Filled circles train, hollow triangles validate (said in a caption: a shape legend
+            # cannot show the fill difference).
+            shape=alt.Shape(
+                "set:N",
+                scale=alt.Scale(domain=["training", "validation"], range=["circle", "triangle"]),
+                legend=None,
+            ),
+            fill=alt.condition("datum.set == 'training'", alt.Color("class:N"), alt.value("white")),
+            tooltip=["x1:Q", "x2:Q", "class:N", "set:N"],
+        )
+    )
+
+
+def highlight_layer(point: np.ndarray, domain) -> alt.Chart:
+    """A ring around one point (the sample the perceptron just looked at)."""
+    x, y = _axes(domain)
+    frame = pd.DataFrame({"x1": [point[0]], "x2": [point[1]]})
+    return alt.Chart(frame).mark_point(size=400, strokeWidth=3, color="#ff7f0e").encode(x=x, y=y)
+
+
+def line_layer(line_points: np.ndarray, domain, colour: str = "black") -> alt.Chart:
+    """A straight line (e.g. the perceptron's decision line), clipped to the plot."""
+    x, y = _axes(domain)
+    frame = pd.DataFrame({"x1": line_points[:, 0], "x2": line_points[:, 1]})
+    return alt.Chart(frame).mark_line(color=colour, strokeWidth=2.5, clip=True).encode(x=x, y=y)
+
+
+def decision_boundary(
+    grid,
+    probabilities: np.ndarray,
+    points,
+    labels,
+    roles=None,
+    discrete: bool = False,
+    size: int = 420,
+    title: str = "",
+) -> alt.LayerChart:
+    """Shaded probability of class 1 over the grid, with the data points on top."""
+    x_range = (float(grid.x_values[0]), float(grid.x_values[-1]))
+    y_range = (float(grid.y_values[0]), float(grid.y_values[-1]))
+    image = _image_layer(probability_image(probabilities, discrete), x_range, y_range)
+    chart = alt.layer(image, points_layer(points, labels, roles, (x_range, y_range))).properties(
+        width=size, height=size, title=title
+    )
+    return chart
+
+
+def thin_history(history: pd.DataFrame, max_points: int = MAX_CURVE_POINTS) -> pd.DataFrame:
+    """Every k-th epoch (always keeping the last) so long runs draw quickly."""
+    if len(history) <= max_points:
+        return history
+    step = int(np.ceil(len(history) / max_points))
+    keep = np.unique(np.r_[np.arange(0, len(history), step), len(history) - 1])
+    return history.iloc[keep]
+
+
+def learning_curves(
+    history: pd.DataFrame, metric: str = "loss", height: int = 220, title: str | None = None
+) -> alt.Chart:
+    """Training vs validation curve of 'loss' or 'accuracy' over epochs."""
+    columns = {metric: "training", f"val_{metric}": "validation"}
+    if (
+        metric == "loss"
+        and "total_loss" in history
+        and not np.allclose(history["total_loss"], history["loss"])
+    ):
+        columns["total_loss"] = "training incl. L1/L2 penalty"
+    present = {
+        column: name
+        for column, name in columns.items()
+        if column in history and history[column].notna().any()
+    }
+    long = thin_history(history).melt("epoch", list(present), var_name="curve", value_name="value")
+    long["curve"] = long["curve"].map(present)
+    return (
+        alt.Chart(long)
+        .mark_line()
+        .encode(
+            x=alt.X("epoch:Q", title="epoch"),
+            y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+            color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=list(present.values()))),
+            strokeDash=alt.StrokeDash("curve:N", legend=None),
+            tooltip=["epoch:Q", "curve:N", alt.Tooltip("value:Q", title=metric, format=".4f")],
+        )
+        .properties(height=height, title=title or metric.capitalize())
+    )
+
+
+def errors_per_epoch(errors: np.ndarray, current_epoch: int | None = None) -> alt.Chart:
+    """Perceptron misclassifications per epoch as bars; the current epoch highlighted."""
+    frame = pd.DataFrame({"epoch": np.arange(1, len(errors) + 1), "errors": errors})
+    current = current_epoch if current_epoch is not None else -1
+    return (
+        alt.Chart(thin_history(frame))
+        .mark_bar()
+        .encode(
+            x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(format="d", tickMinStep=1)),
+            y=alt.Y(
+                "errors:Q", title="misclassified samples", axis=alt.Axis(format="d", tickMinStep=1)
+            ),
+            color=alt.condition(
+                f"datum.epoch == {current}", alt.value("#ff7f0e"), alt.value("#4c78a8")
+            ),
+            tooltip=["epoch:Q", "errors:Q"],
+        )
+        .properties(height=200, title="Misclassifications per epoch")
+    )
+
+
+def weight_histogram(weights: np.ndarray, near_zero: float = 0.01) -> alt.Chart:
+    """Histogram of weight values, with the near-zero band marked."""
+    frame = pd.DataFrame({"weight": weights.ravel()})
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(opacity=0.8)
+        .encode(
+            x=alt.X("weight:Q", bin=alt.Bin(maxbins=60), title="weight value"),
+            y=alt.Y("count():Q", title="weights"),
+        )
+    )
+    band = (
+        alt.Chart(pd.DataFrame({"low": [-near_zero], "high": [near_zero]}))
+        .mark_rect(color="#ff7f0e", opacity=0.25)
+        .encode(x="low:Q", x2="high:Q")
+    )
+    return alt.layer(band, bars).properties(height=200, title="Hidden-layer weights")
+
+
+def confusion_matrix(matrix: np.ndarray) -> alt.Chart:
+    """Counts of true class (rows) against predicted class (columns)."""
+    classes = range(len(matrix))
+    frame = pd.DataFrame(
+        [{"true": t, "predicted": p, "count": int(matrix[t, p])} for t in classes for p in classes]
+    )
+    base = alt.Chart(frame).encode(
+        x=alt.X("predicted:O", title="predicted digit"), y=alt.Y("true:O", title="true digit")
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("count:Q", scale=alt.Scale(type="symlog", scheme="blues"), legend=None),
+        tooltip=["true:O", "predicted:O", "count:Q"],
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="count:Q",
+        color=alt.condition("datum.count > 300", alt.value("white"), alt.value("black")),
+    )
+    return (cells + text).properties(width=380, height=380, title="Confusion matrix (test set)")
+
+
+def probability_bars(probabilities: np.ndarray, labels=None) -> alt.Chart:
+    """Bar per class with its predicted probability, the most likely highlighted."""
+    labels = list(labels) if labels is not None else [str(i) for i in range(len(probabilities))]
+    frame = pd.DataFrame({"class": labels, "probability": probabilities})
+    best = labels[int(np.argmax(probabilities))]
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("class:N", sort=labels, title="class"),
+            y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1])),
+            color=alt.condition(
+                f"datum['class'] == '{best}'", alt.value("#ff7f0e"), alt.value("#4c78a8")
+            ),
+            tooltip=["class:N", alt.Tooltip("probability:Q", format=".3f")],
+        )
+        .properties(height=200)
+    )

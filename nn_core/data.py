@@ -1,0 +1,301 @@
+"""Datasets: seeded 2-D toy sets, MNIST and IMDB (Keras format), splits and multi-hot encoding.
+
+MNIST and IMDB come from the folder named by the environment variable NN_CORE_DATA_DIR when it
+is set (offline machines), otherwise from Keras' cache in ~/.keras/datasets, downloading there
+once when the network allows it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.datasets import make_circles, make_moons
+
+DATA_DIR_VARIABLE = "NN_CORE_DATA_DIR"
+
+# The names the pages offer; "and", "or" and "xor" are the logic gates of the perceptron story.
+TOY_DATASETS = ("moons", "circles", "xor", "spiral", "blobs", "and", "or")
+
+# Keras' IMDB conventions: index 0 pads, 1 starts a review, 2 stands for an unknown word, and
+# real word ranks are shifted by 3 so they do not collide with those.
+IMDB_PAD, IMDB_START, IMDB_UNKNOWN, IMDB_INDEX_FROM = 0, 1, 2, 3
+IMDB_SHUFFLE_SEED = 113  # the seed keras.datasets.imdb.load_data shuffles with
+
+
+class DatasetError(Exception):
+    """A dataset could not be loaded; the message says what to do about it."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training and validation parts of one dataset."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_validation: np.ndarray
+    y_validation: np.ndarray
+
+
+# ---------------------------------------------------------------------------- 2-D toy sets
+
+
+def make_toy_dataset(
+    name: str, samples: int = 200, noise: float = 0.4, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (points float32 [samples, 2], labels int32 [samples]) for a named 2-D dataset."""
+    if name not in TOY_DATASETS:
+        raise ValueError(f"Unknown dataset '{name}'. Choose one of: {', '.join(TOY_DATASETS)}.")
+    if samples < 2:
+        raise ValueError("A dataset needs at least 2 samples.")
+    if noise < 0:
+        raise ValueError("Noise cannot be negative.")
+    rng = np.random.default_rng(seed)
+    if name == "moons":
+        points, labels = make_moons(samples, noise=noise, random_state=seed)
+    elif name == "circles":
+        # make_circles' noise is relative to radius 1, so halve it to look like the moons' level.
+        points, labels = make_circles(samples, noise=noise / 2, factor=0.5, random_state=seed)
+    elif name == "spiral":
+        points, labels = _spiral(samples, noise, rng)
+    elif name == "blobs":
+        points, labels = _corner_clusters(samples, noise, rng, ((-1, -1), (1, 1)), spread=3.0)
+    else:
+        points, labels = _logic_gate(name, samples, noise, rng)
+    return points.astype(np.float32), labels.astype(np.int32)
+
+
+def _corner_clusters(samples, noise, rng, corners, spread=1.0):
+    """Gaussian clusters around the given corners, one label per corner (index order)."""
+    which = np.arange(samples) % len(corners)
+    rng.shuffle(which)
+    centres = np.asarray(corners, dtype=np.float64)[which]
+    # A small floor keeps the clusters visible as clouds even at noise 0.
+    points = centres + rng.normal(scale=max(noise, 0.02) / 2, size=(samples, 2)) * spread
+    return points, which
+
+
+def _logic_gate(name, samples, noise, rng):
+    """Clusters at the four corners of the unit square labelled by the gate's truth table."""
+    corners = ((0, 0), (0, 1), (1, 0), (1, 1))
+    truth = {"and": (0, 0, 0, 1), "or": (0, 1, 1, 1), "xor": (0, 1, 1, 0)}[name]
+    points, corner_index = _corner_clusters(samples, noise, rng, corners)
+    return points, np.asarray(truth)[corner_index]
+
+
+def _spiral(samples, noise, rng):
+    """Two interleaved spirals (TensorFlow Playground's hardest set)."""
+    labels = np.arange(samples) % 2
+    radius = rng.uniform(0.1, 1.0, samples) * 2.0
+    angle = radius * 2.5 + labels * np.pi
+    points = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    points += rng.normal(scale=noise / 4, size=points.shape)
+    return points, labels
+
+
+def split_train_validation(
+    x: np.ndarray, y: np.ndarray, validation_share: float, seed: int = 0
+) -> Split:
+    """Shuffle with the seed and hold out validation_share of the samples (0 keeps them all)."""
+    if not 0 <= validation_share < 1:
+        raise ValueError("The validation share must be at least 0 and below 1.")
+    order = np.random.default_rng(seed).permutation(len(x))
+    held_out = int(round(len(x) * validation_share))
+    if validation_share > 0 and (held_out < 1 or held_out >= len(x)):
+        raise ValueError(
+            f"With {len(x)} samples a {validation_share:.0%} validation share leaves no "
+            "training or no validation samples: use more samples or another share."
+        )
+    validation, train = order[:held_out], order[held_out:]
+    return Split(x[train], y[train], x[validation], y[validation])
+
+
+# ---------------------------------------------------------------------------- files
+
+
+def _dataset_file(file_name: str, origin: str) -> Path:
+    """Path of a Keras-format file: the offline folder, else Keras' cache (downloading there)."""
+    folder = os.environ.get(DATA_DIR_VARIABLE)
+    if folder:
+        path = Path(folder).expanduser() / file_name
+        if not path.is_file():
+            raise DatasetError(
+                f"{DATA_DIR_VARIABLE} is set to '{folder}', but '{path}' does not exist. "
+                f"Put the Keras-format file '{file_name}' there, or unset {DATA_DIR_VARIABLE} "
+                "to download it through Keras."
+            )
+        return path
+    from keras.utils import get_file  # imported late: only this path needs Keras
+
+    try:
+        return Path(get_file(file_name, origin=origin))
+    except Exception as error:  # Keras raises several kinds for a failed download.
+        raise DatasetError(
+            f"Could not download '{file_name}' ({error}). Connect to the internet once, or "
+            f"set the environment variable {DATA_DIR_VARIABLE} to a folder holding "
+            f"Keras-format copies ('mnist.npz', 'imdb.npz', 'imdb_word_index.json')."
+        ) from error
+
+
+def _read_npz(path: Path, keys: tuple[str, ...], allow_pickle: bool = False) -> dict:
+    """Read the given arrays from an .npz file, or say clearly that the file is damaged."""
+    try:
+        with np.load(path, allow_pickle=allow_pickle) as archive:
+            missing = [key for key in keys if key not in archive.files]
+            if missing:
+                raise DatasetError(
+                    f"'{path}' is not in the expected Keras layout: it lacks {', '.join(missing)}."
+                )
+            return {key: archive[key] for key in keys}
+    except DatasetError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise DatasetError(
+            f"'{path}' is damaged or not an .npz file ({error}). Delete it and download it "
+            "again, or replace it with a good copy."
+        ) from error
+
+
+# ---------------------------------------------------------------------------- MNIST
+
+MNIST_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """MNIST as Keras ships it: uint8 images [n, 28, 28] and uint8 labels [n]."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def load_mnist() -> Mnist:
+    """Load MNIST (offline folder, Keras cache or download); raise DatasetError on failure."""
+    path = _dataset_file("mnist.npz", MNIST_ORIGIN)
+    arrays = _read_npz(path, ("x_train", "y_train", "x_test", "y_test"))
+    for part in ("train", "test"):
+        images, labels = arrays[f"x_{part}"], arrays[f"y_{part}"]
+        if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
+            raise DatasetError(
+                f"'{path}' does not hold 28x28 images with one label each "
+                f"(x_{part} has shape {images.shape}, y_{part} {labels.shape})."
+            )
+    return Mnist(**arrays)
+
+
+def scale_images(images: np.ndarray) -> np.ndarray:
+    """Pixel values 0-255 -> 0-1 as float32, flattened to [n, 784] (the chapter's preprocessing)."""
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+
+
+# ---------------------------------------------------------------------------- IMDB
+
+IMDB_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz"
+IMDB_WORD_INDEX_ORIGIN = (
+    "https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb_word_index.json"
+)
+
+
+@dataclass(frozen=True)
+class Reviews:
+    """Reviews as one flat array of word indices plus offsets (review i is
+    word_indices[offsets[i]:offsets[i + 1]]); far lighter than lists of Python ints."""
+
+    word_indices: np.ndarray  # int32 [total words]
+    offsets: np.ndarray  # int64 [reviews + 1]
+    labels: np.ndarray  # int32 [reviews], 1 = positive
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def review(self, index: int) -> np.ndarray:
+        return self.word_indices[self.offsets[index] : self.offsets[index + 1]]
+
+    def subset(self, start: int, stop: int) -> Reviews:
+        """Reviews start..stop-1, sharing no memory with the original offsets."""
+        first, last = self.offsets[start], self.offsets[stop]
+        return Reviews(
+            self.word_indices[first:last],
+            self.offsets[start : stop + 1] - first,
+            self.labels[start:stop],
+        )
+
+
+@dataclass(frozen=True)
+class Imdb:
+    train: Reviews
+    test: Reviews
+    vocabulary_size: int
+
+
+def load_imdb(vocabulary_size: int = 10_000) -> Imdb:
+    """Load IMDB exactly as keras.datasets.imdb.load_data(num_words=vocabulary_size) does:
+    shuffled with seed 113, each review prefixed by 1, ranks shifted by 3, rare words -> 2."""
+    if not 10 <= vocabulary_size <= 100_000:
+        raise ValueError("The vocabulary size must be between 10 and 100,000 words.")
+    path = _dataset_file("imdb.npz", IMDB_ORIGIN)
+    arrays = _read_npz(path, ("x_train", "y_train", "x_test", "y_test"), allow_pickle=True)
+    # Keras draws both permutations from one generator, train first.
+    generator = np.random.RandomState(IMDB_SHUFFLE_SEED)
+    parts = []
+    for part in ("train", "test"):
+        order = np.arange(len(arrays[f"x_{part}"]))
+        generator.shuffle(order)
+        sequences, labels = arrays[f"x_{part}"][order], arrays[f"y_{part}"][order]
+        parts.append(_encode_reviews(path, sequences, labels, vocabulary_size))
+    return Imdb(parts[0], parts[1], vocabulary_size)
+
+
+def _encode_reviews(path, sequences, labels, vocabulary_size) -> Reviews:
+    try:
+        lengths = np.fromiter((len(review) + 1 for review in sequences), np.int64, len(sequences))
+        flat = np.concatenate([np.asarray([0, *review], dtype=np.int64) for review in sequences])
+    except (TypeError, ValueError) as error:
+        raise DatasetError(f"'{path}' does not hold reviews as lists of word ranks.") from error
+    if len(sequences) != len(labels):
+        raise DatasetError(f"'{path}' has {len(sequences)} reviews but {len(labels)} labels.")
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    flat += IMDB_INDEX_FROM
+    flat[offsets[:-1]] = IMDB_START
+    flat[flat >= vocabulary_size] = IMDB_UNKNOWN
+    return Reviews(flat.astype(np.int32), offsets, np.asarray(labels, dtype=np.int32))
+
+
+def load_imdb_word_index() -> dict[str, int]:
+    """word -> rank (1 = most frequent), as keras.datasets.imdb.get_word_index() returns it."""
+    path = _dataset_file("imdb_word_index.json", IMDB_WORD_INDEX_ORIGIN)
+    try:
+        word_index = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DatasetError(f"'{path}' is damaged or not JSON ({error}).") from error
+    if not isinstance(word_index, dict) or not all(
+        isinstance(rank, int) for rank in word_index.values()
+    ):
+        raise DatasetError(f"'{path}' is not a JSON object mapping words to ranks.")
+    return word_index
+
+
+def decode_review(word_indices, word_index: dict[str, int]) -> str:
+    """Turn dataset indices back into words; markers and unknown words become '?' as in the
+    chapter."""
+    rank_to_word = {rank + IMDB_INDEX_FROM: word for word, rank in word_index.items()}
+    return " ".join(rank_to_word.get(int(index), "?") for index in word_indices)
+
+
+def multi_hot(reviews: Reviews, vocabulary_size: int) -> sparse.csr_matrix:
+    """The chapter's vectorize_sequences as a sparse 0/1 CSR matrix: no dense float64 matrix."""
+    rows = len(reviews)
+    ones = np.ones(len(reviews.word_indices), dtype=np.float32)
+    matrix = sparse.csr_matrix(
+        (ones, reviews.word_indices, reviews.offsets), shape=(rows, vocabulary_size)
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0  # a word seen twice is still just "present"
+    return matrix

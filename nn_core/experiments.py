@@ -1,0 +1,41 @@
+"""Small judgements the pages state in words: is a run under- or overfitting, how sparse are
+its weights, which epoch was best."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+UNDERFIT_ACCURACY = 0.88  # below this on training data, the model misses the pattern itself
+OVERFIT_GAP = 0.05  # training accuracy this far above validation means memorised noise
+
+
+def fit_verdict(train_accuracy: float, validation_accuracy: float) -> tuple[str, str]:
+    """(sentence, kind) with kind one of 'success', 'warning', 'info'."""
+    if math.isnan(validation_accuracy):
+        return ("No validation data: hold some out to see over- or underfitting.", "info")
+    gap = train_accuracy - validation_accuracy
+    if train_accuracy < UNDERFIT_ACCURACY and gap < OVERFIT_GAP:
+        return (
+            f"Underfitting: even on the training data the accuracy is only "
+            f"{train_accuracy:.0%}. Try more units, more layers or more epochs.",
+            "warning",
+        )
+    if gap >= OVERFIT_GAP:
+        return (
+            f"Overfitting: training accuracy is {gap:.0%} above validation accuracy. "
+            "Try fewer units, L2, or dropout.",
+            "warning",
+        )
+    return (f"A good fit: training and validation accuracy are within {abs(gap):.0%}.", "success")
+
+
+def near_zero_share(weights: np.ndarray, threshold: float = 0.01) -> float:
+    """Share of weights whose magnitude is below the threshold (L1 drives many there)."""
+    return float(np.mean(np.abs(weights) < threshold)) if weights.size else 0.0
+
+
+def best_epoch(validation_losses) -> int:
+    """1-based epoch of the lowest validation loss."""
+    return int(np.nanargmin(np.asarray(validation_losses))) + 1

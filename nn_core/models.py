@@ -1,0 +1,112 @@
+"""A frozen description of a network (ModelSpec) and the keras.Model it builds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that fixes a network's architecture; hashable, so it can key caches."""
+
+    input_size: int = 2  # features per sample: 2 for the plane, 784 for MNIST, vocabulary for IMDB
+    hidden_units: tuple[int, ...] = (50,)  # the chapter's moons network: one layer of 50
+    activation: str = "tanh"  # the chapter uses tanh on moons, relu on MNIST and IMDB
+    l1_rate: float = 0.0  # kernel L1 penalty on every hidden layer (0 = none)
+    l2_rate: float = 0.0  # kernel L2 penalty on every hidden layer (0 = none)
+    dropout_rate: float = 0.0  # Dropout after every hidden layer (0 = none)
+    output_units: int = 1  # 1 = sigmoid binary output, more = softmax over that many classes
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
+        if self.input_size < 1:
+            raise ValueError("A network needs at least one input feature.")
+        if any(units < 1 for units in self.hidden_units):
+            raise ValueError("Every hidden layer needs at least one unit.")
+        if any(units > 4096 for units in self.hidden_units):
+            raise ValueError("Hidden layers are limited to 4,096 units to keep training fast.")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"Unknown activation '{self.activation}': use {', '.join(ACTIVATIONS)}."
+            )
+        if not (0 <= self.l1_rate <= 1 and 0 <= self.l2_rate <= 1):
+            raise ValueError("L1 and L2 rates must be between 0 and 1.")
+        if not 0 <= self.dropout_rate < 1:
+            raise ValueError(
+                "The dropout rate must be at least 0 and below 1 (1 drops every unit)."
+            )
+        if self.output_units < 1 or self.output_units == 2:
+            raise ValueError("Use 1 output unit for two classes, or one unit per class for more.")
+        if self.dropout_rate and not self.hidden_units:
+            raise ValueError("Dropout needs at least one hidden layer to act on.")
+
+    @property
+    def binary(self) -> bool:
+        return self.output_units == 1
+
+
+def _regularizer(spec: ModelSpec):
+    if spec.l1_rate and spec.l2_rate:
+        return keras.regularizers.L1L2(l1=spec.l1_rate, l2=spec.l2_rate)
+    if spec.l1_rate:
+        return keras.regularizers.L1(spec.l1_rate)
+    if spec.l2_rate:
+        return keras.regularizers.L2(spec.l2_rate)
+    return None
+
+
+def build_model(spec: ModelSpec) -> keras.Sequential:
+    """The Sequential network the chapter would write for this spec (Dense, Dropout, Dense...)."""
+    layers: list[keras.layers.Layer] = [keras.Input(shape=(spec.input_size,))]
+    for units in spec.hidden_units:
+        layers.append(
+            keras.layers.Dense(
+                units, activation=spec.activation, kernel_regularizer=_regularizer(spec)
+            )
+        )
+        if spec.dropout_rate:
+            layers.append(keras.layers.Dropout(spec.dropout_rate))
+    output_activation = "sigmoid" if spec.binary else "softmax"
+    layers.append(keras.layers.Dense(spec.output_units, activation=output_activation))
+    return keras.Sequential(layers)
+
+
+def parameter_count(spec: ModelSpec) -> int:
+    """Number of trainable weights, computed without building the model."""
+    sizes = [spec.input_size, *spec.hidden_units, spec.output_units]
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes, sizes[1:], strict=False))
+
+
+def summary_table(spec: ModelSpec) -> list[dict]:
+    """Rows of model.summary(): layer, output shape, parameters (for a page table)."""
+    rows, fan_in = [], spec.input_size
+    for index, units in enumerate(spec.hidden_units, start=1):
+        rows.append(
+            {
+                "layer": f"Dense {index} ({spec.activation})",
+                "output shape": f"(None, {units})",
+                "parameters": (fan_in + 1) * units,
+            }
+        )
+        if spec.dropout_rate:
+            rows.append(
+                {
+                    "layer": f"Dropout {spec.dropout_rate:g}",
+                    "output shape": f"(None, {units})",
+                    "parameters": 0,
+                }
+            )
+        fan_in = units
+    output = "sigmoid" if spec.binary else "softmax"
+    rows.append(
+        {
+            "layer": f"Dense output ({output})",
+            "output shape": f"(None, {spec.output_units})",
+            "parameters": (fan_in + 1) * spec.output_units,
+        }
+    )
+    return rows

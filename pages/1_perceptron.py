@@ -1,0 +1,262 @@
+"""Rosenblatt's perceptron, one update at a time, and where it fails (XOR)."""
+
+import altair as alt
+import streamlit as st
+
+from nn_core import charts, data, models, training
+from nn_core.perceptron import PerceptronConfig, line_through, train_perceptron
+from ui.layout import setup_page, show_error
+
+DATASETS = {
+    "and": "AND gate",
+    "or": "OR gate",
+    "blobs": "Two blobs",
+    "xor": "XOR gate",
+    "moons": "Moons",
+}
+STEP_KEY = "perceptron_step"
+
+setup_page(
+    "Rosenblatt's perceptron",
+    ":material/linear_scale:",
+    "One neuron with a step output, trained by the rule "
+    "$\\theta \\leftarrow \\theta + \\eta\\,(y - y')\\,x$ one sample at a time. Step through the "
+    "updates on **AND**, then switch to **XOR** and watch it never settle: that is Minsky's "
+    "critique, and the reason for hidden layers.",
+)
+
+
+def data_controls():
+    st.sidebar.header("Data")
+    name = st.sidebar.selectbox(
+        "Dataset", list(DATASETS), format_func=DATASETS.get, key="perceptron_dataset"
+    )
+    samples = st.sidebar.slider("Samples", 1, 500, 100, key="perceptron_samples")
+    noise = st.sidebar.slider("Noise", 0.0, 0.6, 0.2, 0.05, key="perceptron_noise")
+    seed = st.sidebar.number_input("Data seed", 0, 9999, 0, key="perceptron_data_seed")
+    return name, samples, noise, int(seed)
+
+
+def model_controls():
+    st.sidebar.header("Perceptron")
+    learning_rate = st.sidebar.select_slider(
+        "Learning rate η", [0.0, 0.001, 0.01, 0.1, 0.5, 1.0], 0.1, key="perceptron_learning_rate"
+    )
+    max_epochs = st.sidebar.slider("Max epochs", 1, 1000, 50, key="perceptron_max_epochs")
+    order = st.sidebar.radio(
+        "Sample order", ["fixed", "shuffled"], key="perceptron_order", horizontal=True
+    )
+    start = st.sidebar.radio(
+        "Initial weights", ["small random", "zero"], key="perceptron_init", horizontal=True
+    )
+    seed = st.sidebar.number_input("Weights seed", 0, 9999, 0, key="perceptron_seed")
+    return dict(
+        learning_rate=learning_rate,
+        max_epochs=max_epochs,
+        shuffle=order == "shuffled",
+        zero_init=start == "zero",
+        seed=int(seed),
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def perceptron_run(dataset, samples, noise, data_seed, settings):
+    """The whole history for one setting, computed once; stepping only indexes into it."""
+    points, labels = data.make_toy_dataset(dataset, samples, noise, data_seed)
+    return points, labels, train_perceptron(points, labels, PerceptronConfig(**settings))
+
+
+@st.cache_data(max_entries=16, show_spinner="Training a small network…")
+def network_boundary(dataset, samples, noise, data_seed, hidden_units, epochs):
+    """A sigmoid network trained by gradient descent on the same points, and its boundary."""
+    points, labels = data.make_toy_dataset(dataset, samples, noise, data_seed)
+    spec = models.ModelSpec(hidden_units=hidden_units, activation="tanh")
+    result = training.train(
+        spec, training.TrainConfig(learning_rate=1.0, epochs=epochs), points, labels
+    )
+    grid = training.plane_grid(points, resolution=120)
+    return result, grid, training.decision_grid(result, grid)
+
+
+def move_step(delta=None, to=None):
+    """Button callbacks: change the scrubber's value before the page reruns."""
+    current = st.session_state.get(STEP_KEY, 0)
+    st.session_state[STEP_KEY] = to if to is not None else max(0, current + delta)
+
+
+def step_controls(history):
+    """Buttons to step a sample, an epoch or to the end, and a slider to scrub the history."""
+    last = history.steps
+    st.session_state[STEP_KEY] = min(st.session_state.get(STEP_KEY, 0), last)
+    current = st.session_state[STEP_KEY]
+    next_epoch_end = last
+    if current < last:
+        epoch_now = history.epoch[current]
+        later = (history.epoch > epoch_now).nonzero()[0]
+        next_epoch_end = int(later[0]) if len(later) else last
+    columns = st.columns(5)
+    columns[0].button(
+        "Restart",
+        key="perceptron_restart",
+        on_click=move_step,
+        kwargs={"to": 0},
+        icon=":material/first_page:",
+        use_container_width=True,
+    )
+    columns[1].button(
+        "Back one",
+        key="perceptron_back",
+        on_click=move_step,
+        args=(-1,),
+        icon=":material/chevron_left:",
+        use_container_width=True,
+    )
+    columns[2].button(
+        "One sample",
+        key="perceptron_step_one",
+        on_click=move_step,
+        kwargs={"to": min(current + 1, last)},
+        icon=":material/chevron_right:",
+        use_container_width=True,
+    )
+    columns[3].button(
+        "One epoch",
+        key="perceptron_step_epoch",
+        on_click=move_step,
+        kwargs={"to": next_epoch_end},
+        icon=":material/fast_forward:",
+        use_container_width=True,
+    )
+    columns[4].button(
+        "Run to end",
+        key="perceptron_run",
+        on_click=move_step,
+        kwargs={"to": last},
+        icon=":material/last_page:",
+        use_container_width=True,
+        type="primary",
+    )
+    if last > 0:
+        st.slider("Scrub through the updates (step)", 0, last, key=STEP_KEY)
+    return st.session_state[STEP_KEY]
+
+
+def rule_text(history, points, step):
+    """The update rule with this step's numbers plugged in."""
+    if step == 0:
+        bias, w1, w2 = history.weights[0]
+        return (
+            f"Initial weights: bias = {bias:.3f}, w1 = {w1:.3f}, w2 = {w2:.3f}. "
+            "Press **One sample** to apply the rule to the first sample."
+        )
+    index = step - 1
+    sample = history.sample_index[index]
+    x1, x2 = points[sample]
+    target, output = history.target[index], history.output[index]
+    before, after = history.weights[index], history.weights[step]
+    verdict = "misclassified, so the weights move" if target != output else "correct, no change"
+    return (
+        f"Step {step} (epoch {history.epoch[index]}): sample #{sample} at ({x1:.2f}, {x2:.2f}), "
+        f"target y = {target}, output y' = {output}: **{verdict}**.\n\n"
+        f"$\\theta \\leftarrow \\theta + \\eta\\,(y-y')\\,x = "
+        f"({before[0]:.3f}, {before[1]:.3f}, {before[2]:.3f}) + {history.learning_rate:g}"
+        f"\\times({target}-{output})\\times(1, {x1:.2f}, {x2:.2f}) = "
+        f"({after[0]:.3f}, {after[1]:.3f}, {after[2]:.3f})$"
+    )
+
+
+def perceptron_chart(points, labels, history, step):
+    domain = charts.plane_domain(points)
+    layers = [charts.points_layer(points, labels, domain=domain)]
+    line = line_through(history.weights[step], domain[0])
+    if line is not None:
+        layers.append(charts.line_layer(line, domain))
+    if step > 0:
+        layers.append(charts.highlight_layer(points[history.sample_index[step - 1]], domain))
+    return alt.layer(*layers).properties(
+        width=440, height=440, title="Data and the current decision line"
+    )
+
+
+def verdict(history):
+    if history.converged:
+        st.success(
+            f"Converged after {history.epochs_run} epoch(s): every sample is on the right "
+            "side of the line.",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.warning(
+            f"Did not converge in {history.epochs_run} epochs: the classes are not "
+            "linearly separable, so some sample is always on the wrong side of any line "
+            "and the rule keeps moving it.",
+            icon=":material/warning:",
+        )
+
+
+def network_section(dataset_settings, hidden_units, epochs, title):
+    result, grid, probabilities = network_boundary(*dataset_settings, hidden_units, epochs)
+    points, labels = data.make_toy_dataset(*dataset_settings)
+    left, right = st.columns([3, 2])
+    left.altair_chart(
+        charts.decision_boundary(grid, probabilities, points, labels, size=380, title=title)
+    )
+    right.metric("Training accuracy", f"{result.metrics['train_accuracy']:.0%}")
+    right.altair_chart(
+        charts.learning_curves(result.history, "loss", height=200), use_container_width=True
+    )
+
+
+dataset_settings = data_controls()
+settings = model_controls()
+if settings["learning_rate"] == 0:
+    st.warning(
+        "With a learning rate of 0 the rule never changes the weights: choose η > 0.",
+        icon=":material/warning:",
+    )
+    st.stop()
+try:
+    points, labels, history = perceptron_run(*dataset_settings, settings)
+except ValueError as error:
+    show_error(error)
+
+rule_tab, xor_tab, neuron_tab = st.tabs(
+    ["The perceptron rule", "XOR and the fix: a hidden layer", "One sigmoid neuron"]
+)
+with rule_tab:
+    step = step_controls(history)
+    chart_column, info_column = st.columns([3, 2])
+    chart_column.altair_chart(perceptron_chart(points, labels, history, step))
+    with info_column:
+        verdict(history)
+        st.markdown(rule_text(history, points, step))
+        st.altair_chart(
+            charts.errors_per_epoch(
+                history.errors_per_epoch, history.epoch[step - 1] if step else None
+            ),
+            use_container_width=True,
+        )
+
+with xor_tab:
+    st.markdown(
+        "A perceptron draws **one straight line**. XOR puts (0,0) and (1,1) in one class and "
+        "(0,1), (1,0) in the other: no line separates them, so the rule can never stop "
+        "(Minsky and Papert, 1969). A hidden layer bends the plane first: two tanh units "
+        "carve two lines, and the output neuron combines them. Backpropagation trains it."
+    )
+    if st.toggle(
+        "Train a one-hidden-layer MLP (4 tanh units) on this data",
+        key="perceptron_show_mlp",
+        value=dataset_settings[0] == "xor",
+    ):
+        network_section(dataset_settings, (4,), 1000, "MLP with one hidden layer of 4 units")
+
+with neuron_tab:
+    st.markdown(
+        "Replace the step by a sigmoid and the rule by gradient descent on the cross-entropy "
+        "loss $\\mathcal{L} = -\\frac{1}{m}\\sum y\\log y' + (1-y)\\log(1-y')$: that is logistic "
+        "regression, the chapter's *single neuron classifier*. It still draws one line, but it "
+        "settles on the best line even when none is perfect, and says how sure it is."
+    )
+    if st.toggle("Fit one sigmoid neuron to this data", key="perceptron_show_neuron"):
+        network_section(dataset_settings, (), 500, "One sigmoid neuron (logistic regression)")

@@ -1,0 +1,246 @@
+"""Under- and overfitting on 2-D data: the chapter's moons experiment, one slider at a time."""
+
+import numpy as np
+import streamlit as st
+
+from nn_core import charts, data, models, training
+from nn_core.experiments import fit_verdict, near_zero_share
+from ui.cache import result_store
+from ui.controls import architecture_controls, optimizer_controls, regularization_controls
+from ui.layout import setup_page, show_error
+from ui.progress import TrainingProgress
+
+DATASETS = {"moons": "Moons", "circles": "Circles", "xor": "XOR", "spiral": "Spiral"}
+UNIT_CHOICES = (1, 2, 3, 4, 5, 8, 10, 15, 20, 30, 40, 50, 64, 75, 100)
+EPOCH_CHOICES = (100, 200, 500, 1000, 2000, 5000, 10000)
+BATCH_CHOICES = ("full batch", 8, 16, 32, 64, 128)
+SWEEPS = {  # parameter -> (label, choices, default values: the chapter's figure for units)
+    "hidden_units": ("Hidden units (one layer)", UNIT_CHOICES, [1, 3, 5, 20, 50]),
+    "l2_rate": ("L2 rate", (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1), [0.0, 0.001, 0.01, 0.1]),
+    "l1_rate": ("L1 rate", (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03), [0.0, 0.001, 0.01]),
+    "dropout_rate": ("Dropout rate", (0.0, 0.1, 0.25, 0.4, 0.5, 0.6), [0.0, 0.25, 0.5]),
+    "learning_rate": ("Learning rate", (0.01, 0.03, 0.1, 0.3, 1.0, 3.0), [0.01, 0.1, 1.0]),
+}
+
+setup_page(
+    "MLP on moons: under- and overfitting",
+    ":material/bubble_chart:",
+    "The chapter's network: one hidden layer of tanh units, SGD with learning rate 1.0, 5,000 "
+    "full-batch epochs on 200 noisy moons. Move **Units** to 1 (underfitting: a straight "
+    "boundary), then to 50 (overfitting: it chases the noise). Then tame it with **L2** or "
+    "**dropout** and watch the validation accuracy. Every change retrains in about a second.",
+)
+
+
+def data_controls():
+    st.sidebar.header("Data")
+    name = st.sidebar.selectbox(
+        "Dataset", list(DATASETS), format_func=DATASETS.get, key="moons_dataset"
+    )
+    samples = st.sidebar.slider("Samples", 50, 2000, 200, 50, key="moons_samples")
+    noise = st.sidebar.slider("Noise", 0.0, 0.6, 0.4, 0.05, key="moons_noise")
+    validation_share = st.sidebar.slider(
+        "Held out for validation", 0.0, 0.5, 0.3, 0.05, key="moons_validation", format="%.2f"
+    )
+    seed = st.sidebar.number_input("Data seed", 0, 9999, 0, key="moons_data_seed")
+    st.sidebar.button(
+        "New random sample", key="moons_regenerate", on_click=_regenerate, icon=":material/casino:"
+    )
+    return dict(name=name, samples=samples, noise=noise, seed=int(seed)), validation_share
+
+
+def _regenerate():
+    st.session_state["moons_data_seed"] = int(st.session_state.get("moons_data_seed", 0)) + 1
+
+
+def model_controls():
+    st.sidebar.header("Network")
+    hidden_units, activation = architecture_controls("moons", (1, 4, 1), UNIT_CHOICES, 50, "tanh")
+    st.sidebar.header("Training")
+    optimizer, learning_rate = optimizer_controls("moons", "sgd", 1.0)
+    epochs = st.sidebar.select_slider("Epochs", EPOCH_CHOICES, 5000, key="moons_epochs")
+    batch = st.sidebar.select_slider("Batch size", BATCH_CHOICES, "full batch", key="moons_batch")
+    seed = st.sidebar.number_input("Weights seed", 0, 9999, 0, key="moons_seed")
+    st.sidebar.header("Regularization")
+    l1_rate, l2_rate, dropout_rate = regularization_controls("moons")
+    spec = models.ModelSpec(2, hidden_units, activation, l1_rate, l2_rate, dropout_rate)
+    config = training.TrainConfig(
+        optimizer, learning_rate, epochs, None if batch == "full batch" else batch, int(seed)
+    )
+    return spec, config
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def split_dataset(dataset, validation_share):
+    points, labels = data.make_toy_dataset(**dataset)
+    return data.split_train_validation(points, labels, validation_share, seed=dataset["seed"])
+
+
+def run_key(dataset, validation_share, spec, config):
+    return ("moons", tuple(dataset.items()), validation_share, spec, config)
+
+
+def train_run(dataset, validation_share, spec, config, progress_label="Training"):
+    """The cached result for these settings, training (with a progress bar) on a miss."""
+
+    def compute():
+        split = split_dataset(dataset, validation_share)
+        progress = TrainingProgress(progress_label, show_curves=False)
+        result = training.train(
+            spec,
+            config,
+            split.x_train,
+            split.y_train,
+            split.x_validation,
+            split.y_validation,
+            on_epoch_end=progress,
+        )
+        progress.clear()
+        return result
+
+    return result_store().get_or_compute(run_key(dataset, validation_share, spec, config), compute)
+
+
+def all_points(dataset, validation_share):
+    """(points, labels, roles) of training and validation samples together."""
+    split = split_dataset(dataset, validation_share)
+    roles = ["training"] * len(split.y_train) + ["validation"] * len(split.y_validation)
+    return (
+        np.concatenate([split.x_train, split.x_validation]),
+        np.concatenate([split.y_train, split.y_validation]),
+        roles,
+    )
+
+
+def boundary_chart(result, dataset, validation_share, discrete, size=420, title=""):
+    points, labels, roles = all_points(dataset, validation_share)
+
+    def compute():
+        grid = training.plane_grid(points, resolution=200)
+        return grid, training.decision_grid(result, grid)
+
+    key = ("grid", *run_key(dataset, validation_share, result.spec, result.config))
+    grid, probabilities = result_store().get_or_compute(key, compute)
+    return charts.decision_boundary(
+        grid, probabilities, points, labels, roles, discrete, size, title
+    )
+
+
+def metrics_row(result):
+    metrics = result.metrics
+    columns = st.columns(5)
+    columns[0].metric("Training accuracy", f"{metrics['train_accuracy']:.1%}")
+    has_validation = not np.isnan(metrics["val_accuracy"])
+    columns[1].metric(
+        "Validation accuracy", f"{metrics['val_accuracy']:.1%}" if has_validation else "n/a"
+    )
+    gap = metrics["train_accuracy"] - metrics["val_accuracy"]
+    columns[2].metric("Gap (train − validation)", f"{gap:+.1%}" if has_validation else "n/a")
+    columns[3].metric("Parameters", f"{result.parameter_count:,}")
+    columns[4].metric("Training time", f"{result.seconds:.2f} s")
+    message, level = fit_verdict(metrics["train_accuracy"], metrics["val_accuracy"])
+    getattr(st, level)(message)
+
+
+def weights_view(result):
+    hidden_kernels = [weights for weights in result.weights[:-2] if weights.ndim == 2]
+    values = np.concatenate([kernel.ravel() for kernel in hidden_kernels])
+    share = near_zero_share(values)
+    left, right = st.columns([3, 2])
+    left.altair_chart(charts.weight_histogram(values), use_container_width=True)
+    right.metric("Hidden weights within ±0.01 of zero", f"{share:.0%}")
+    right.metric("Mean |weight|", f"{np.abs(values).mean():.3f}")
+    right.caption(
+        "L1 pushes weights to exactly zero (a spike at 0); L2 shrinks all of them "
+        "(a narrower bell). Compare the histogram with the rates at 0."
+    )
+
+
+def hidden_units_view(result, dataset, validation_share):
+    grid = training.plane_grid(all_points(dataset, validation_share)[0], 48)
+    activations = training.predict(result, grid.points, hidden_layer=1)
+    shown = min(16, activations.shape[1])
+    st.caption(
+        f"What each of the first {shown} units of hidden layer 1 computes over the plane "
+        "(blue high, red low): the boundary is built from these pieces."
+    )
+    columns = st.columns(8)
+    for unit in range(shown):
+        image = charts.unit_image(activations[:, unit].reshape(48, 48), result.spec.activation)
+        columns[unit % 8].image(image, caption=f"unit {unit + 1}", width=84)
+
+
+def sweep_view(dataset, validation_share, spec, config, discrete):
+    left, right = st.columns([1, 2])
+    parameter = left.selectbox(
+        "Vary", list(SWEEPS), format_func=lambda name: SWEEPS[name][0], key="moons_sweep_parameter"
+    )
+    label, choices, defaults = SWEEPS[parameter]
+    values = right.multiselect("Values", choices, defaults, key=f"moons_sweep_values_{parameter}")
+    if not st.button(
+        "Run sweep", key="moons_sweep_run", type="primary", icon=":material/grid_view:"
+    ):
+        st.caption(
+            "Trains one network per value with every other setting as in the sidebar; "
+            "the default is the chapter's figure (1, 3, 5, 20 and 50 hidden units)."
+        )
+        return
+    if not values:
+        st.info("Choose at least one value to sweep.")
+        return
+    bar = st.progress(0.0, text="Sweep…")
+    columns = st.columns(3)
+    for index, value in enumerate(sorted(values)):
+        run_spec, run_config = sweep_setting(spec, config, parameter, value)
+        bar.progress(index / len(values), text=f"Training {label.lower()} = {value}…")
+        result = train_run(dataset, validation_share, run_spec, run_config, f"{label} = {value}")
+        title = (
+            f"{label} = {value}: train {result.metrics['train_accuracy']:.0%}, "
+            f"validation {result.metrics['val_accuracy']:.0%}"
+        )
+        columns[index % 3].altair_chart(
+            boundary_chart(result, dataset, validation_share, discrete, 260, title)
+        )
+    bar.empty()
+
+
+def sweep_setting(spec, config, parameter, value):
+    if parameter == "hidden_units":
+        return models.ModelSpec(**{**spec.__dict__, "hidden_units": (value,)}), config
+    if parameter == "learning_rate":
+        return spec, training.TrainConfig(**{**config.__dict__, "learning_rate": value})
+    return models.ModelSpec(**{**spec.__dict__, parameter: value}), config
+
+
+dataset, validation_share = data_controls()
+try:
+    spec, config = model_controls()
+    split_dataset(dataset, validation_share)
+    result = train_run(dataset, validation_share, spec, config)
+except ValueError as error:
+    show_error(error)
+
+metrics_row(result)
+chart_column, curve_column = st.columns([1, 1])
+with chart_column:
+    discrete = st.toggle(
+        "Show only the predicted class (no probability shading)", key="moons_discrete"
+    )
+    st.altair_chart(
+        boundary_chart(result, dataset, validation_share, discrete, title="Decision boundary")
+    )
+    st.caption(
+        "Filled circles: training samples. Hollow triangles: validation samples. "
+        "Shading: the network's probability of class 1 (blue)."
+    )
+with curve_column:
+    st.altair_chart(charts.learning_curves(result.history, "loss"), use_container_width=True)
+    st.altair_chart(charts.learning_curves(result.history, "accuracy"), use_container_width=True)
+
+weights_tab, units_tab, sweep_tab = st.tabs(["Weights", "Hidden units", "Sweep"])
+with weights_tab:
+    weights_view(result)
+with units_tab:
+    hidden_units_view(result, dataset, validation_share)
+with sweep_tab:
+    sweep_view(dataset, validation_share, spec, config, discrete)

@@ -1,0 +1,29 @@
+"""Home page: what each experiment teaches and where to start."""
+
+import streamlit as st
+
+from ui.layout import setup_page
+
+setup_page(
+    "Neural-network explorer",
+    ":material/neurology:",
+    "The chapter **Artificial Neural Networks** as live experiments: every network here is a "
+    "real Keras model trained while you watch, on the same data as the chapter. Pick a page "
+    "in the sidebar; each one starts with the chapter's own settings.",
+)
+
+st.markdown(
+    """
+| page | what it teaches | try first |
+|---|---|---|
+| **Perceptron** | Rosenblatt's learning rule, one update at a time; why it fails on XOR | step through AND, then switch to XOR |
+| **MLP on moons** | underfitting and overfitting; L1/L2 and dropout | hidden units 1, then 50, then add dropout |
+| **MNIST digits** | a digit classifier, its errors and its confusion matrix | train with the defaults (about 2 s) |
+| **IMDB reviews** | overfitting on real text, and three ways to fight it | train the baseline and the dropout model |
+"""
+)
+st.info(
+    "Training is deterministic: the same settings and seed give the same curves, so a result "
+    "you see can be reproduced by anyone with the same settings.",
+    icon=":material/info:",
+)

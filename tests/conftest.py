@@ -1,0 +1,96 @@
+"""Shared test setup: quiet TensorFlow, the repository on sys.path, tiny Keras-format datasets."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def write_tiny_mnist(folder: Path, train: int = 600, test: int = 200) -> None:
+    """A learnable MNIST stand-in in Keras' layout: each class lights its own 3-row band."""
+    rng = np.random.default_rng(0)
+
+    def images_for(labels):
+        images = rng.integers(0, 40, size=(len(labels), 28, 28)).astype(np.uint8)
+        for image, label in zip(images, labels, strict=True):
+            image[2 + label * 2 : 5 + label * 2, 4:24] = 250
+        return images
+
+    y_train = (np.arange(train) % 10).astype(np.uint8)
+    y_test = (np.arange(test) % 10).astype(np.uint8)
+    np.savez(
+        folder / "mnist.npz",
+        x_train=images_for(y_train),
+        y_train=y_train,
+        x_test=images_for(y_test),
+        y_test=y_test,
+    )
+
+
+TINY_WORDS = [
+    "the",
+    "movie",
+    "was",
+    "great",
+    "awful",
+    "plot",
+    "acting",
+    "loved",
+    "boring",
+    "and",
+    "a",
+    "wonderful",
+    "terrible",
+    "story",
+    "film",
+]
+
+
+def write_tiny_imdb(folder: Path, reviews: int = 400) -> None:
+    """IMDB in Keras' raw layout (object arrays of word-rank lists) plus its word index:
+    positive reviews use 'great', 'loved', 'wonderful'; negative ones 'awful', 'boring', ..."""
+    word_index = {word: rank for rank, word in enumerate(TINY_WORDS, start=1)}
+    positive = [word_index[w] for w in ("great", "loved", "wonderful")]
+    negative = [word_index[w] for w in ("awful", "boring", "terrible")]
+    neutral = [word_index[w] for w in ("the", "movie", "was", "plot", "acting", "and", "a")]
+    rng = np.random.default_rng(1)
+
+    def part(count):
+        labels = (np.arange(count) % 2).astype(np.int64)
+        sequences = np.empty(count, dtype=object)
+        for index, label in enumerate(labels):
+            words = list(rng.choice(neutral, 8)) + list(
+                rng.choice(positive if label else negative, 3)
+            )
+            rng.shuffle(words)
+            sequences[index] = [int(word) for word in words]
+        return sequences, labels
+
+    x_train, y_train = part(reviews)
+    x_test, y_test = part(reviews // 2)
+    np.savez(folder / "imdb.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    (folder / "imdb_word_index.json").write_text(json.dumps(word_index))
+
+
+@pytest.fixture(scope="session")
+def tiny_data_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("datasets")
+    write_tiny_mnist(folder)
+    write_tiny_imdb(folder)
+    return folder
+
+
+@pytest.fixture
+def offline_data(tiny_data_dir, monkeypatch) -> Path:
+    """Point nn_core at the tiny Keras-format files."""
+    monkeypatch.setenv("NN_CORE_DATA_DIR", str(tiny_data_dir))
+    return tiny_data_dir

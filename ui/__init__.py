@@ -1,0 +1,1 @@
+"""Streamlit pieces the pages share (kept outside pages/, where every .py becomes a page)."""

@@ -1,0 +1,32 @@
+"""Page setup and the sidebar menu every page draws."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+# (script path, menu label, icon). Streamlit's own discovery of pages/ gives the URLs
+# (/perceptron, /mlp_moons, ...); the menu is drawn here so the home page gets a real name.
+PAGES = (
+    ("streamlit_app.py", "Home", ":material/home:"),
+    ("pages/1_perceptron.py", "Perceptron", ":material/linear_scale:"),
+    ("pages/2_mlp_moons.py", "MLP on moons", ":material/bubble_chart:"),
+    ("pages/3_mnist.py", "MNIST digits", ":material/draw:"),
+    ("pages/4_imdb.py", "IMDB reviews", ":material/movie:"),
+)
+
+
+def setup_page(title: str, icon: str, purpose: str) -> None:
+    """Page config, the shared sidebar menu, the title and the one-paragraph purpose."""
+    st.set_page_config(page_title=f"{title} · NN explorer", page_icon=icon, layout="wide")
+    with st.sidebar:
+        for path, label, page_icon in PAGES:
+            st.page_link(path, label=label, icon=page_icon)
+        st.divider()
+    st.title(title)
+    st.markdown(purpose)
+
+
+def show_error(error: Exception) -> None:
+    """A readable message for a problem nn_core reported, then stop the page run."""
+    st.error(str(error), icon=":material/error:")
+    st.stop()
