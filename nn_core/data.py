@@ -192,7 +192,12 @@ def load_mnist() -> Mnist:
 
 def scale_images(images: np.ndarray) -> np.ndarray:
     """Pixel values 0-255 -> 0-1 as float32, flattened to [n, 784] (the chapter's preprocessing)."""
-    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+    return flatten_images(images).astype(np.float32) / 255.0
+
+
+def flatten_images(images: np.ndarray) -> np.ndarray:
+    """[n, 28, 28] -> [n, 784], still uint8 (a view, no copy): the chapter's Flatten layer."""
+    return images.reshape(len(images), -1)
 
 
 # ---------------------------------------------------------------------------- IMDB
@@ -293,8 +298,10 @@ def multi_hot(reviews: Reviews, vocabulary_size: int) -> sparse.csr_matrix:
     """The chapter's vectorize_sequences as a sparse 0/1 CSR matrix: no dense float64 matrix."""
     rows = len(reviews)
     ones = np.ones(len(reviews.word_indices), dtype=np.float32)
+    # Copies: sum_duplicates sorts the index arrays in place, and they belong to the dataset.
     matrix = sparse.csr_matrix(
-        (ones, reviews.word_indices, reviews.offsets), shape=(rows, vocabulary_size)
+        (ones, reviews.word_indices.copy(), reviews.offsets.copy()),
+        shape=(rows, vocabulary_size),
     )
     matrix.sum_duplicates()
     matrix.data[:] = 1.0  # a word seen twice is still just "present"

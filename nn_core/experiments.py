@@ -39,3 +39,10 @@ def near_zero_share(weights: np.ndarray, threshold: float = 0.01) -> float:
 def best_epoch(validation_losses) -> int:
     """1-based epoch of the lowest validation loss."""
     return int(np.nanargmin(np.asarray(validation_losses))) + 1
+
+
+def confusion_matrix(true_labels, predicted_labels, classes: int) -> np.ndarray:
+    """Counts [true class, predicted class]."""
+    matrix = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(true_labels), np.asarray(predicted_labels)), 1)
+    return matrix

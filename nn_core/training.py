@@ -146,24 +146,35 @@ def _history_frame(rows: np.ndarray) -> pd.DataFrame:
 def _train_mini_batches(network, train_epoch, inputs, labels, config, on_epoch_end):
     count = int(labels[0].shape[0])
     batch_size = min(config.batch_size or count, count)
+    ragged = isinstance(inputs[0], tf.RaggedTensor)
     shuffler = np.random.default_rng(config.seed)
     rows = []
     for epoch in range(config.epochs):
-        order = tf.constant(shuffler.permutation(count), tf.int32)  # Keras fit shuffles too
-        sums = train_epoch(
-            inputs[0],
-            labels[0],
-            order,
-            tf.constant(batch_size),
-            tf.constant(config.seed),
-            tf.constant(epoch),
-        ).numpy()
+        sums = np.zeros(3)
+        # Keras fit shuffles every epoch too; full batches first, then the smaller remainder.
+        for batches, full in _batch_matrices(shuffler.permutation(count), batch_size):
+            # One remainder step is not worth an XLA compile of its own.
+            epoch_function = train_epoch["dense" if full and not ragged else "graph"]
+            sums += epoch_function(
+                inputs[0], labels[0], batches, tf.constant(config.seed), tf.constant(epoch)
+            ).numpy()
         loss, total_loss, accuracy = sums / count
         validation = _evaluate(network, inputs[1], labels[1])
         rows.append([loss, total_loss, accuracy, validation["loss"], validation["accuracy"]])
         if on_epoch_end:
             on_epoch_end(epoch + 1, config.epochs, _history_frame(np.array(rows)))
     return _history_frame(np.array(rows, dtype=np.float32))
+
+
+def _batch_matrices(order: np.ndarray, batch_size: int):
+    """The shuffled sample order as (index matrix [steps, batch_size], is full batches): all
+    full batches, then the remainder as a one-row matrix (a fixed shape compiles once)."""
+    full_steps = len(order) // batch_size
+    if full_steps:
+        matrix = order[: full_steps * batch_size].reshape(full_steps, batch_size)
+        yield tf.constant(matrix, tf.int32), True
+    if len(order) % batch_size:
+        yield tf.constant(order[full_steps * batch_size :][None, :], tf.int32), False
 
 
 def _evaluate(network, inputs, labels, chunk_size: int = 8192) -> dict[str, float]:

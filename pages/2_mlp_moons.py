@@ -5,10 +5,9 @@ import streamlit as st
 
 from nn_core import charts, data, models, training
 from nn_core.experiments import fit_verdict, near_zero_share
-from ui.cache import result_store
+from ui.cache import cached, train_cached
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.layout import setup_page, show_error
-from ui.progress import TrainingProgress
 
 DATASETS = {"moons": "Moons", "circles": "Circles", "xor": "XOR", "spiral": "Spiral"}
 UNIT_CHOICES = (1, 2, 3, 4, 5, 8, 10, 15, 20, 30, 40, 50, 64, 75, 100)
@@ -82,11 +81,10 @@ def run_key(dataset, validation_share, spec, config):
 
 def train_run(dataset, validation_share, spec, config, progress_label="Training"):
     """The cached result for these settings, training (with a progress bar) on a miss."""
-
-    def compute():
-        split = split_dataset(dataset, validation_share)
-        progress = TrainingProgress(progress_label, show_curves=False)
-        result = training.train(
+    split = split_dataset(dataset, validation_share)
+    return train_cached(
+        run_key(dataset, validation_share, spec, config),
+        lambda progress: training.train(
             spec,
             config,
             split.x_train,
@@ -94,11 +92,10 @@ def train_run(dataset, validation_share, spec, config, progress_label="Training"
             split.x_validation,
             split.y_validation,
             on_epoch_end=progress,
-        )
-        progress.clear()
-        return result
-
-    return result_store().get_or_compute(run_key(dataset, validation_share, spec, config), compute)
+        ),
+        progress_label,
+        show_curves=False,
+    )
 
 
 def all_points(dataset, validation_share):
@@ -120,7 +117,7 @@ def boundary_chart(result, dataset, validation_share, discrete, size=420, title=
         return grid, training.decision_grid(result, grid)
 
     key = ("grid", *run_key(dataset, validation_share, result.spec, result.config))
-    grid, probabilities = result_store().get_or_compute(key, compute)
+    grid, probabilities = cached(key, compute)
     return charts.decision_boundary(
         grid, probabilities, points, labels, roles, discrete, size, title
     )

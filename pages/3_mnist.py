@@ -1,5 +1,225 @@
-"""MNIST digits (being built)."""
+"""The chapter's handwritten-digit classifier, trained live and inspected down to its errors."""
 
-from ui.layout import setup_page
+import numpy as np
+import pandas as pd
+import streamlit as st
 
-setup_page("MNIST digits", ":material/construction:", "This experiment is being built.")
+from nn_core import charts, data, experiments, models, training
+from ui.cache import cached, mnist, stored_result, train_cached
+from ui.controls import architecture_controls, optimizer_controls, regularization_controls
+from ui.layout import setup_page, show_error
+
+UNIT_CHOICES = (5, 10, 15, 20, 32, 50, 64, 100, 128, 256, 512)
+TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 30000, 60000)
+
+setup_page(
+    "MNIST: recognising handwritten digits",
+    ":material/draw:",
+    "The chapter's network: 784 pixels → 15 ReLU units → 10 softmax outputs, RMSprop, 10 "
+    "epochs, batches of 128. Press **Train** (a few seconds), then look at what it gets wrong. "
+    "Try fewer training images, more units, or dropout, and compare the test accuracy.",
+)
+
+
+def model_controls():
+    st.sidebar.header("Network")
+    hidden_units, activation = architecture_controls("mnist", (0, 3, 1), UNIT_CHOICES, 15, "relu")
+    st.sidebar.header("Training")
+    optimizer, learning_rate = optimizer_controls("mnist", "rmsprop", 0.001)
+    epochs = st.sidebar.slider("Epochs", 1, 30, 10, key="mnist_epochs")
+    batch_size = st.sidebar.select_slider(
+        "Batch size", (16, 32, 64, 128, 256, 512, 1024), 128, key="mnist_batch"
+    )
+    st.sidebar.header("Regularization")
+    l1_rate, l2_rate, dropout_rate = regularization_controls("mnist")
+    st.sidebar.header("Data")
+    train_size = st.sidebar.select_slider(
+        "Training images",
+        TRAIN_SIZES,
+        60000,
+        key="mnist_train_size",
+        help="Fewer images: faster, and a clear view of what more data buys.",
+    )
+    validation_share = st.sidebar.select_slider(
+        "Held out for validation",
+        (0.0, 0.05, 0.1, 0.2, 0.3),
+        0.1,
+        key="mnist_validation",
+        format_func=lambda share: f"{share:.0%}",
+    )
+    seed = st.sidebar.number_input("Seed", 0, 9999, 0, key="mnist_seed")
+    spec = models.ModelSpec(
+        784,
+        hidden_units,
+        activation,
+        l1_rate,
+        l2_rate,
+        dropout_rate,
+        output_units=10,
+        input_scale=1 / 255,
+    )
+    config = training.TrainConfig(optimizer, learning_rate, epochs, batch_size, int(seed))
+    return spec, config, train_size, validation_share
+
+
+def training_split(dataset, train_size, validation_share, seed):
+    """The first train_size training images, split into training and validation, as raw uint8
+    pixels [n, 784] (the model's Rescaling layer divides by 255)."""
+    images = data.flatten_images(dataset.x_train[:train_size])
+    return data.split_train_validation(images, dataset.y_train[:train_size], validation_share, seed)
+
+
+def data_preview(dataset):
+    with st.expander("The data: 70,000 digits of 28×28 grey pixels", icon=":material/dataset:"):
+        st.write(
+            f"Training images {dataset.x_train.shape}, labels {dataset.y_train.shape}; "
+            f"test images {dataset.x_test.shape}, labels {dataset.y_test.shape}."
+        )
+        st.image(
+            [255 - image for image in dataset.x_train[:10]],
+            width=64,
+            caption=[f"label {label}" for label in dataset.y_train[:10]],
+        )
+        counts = pd.DataFrame(
+            {"digit": np.arange(10), "images": np.bincount(dataset.y_train, minlength=10)}
+        )
+        left, right = st.columns(2)
+        left.bar_chart(counts, x="digit", y="images", height=220)
+        with right:
+            example, label = dataset.x_train[0], int(dataset.y_train[0])
+            st.markdown(
+                f"**Preprocessing, on the first image (a {label}):** pixel values "
+                f"0–{example.max()} become 0–{example.max() / 255:.2f} (divided by 255, "
+                "inside the model), and the label becomes a one-hot vector:"
+            )
+            st.code(f"{label} -> {np.eye(10, dtype=int)[label].tolist()}")
+            st.caption("Row 14 of that image, before and after scaling:")
+            st.code(
+                f"{example[14, 4:14].tolist()}\n{np.round(example[14, 4:14] / 255, 2).tolist()}"
+            )
+
+
+def run_training(dataset, spec, config, train_size, validation_share, progress):
+    split = training_split(dataset, train_size, validation_share, config.seed)
+    return training.train(
+        spec,
+        config,
+        split.x_train,
+        split.y_train,
+        split.x_validation,
+        split.y_validation,
+        on_epoch_end=progress,
+    )
+
+
+def test_predictions(result, key, dataset):
+    """Probabilities [10000, 10] for the test images, computed once per trained model."""
+    x_test = data.flatten_images(dataset.x_test)
+    return cached(("mnist test predictions", key), lambda: training.predict(result, x_test))
+
+
+def results_view(result, probabilities, dataset, key):
+    predicted = probabilities.argmax(axis=1)
+    test_accuracy = float(np.mean(predicted == dataset.y_test))
+    columns = st.columns(4)
+    columns[0].metric("Test accuracy", f"{test_accuracy:.2%}")
+    columns[1].metric("Training accuracy", f"{result.metrics['train_accuracy']:.2%}")
+    validation = result.metrics["val_accuracy"]
+    columns[2].metric("Validation accuracy", "n/a" if np.isnan(validation) else f"{validation:.2%}")
+    columns[3].metric("Training time", f"{result.seconds:.1f} s")
+    curves, confusion = st.columns(2)
+    with curves:
+        st.altair_chart(charts.learning_curves(result.history, "loss"), use_container_width=True)
+        st.altair_chart(
+            charts.learning_curves(result.history, "accuracy"), use_container_width=True
+        )
+    confusion.altair_chart(
+        charts.confusion_matrix(experiments.confusion_matrix(dataset.y_test, predicted, 10))
+    )
+    st.subheader("The first test digits, as the chapter shows them")
+    st.image(
+        [255 - image for image in dataset.x_test[:10]],
+        width=72,
+        caption=[f"It's a {digit}" for digit in predicted[:10]],
+    )
+    errors_view(probabilities, predicted, dataset)
+    single_digit_view(probabilities, dataset)
+    st.download_button(
+        "Download the trained model (.keras)",
+        cached(("mnist model file", key), lambda: models.keras_file(result.spec, result.weights)),
+        file_name="mnist_classifier.keras",
+        mime="application/octet-stream",
+        key="mnist_download",
+        icon=":material/download:",
+        help="Load it with keras.models.load_model; it takes raw 0-255 pixels, flattened to 784.",
+    )
+
+
+def errors_view(probabilities, predicted, dataset):
+    st.subheader("What it gets wrong")
+    wrong = np.flatnonzero(predicted != dataset.y_test)
+    choice = st.selectbox("True digit", ["all"] + list(range(10)), key="mnist_error_class")
+    if choice != "all":
+        wrong = wrong[dataset.y_test[wrong] == choice]
+    st.caption(
+        f"{len(wrong)} misclassified test images"
+        + ("" if choice == "all" else f" of true class {choice}")
+        + "; the first 30:"
+    )
+    shown = wrong[:30]
+    if len(shown):
+        st.image(
+            [255 - dataset.x_test[index] for index in shown],
+            width=72,
+            caption=[
+                f"{dataset.y_test[index]} → {predicted[index]} ({probabilities[index].max():.0%})"
+                for index in shown
+            ],
+        )
+
+
+def single_digit_view(probabilities, dataset):
+    st.subheader("One test digit, all ten probabilities")
+    index = st.number_input(
+        "Test image number", 0, len(dataset.y_test) - 1, 0, key="mnist_test_index"
+    )
+    left, right = st.columns([1, 3])
+    left.image(
+        255 - dataset.x_test[index], width=140, caption=f"true label {dataset.y_test[index]}"
+    )
+    right.altair_chart(charts.probability_bars(probabilities[index]), use_container_width=True)
+
+
+try:
+    dataset = mnist()
+except data.DatasetError as error:
+    show_error(error)
+data_preview(dataset)
+try:
+    spec, config, train_size, validation_share = model_controls()
+    training_split(dataset, train_size, validation_share, config.seed)
+except ValueError as error:
+    show_error(error)
+
+with st.expander("Model summary (as model.summary() prints it)", icon=":material/table:"):
+    st.dataframe(pd.DataFrame(models.summary_table(spec)), hide_index=True)
+    st.caption(f"Total parameters: {models.parameter_count(spec):,}")
+
+key = ("mnist", spec, config, train_size, validation_share)
+result = stored_result(key)
+if st.button("Train", key="mnist_train", type="primary", icon=":material/play_arrow:"):
+    result = train_cached(
+        key,
+        lambda progress: run_training(
+            dataset, spec, config, train_size, validation_share, progress
+        ),
+        "Training on MNIST",
+    )
+if result is None:
+    st.info(
+        "Press **Train** to train this network (a few seconds with the chapter's settings). "
+        "Results are kept: coming back to the same settings shows them at once.",
+        icon=":material/info:",
+    )
+    st.stop()
+results_view(result, test_predictions(result, key, dataset), dataset, key)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 import streamlit as st
 
 from nn_core import data
+from ui.progress import TrainingProgress
 
 
 class ResultStore:
@@ -52,6 +53,30 @@ class ResultStore:
 @st.cache_resource(show_spinner=False)
 def result_store() -> ResultStore:
     return ResultStore(max_entries=256)
+
+
+def stored_result(key: Hashable):
+    """The result stored for key, or None (never computes)."""
+    return result_store().get(key)
+
+
+def cached(key: Hashable, compute: Callable[[], object]):
+    """compute() once per key for the whole server (a grid, test predictions, a file)."""
+    return result_store().get_or_compute(key, compute)
+
+
+def train_cached(key: Hashable, run: Callable, label: str = "Training", show_curves: bool = True):
+    """The cached result for key; on a miss run(progress) trains with a live progress bar
+    (and growing loss curves) that disappears when it is done."""
+
+    def compute():
+        progress = TrainingProgress(label, show_curves=show_curves)
+        try:
+            return run(progress)
+        finally:
+            progress.clear()
+
+    return result_store().get_or_compute(key, compute)
 
 
 def _read_only(*arrays):
