@@ -21,7 +21,13 @@ from nn_core.models import ModelSpec, build_model
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 MAX_FULL_BATCH_EPOCHS = 10_000  # size of the in-graph history buffer of the full-batch loop
 HISTORY_COLUMNS = ("loss", "total_loss", "accuracy", "val_loss", "val_accuracy")
-_MAX_IDLE_NETWORKS = 24  # pooled networks kept across all specs; older idle ones are dropped
+_MAX_IDLE_NETWORKS = 24
+# Loops are written as tf.while_loop, so AutoGraph's source rewriting (about 1 s per trace,
+# most of a cold run) is not needed.
+_GRAPH = {
+    "autograph": False,
+    "reduce_retracing": True,
+}  # pooled networks kept across all specs; older idle ones are dropped
 
 
 def make_optimizer(name: str) -> keras.optimizers.Optimizer:
@@ -79,9 +85,8 @@ def forward(model, inputs, training=False, seed=None, hidden_layers_only=0, algo
             continue
         if isinstance(layer, keras.layers.Dropout):
             if training:
-                hidden = _dropout(
-                    hidden, layer.rate, seed + tf.constant([0, 1], tf.int32) * position
-                )
+                layer_seed = seed + tf.constant([0, 1], tf.int32) * position
+                hidden = _dropout(hidden, layer.rate, layer_seed, algorithm)
             continue
         hidden = _dense(layer, hidden)
         dense_seen += 1
@@ -97,8 +102,8 @@ class Network:
         self.spec = spec
         self.model = build_model(spec)
         self._trainers: dict[str, tuple] = {}
-        self.evaluate_batch = tf.function(self._evaluate_batch, reduce_retracing=True)
-        self.predict_batch = tf.function(self._predict_batch, reduce_retracing=True)
+        self.evaluate_batch = tf.function(self._evaluate_batch, **_GRAPH)
+        self.predict_batch = tf.function(self._predict_batch, **_GRAPH)
 
     # ---------------------------------------------------------------- state
 
@@ -127,9 +132,7 @@ class Network:
             optimizer.build(self.model.trainable_variables)
             self._trainers[optimizer_name] = (
                 optimizer,
-                tf.function(
-                    self._make_full_batch_loop(optimizer), jit_compile=True, reduce_retracing=True
-                ),
+                tf.function(self._make_full_batch_loop(optimizer), jit_compile=True, **_GRAPH),
                 self._make_train_epoch(optimizer),
             )
         optimizer, full_batch_loop, train_epoch = self._trainers[optimizer_name]
@@ -208,9 +211,9 @@ class Network:
             # recompile at every step. Multi-hot (ragged) batches change size every step, and
             # the last, smaller batch is a single step, so those run as an ordinary graph.
             "dense": tf.function(
-                self._epoch_function(optimizer, "threefry"), jit_compile=True, reduce_retracing=True
+                self._epoch_function(optimizer, "threefry"), jit_compile=True, **_GRAPH
             ),
-            "graph": tf.function(self._epoch_function(optimizer, "philox"), reduce_retracing=True),
+            "graph": tf.function(self._epoch_function(optimizer, "philox"), **_GRAPH),
         }
 
     def _epoch_function(self, optimizer, algorithm):
@@ -218,8 +221,8 @@ class Network:
             """Mini-batch steps over the rows of `batches` (sample indices [steps, batch size]),
             sliced inside the graph; returns sums over samples of (data loss, data loss +
             penalty, correct)."""
-            totals = tf.zeros([3])
-            for step in tf.range(tf.shape(batches)[0]):
+
+            def one_step(step, totals):
                 batch = batches[step]
                 step_seed = tf.stack([seed, epoch * 100_003 + step * 64])
                 losses, penalty, correct = self._step(
@@ -227,7 +230,13 @@ class Network:
                 )
                 size = tf.cast(tf.shape(batch)[0], tf.float32)
                 loss_sum = tf.reduce_sum(losses)
-                totals += tf.stack([loss_sum, loss_sum + penalty * size, tf.reduce_sum(correct)])
+                sums = tf.stack([loss_sum, loss_sum + penalty * size, tf.reduce_sum(correct)])
+                return step + 1, totals + sums
+
+            steps = tf.shape(batches)[0]
+            _, totals = tf.while_loop(
+                lambda step, _: step < steps, one_step, (tf.constant(0), tf.zeros([3]))
+            )
             return totals
 
         return train_epoch
