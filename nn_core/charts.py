@@ -269,3 +269,75 @@ def probability_bars(probabilities: np.ndarray, labels=None) -> alt.Chart:
         )
         .properties(height=200)
     )
+
+
+def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = None) -> alt.Chart:
+    """Validation curves of several runs on one chart, each run's best epoch marked (lowest
+    loss or highest accuracy); for the `shaded` run, the gap to its training curve is shaded."""
+    frames = [history.assign(model=name) for name, history in histories.items()]
+    long = pd.concat(frames, ignore_index=True)
+    names = list(histories)
+    colour = alt.Color("model:N", scale=alt.Scale(domain=names, scheme="category10"), title="model")
+    x = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1))
+    lines = (
+        alt.Chart(long)
+        .mark_line(point=alt.OverlayMarkDef(size=20))
+        .encode(
+            x=x,
+            y=alt.Y(f"val_{metric}:Q", title=f"validation {metric}", scale=alt.Scale(zero=False)),
+            color=colour,
+            tooltip=["model:N", "epoch:Q", alt.Tooltip(f"val_{metric}:Q", format=".4f")],
+        )
+    )
+    pick = np.nanargmin if metric == "loss" else np.nanargmax
+    best = pd.DataFrame(
+        [
+            history.iloc[pick(history[f"val_{metric}"].to_numpy())].to_dict() | {"model": name}
+            for name, history in histories.items()
+        ]
+    )
+    best_marks = (
+        alt.Chart(best)
+        .mark_point(shape="diamond", size=220, filled=True, opacity=1)
+        .encode(
+            x=x,
+            y=f"val_{metric}:Q",
+            color=colour,
+            tooltip=[
+                "model:N",
+                alt.Tooltip("epoch:Q", title="best epoch"),
+                alt.Tooltip(f"val_{metric}:Q", format=".4f", title=f"best validation {metric}"),
+            ],
+        )
+    )
+    layers = [lines, best_marks]
+    if shaded in histories:
+        gap = (
+            alt.Chart(histories[shaded].assign(model=shaded))
+            .mark_area(opacity=0.18)
+            .encode(
+                x=x,
+                y=f"{metric}:Q",
+                y2=f"val_{metric}:Q",
+                color=colour,
+            )
+        )
+        layers.insert(0, gap)
+    return alt.layer(*layers).properties(
+        height=320, title=f"Validation {metric} (diamonds: best epoch)"
+    )
+
+
+def word_influence(frame: pd.DataFrame) -> alt.Chart:
+    """Horizontal bars of word influence: green pushes towards positive, red towards negative."""
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("influence:Q", title="change in P(positive)"),
+            y=alt.Y("word:N", sort="-x", title=None),
+            color=alt.condition("datum.influence > 0", alt.value("#2ca02c"), alt.value("#d62728")),
+            tooltip=["word:N", alt.Tooltip("influence:Q", format="+.3f")],
+        )
+        .properties(height=alt.Step(14), title="Words that move the prediction most")
+    )

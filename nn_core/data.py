@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,7 +155,7 @@ def _read_npz(path: Path, keys: tuple[str, ...], allow_pickle: bool = False) -> 
             return {key: archive[key] for key in keys}
     except DatasetError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, pickle.UnpicklingError) as error:
         raise DatasetError(
             f"'{path}' is damaged or not an .npz file ({error}). Delete it and download it "
             "again, or replace it with a good copy."
@@ -306,3 +307,34 @@ def multi_hot(reviews: Reviews, vocabulary_size: int) -> sparse.csr_matrix:
     matrix.sum_duplicates()
     matrix.data[:] = 1.0  # a word seen twice is still just "present"
     return matrix
+
+
+@dataclass(frozen=True)
+class ImdbMatrices:
+    """IMDB as the chapter trains on it: multi-hot CSR matrices, the first validation_size
+    training reviews held out for validation."""
+
+    x_train: sparse.csr_matrix
+    y_train: np.ndarray
+    x_validation: sparse.csr_matrix
+    y_validation: np.ndarray
+    x_test: sparse.csr_matrix
+    y_test: np.ndarray
+
+
+def imdb_matrices(imdb: Imdb, validation_size: int | None = None) -> ImdbMatrices:
+    """validation_size defaults to the chapter's 10,000 (or 40% of a smaller training set)."""
+    if validation_size is None:
+        validation_size = min(10_000, len(imdb.train) * 2 // 5)
+    if not 0 < validation_size < len(imdb.train):
+        raise ValueError(f"Hold out between 1 and {len(imdb.train) - 1} reviews for validation.")
+    train = multi_hot(imdb.train, imdb.vocabulary_size)
+    labels = imdb.train.labels
+    return ImdbMatrices(
+        train[validation_size:],
+        labels[validation_size:],
+        train[:validation_size],
+        labels[:validation_size],
+        multi_hot(imdb.test, imdb.vocabulary_size),
+        imdb.test.labels,
+    )

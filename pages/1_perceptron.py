@@ -101,7 +101,7 @@ def step_controls(history):
         on_click=move_step,
         kwargs={"to": 0},
         icon=":material/first_page:",
-        use_container_width=True,
+        width="stretch",
     )
     columns[1].button(
         "Back one",
@@ -109,7 +109,7 @@ def step_controls(history):
         on_click=move_step,
         args=(-1,),
         icon=":material/chevron_left:",
-        use_container_width=True,
+        width="stretch",
     )
     columns[2].button(
         "One sample",
@@ -117,7 +117,7 @@ def step_controls(history):
         on_click=move_step,
         kwargs={"to": min(current + 1, last)},
         icon=":material/chevron_right:",
-        use_container_width=True,
+        width="stretch",
     )
     columns[3].button(
         "One epoch",
@@ -125,7 +125,7 @@ def step_controls(history):
         on_click=move_step,
         kwargs={"to": next_epoch_end},
         icon=":material/fast_forward:",
-        use_container_width=True,
+        width="stretch",
     )
     columns[4].button(
         "Run to end",
@@ -133,7 +133,7 @@ def step_controls(history):
         on_click=move_step,
         kwargs={"to": last},
         icon=":material/last_page:",
-        use_container_width=True,
+        width="stretch",
         type="primary",
     )
     if last > 0:
@@ -202,9 +202,7 @@ def network_section(dataset_settings, hidden_units, epochs, title):
         charts.decision_boundary(grid, probabilities, points, labels, size=380, title=title)
     )
     right.metric("Training accuracy", f"{result.metrics['train_accuracy']:.0%}")
-    right.altair_chart(
-        charts.learning_curves(result.history, "loss", height=200), use_container_width=True
-    )
+    right.altair_chart(charts.learning_curves(result.history, "loss", height=200), width="stretch")
 
 
 dataset_settings = data_controls()
@@ -234,7 +232,7 @@ with rule_tab:
             charts.errors_per_epoch(
                 history.errors_per_epoch, history.epoch[step - 1] if step else None
             ),
-            use_container_width=True,
+            width="stretch",
         )
 
 with xor_tab:
@@ -246,7 +244,7 @@ with xor_tab:
     )
     if st.toggle(
         "Train a one-hidden-layer MLP (4 tanh units) on this data",
-        key="perceptron_show_mlp",
+        key=f"perceptron_show_mlp_{dataset_settings[0]}",
         value=dataset_settings[0] == "xor",
     ):
         network_section(dataset_settings, (4,), 1000, "MLP with one hidden layer of 4 units")

@@ -21,6 +21,28 @@ SWEEPS = {  # parameter -> (label, choices, default values: the chapter's figure
     "learning_rate": ("Learning rate", (0.01, 0.03, 0.1, 0.3, 1.0, 3.0), [0.01, 0.1, 1.0]),
 }
 
+# The chapter's experiments, one click each. The regularized examples are the settings the
+# tests check: with 30% held out, each has a smaller train-validation gap than 50 units alone.
+EXAMPLES = {  # button key suffix -> (label, settings)
+    "underfit": ("1 unit: underfitting", {"moons_units_0": 1}),
+    "overfit": ("50 units: overfitting", {"moons_units_0": 50}),
+    "l2": ("50 units + L2 0.001", {"moons_l2": 0.001}),
+    "dropout": ("50 units + dropout 0.25", {"moons_dropout": 0.25}),
+}
+# What an example resets first: the chapter's network, so examples do not mix.
+CHAPTER_NETWORK = {
+    "moons_layers": 1,
+    "moons_units_0": 50,
+    "moons_activation": "tanh",
+    "moons_optimizer": "sgd",
+    "moons_learning_rate": 1.0,
+    "moons_epochs": 5000,
+    "moons_batch": "full batch",
+    "moons_l1": 0.0,
+    "moons_l2": 0.0,
+    "moons_dropout": 0.0,
+}
+
 setup_page(
     "MLP on moons: under- and overfitting",
     ":material/bubble_chart:",
@@ -29,6 +51,22 @@ setup_page(
     "boundary), then to 50 (overfitting: it chases the noise). Then tame it with **L2** or "
     "**dropout** and watch the validation accuracy. Every change retrains in about a second.",
 )
+
+
+def apply_example(name):
+    st.session_state.update({**CHAPTER_NETWORK, **EXAMPLES[name][1]})
+
+
+def example_buttons():
+    st.caption("The chapter's experiments, one click each:")
+    for column, (name, (label, _)) in zip(st.columns(len(EXAMPLES)), EXAMPLES.items(), strict=True):
+        column.button(
+            label,
+            key=f"moons_example_{name}",
+            on_click=apply_example,
+            args=(name,),
+            width="stretch",
+        )
 
 
 def data_controls():
@@ -144,7 +182,7 @@ def weights_view(result):
     values = np.concatenate([kernel.ravel() for kernel in hidden_kernels])
     share = near_zero_share(values)
     left, right = st.columns([3, 2])
-    left.altair_chart(charts.weight_histogram(values), use_container_width=True)
+    left.altair_chart(charts.weight_histogram(values), width="stretch")
     right.metric("Hidden weights within ±0.01 of zero", f"{share:.0%}")
     right.metric("Mean |weight|", f"{np.abs(values).mean():.3f}")
     right.caption(
@@ -209,6 +247,7 @@ def sweep_setting(spec, config, parameter, value):
     return models.ModelSpec(**{**spec.__dict__, parameter: value}), config
 
 
+example_buttons()
 dataset, validation_share = data_controls()
 try:
     spec, config = model_controls()
@@ -231,8 +270,8 @@ with chart_column:
         "Shading: the network's probability of class 1 (blue)."
     )
 with curve_column:
-    st.altair_chart(charts.learning_curves(result.history, "loss"), use_container_width=True)
-    st.altair_chart(charts.learning_curves(result.history, "accuracy"), use_container_width=True)
+    st.altair_chart(charts.learning_curves(result.history, "loss"), width="stretch")
+    st.altair_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
 
 weights_tab, units_tab, sweep_tab = st.tabs(["Weights", "Hidden units", "Sweep"])
 with weights_tab:

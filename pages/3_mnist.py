@@ -129,10 +129,8 @@ def results_view(result, probabilities, dataset, key):
     columns[3].metric("Training time", f"{result.seconds:.1f} s")
     curves, confusion = st.columns(2)
     with curves:
-        st.altair_chart(charts.learning_curves(result.history, "loss"), use_container_width=True)
-        st.altair_chart(
-            charts.learning_curves(result.history, "accuracy"), use_container_width=True
-        )
+        st.altair_chart(charts.learning_curves(result.history, "loss"), width="stretch")
+        st.altair_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
     confusion.altair_chart(
         charts.confusion_matrix(experiments.confusion_matrix(dataset.y_test, predicted, 10))
     )
@@ -187,7 +185,7 @@ def single_digit_view(probabilities, dataset):
     left.image(
         255 - dataset.x_test[index], width=140, caption=f"true label {dataset.y_test[index]}"
     )
-    right.altair_chart(charts.probability_bars(probabilities[index]), use_container_width=True)
+    right.altair_chart(charts.probability_bars(probabilities[index]), width="stretch")
 
 
 try:

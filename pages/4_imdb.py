@@ -1,5 +1,234 @@
-"""IMDB reviews (being built)."""
+"""Overfitting on real movie reviews, and three ways to fight it (the chapter's IMDB sections)."""
 
-from ui.layout import setup_page
+import numpy as np
+import pandas as pd
+import streamlit as st
 
-setup_page("IMDB reviews", ":material/construction:", "This experiment is being built.")
+from nn_core import charts, data, experiments, models, training
+from ui.cache import cached, imdb, imdb_matrices, imdb_word_index, stored_result, train_cached
+from ui.controls import optimizer_controls, regularization_controls
+from ui.layout import setup_page, show_error
+
+VOCABULARY_SIZES = (1000, 2000, 5000, 10000, 15000, 20000)
+CHAPTER_TRAINING = dict(optimizer="rmsprop", learning_rate=0.001, epochs=20, batch_size=512)
+PRESETS = {  # the chapter's four networks
+    "baseline 16-16": dict(hidden_units=(16, 16)),
+    "smaller 8-8": dict(hidden_units=(8, 8)),
+    "8-8 + L2 0.001": dict(hidden_units=(8, 8), l2_rate=0.001),
+    "8-8 + L2 + dropout 0.5": dict(hidden_units=(8, 8), l2_rate=0.001, dropout_rate=0.5),
+}
+CUSTOM = "custom (sidebar)"
+
+setup_page(
+    "IMDB: watch a network overfit, then fix it",
+    ":material/movie:",
+    "25,000 movie reviews, each a set of words, labelled positive or negative. The chapter's "
+    "baseline (two layers of 16 ReLU units) learns the training set by heart: its validation "
+    "loss is lowest after a few epochs and then climbs. Train the baseline, then the smaller, "
+    "L2 and dropout networks, and compare their validation curves on one chart.",
+)
+
+
+def data_controls():
+    st.sidebar.header("Data")
+    return st.sidebar.select_slider(
+        "Vocabulary (most frequent words kept)", VOCABULARY_SIZES, 10000, key="imdb_vocabulary"
+    )
+
+
+def custom_controls():
+    st.sidebar.header("Custom model")
+    layers = st.sidebar.slider("Hidden layers", 1, 3, 2, key="imdb_layers")
+    units = st.sidebar.select_slider("Units per layer", (4, 8, 16, 32, 64), 16, key="imdb_units")
+    optimizer, learning_rate = optimizer_controls("imdb", "rmsprop", 0.001)
+    epochs = st.sidebar.slider("Epochs", 1, 40, 20, key="imdb_epochs")
+    batch_size = st.sidebar.select_slider(
+        "Batch size", (64, 128, 256, 512, 1024), 512, key="imdb_batch"
+    )
+    l1_rate, l2_rate, dropout_rate = regularization_controls("imdb")
+    seed = int(st.sidebar.number_input("Seed (all models)", 0, 9999, 0, key="imdb_seed"))
+    architecture = dict(
+        hidden_units=(units,) * layers, l1_rate=l1_rate, l2_rate=l2_rate, dropout_rate=dropout_rate
+    )
+    config = training.TrainConfig(optimizer, learning_rate, epochs, batch_size, seed)
+    return architecture, config
+
+
+def model_settings(vocabulary_size, custom_architecture, custom_config):
+    """name -> (ModelSpec, TrainConfig) for the presets and the custom model."""
+    settings = {}
+    chapter = training.TrainConfig(**CHAPTER_TRAINING, seed=custom_config.seed)
+    for name, architecture in {**PRESETS, CUSTOM: custom_architecture}.items():
+        spec = models.ModelSpec(vocabulary_size, activation="relu", **architecture)
+        settings[name] = (spec, custom_config if name == CUSTOM else chapter)
+    return settings
+
+
+def data_preview(vocabulary_size, matrices):
+    with st.expander(
+        "The data: reviews as word indices and multi-hot vectors", icon=":material/dataset:"
+    ):
+        reviews = imdb(vocabulary_size).train
+        st.write(
+            f"Training {matrices.x_train.shape[0]:,} reviews, validation "
+            f"{matrices.x_validation.shape[0]:,} (the first training reviews, as in the "
+            f"chapter), test {matrices.x_test.shape[0]:,}."
+        )
+        index = st.number_input("Review number", 0, len(reviews) - 1, 0, key="imdb_review_index")
+        indices = reviews.review(index)
+        label = "positive" if reviews.labels[index] else "negative"
+        st.markdown(
+            f"**Label: {label}.** Decoded (`?` marks the start, and words outside the vocabulary):"
+        )
+        st.write(data.decode_review(indices, imdb_word_index()))
+        st.markdown("**Word indices** (1 = start, 2 = unknown word, others = rank + 3):")
+        st.code(str(indices[:40].tolist())[:-1] + (", ...]" if len(indices) > 40 else "]"))
+        vector = data.multi_hot(reviews.subset(index, index + 1), vocabulary_size)
+        st.markdown(
+            f"**Multi-hot vector:** {vocabulary_size:,} entries, "
+            f"{vector.nnz} of them 1 (one per distinct word); the first 20:"
+        )
+        st.code(str(vector[:, :20].toarray()[0].astype(int).tolist()))
+
+
+def train_models(names, settings, vocabulary_size, matrices):
+    bar = st.progress(0.0, text="Training…")
+    for position, name in enumerate(names):
+        spec, config = settings[name]
+        bar.progress(
+            position / len(names), text=f"Training {name} ({position + 1} of {len(names)})"
+        )
+        train_cached(
+            run_key(vocabulary_size, spec, config),
+            lambda progress, spec=spec, config=config: training.train(
+                spec,
+                config,
+                matrices.x_train,
+                matrices.y_train,
+                matrices.x_validation,
+                matrices.y_validation,
+                on_epoch_end=progress,
+            ),
+            name,
+        )
+    bar.empty()
+
+
+def run_key(vocabulary_size, spec, config):
+    return ("imdb", vocabulary_size, spec, config)
+
+
+def test_probabilities(result, key, matrices):
+    return cached(("imdb test", key), lambda: training.predict(result, matrices.x_test)[:, 0])
+
+
+def summary_table(results, keys, matrices):
+    rows = []
+    for name, result in results.items():
+        history = result.history
+        best = experiments.best_epoch(history["val_loss"])
+        test_accuracy = np.mean(
+            (test_probabilities(result, keys[name], matrices) > 0.5) == matrices.y_test
+        )
+        rows.append(
+            {
+                "model": name,
+                "parameters": result.parameter_count,
+                "best epoch": best,
+                "best validation loss": history["val_loss"].iloc[best - 1],
+                "final validation loss": history["val_loss"].iloc[-1],
+                "final validation accuracy": history["val_accuracy"].iloc[-1],
+                "test accuracy": test_accuracy,
+                "seconds": result.seconds,
+            }
+        )
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={
+            "best validation loss": st.column_config.NumberColumn(format="%.4f"),
+            "final validation loss": st.column_config.NumberColumn(format="%.4f"),
+            "final validation accuracy": st.column_config.NumberColumn(format="percent"),
+            "test accuracy": st.column_config.NumberColumn(format="percent"),
+            "seconds": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
+
+
+def insight_view(results, keys, vocabulary_size, matrices):
+    name = st.selectbox("Model to inspect", list(results), key="imdb_inspect")
+    result = results[name]
+    influence = cached(
+        ("imdb influence", keys[name]), lambda: experiments.word_influence(result, vocabulary_size)
+    )
+    words = {rank + data.IMDB_INDEX_FROM: word for word, rank in imdb_word_index().items()}
+    order = np.argsort(influence)
+    top = pd.DataFrame(
+        [
+            {"word": words.get(int(i), "?"), "influence": float(influence[i])}
+            for i in order[-15:][::-1]
+        ]
+        + [{"word": words.get(int(i), "?"), "influence": float(influence[i])} for i in order[:15]]
+    )
+    st.caption(
+        "Influence of a word: the predicted probability of *positive* for a review made "
+        "of that word alone, minus the one for an empty review (the real network, ReLUs "
+        "included)."
+    )
+    st.altair_chart(charts.word_influence(top), width="stretch")
+    probabilities = test_probabilities(result, keys[name], matrices)
+    wrong = np.flatnonzero((probabilities > 0.5) != matrices.y_test)
+    st.markdown(f"**{len(wrong):,} test reviews misclassified.** The first three:")
+    reviews = imdb(vocabulary_size).test
+    for index in wrong[:3]:
+        label = "positive" if matrices.y_test[index] else "negative"
+        with st.container(border=True):
+            st.markdown(
+                f"True label **{label}**, predicted positive with probability "
+                f"**{probabilities[index]:.2f}**"
+            )
+            text = data.decode_review(reviews.review(index), imdb_word_index())
+            st.write(text[:1200] + ("…" if len(text) > 1200 else ""))
+
+
+try:
+    vocabulary_size = data_controls()
+    matrices = imdb_matrices(vocabulary_size)
+    custom_architecture, custom_config = custom_controls()
+    settings = model_settings(vocabulary_size, custom_architecture, custom_config)
+except (data.DatasetError, ValueError) as error:
+    show_error(error)
+
+data_preview(vocabulary_size, matrices)
+chosen = st.multiselect("Models", list(settings), list(PRESETS), key="imdb_models")
+keys = {name: run_key(vocabulary_size, *settings[name]) for name in chosen}
+missing = [name for name in chosen if stored_result(keys[name]) is None]
+if st.button(
+    f"Train {len(missing)} model(s)" if missing else "All chosen models are trained",
+    key="imdb_train",
+    type="primary",
+    icon=":material/play_arrow:",
+    disabled=not missing,
+):
+    train_models(missing, settings, vocabulary_size, matrices)
+results = {name: stored_result(keys[name]) for name in chosen if stored_result(keys[name])}
+if not results:
+    st.info(
+        "Choose models and press **Train** (about 6 s each with the chapter's settings).",
+        icon=":material/info:",
+    )
+    st.stop()
+
+metric = st.radio("Curve", ["loss", "accuracy"], horizontal=True, key="imdb_metric")
+shaded = st.selectbox("Shade the training/validation gap of", list(results), key="imdb_shaded")
+st.altair_chart(
+    charts.compare_curves({n: r.history for n, r in results.items()}, metric, shaded),
+    width="stretch",
+)
+st.caption(
+    "Losses are the data loss (binary cross-entropy), without the L2 penalty, so models "
+    "with and without regularization compare fairly."
+)
+summary_table(results, keys, matrices)
+st.subheader("What the network learned")
+insight_view(results, keys, vocabulary_size, matrices)

@@ -55,7 +55,7 @@ TINY_WORDS = [
 ]
 
 
-def write_tiny_imdb(folder: Path, reviews: int = 400) -> None:
+def write_tiny_imdb(folder: Path, reviews: int = 2000) -> None:
     """IMDB in Keras' raw layout (object arrays of word-rank lists) plus its word index:
     positive reviews use 'great', 'loved', 'wonderful'; negative ones 'awful', 'boring', ..."""
     word_index = {word: rank for rank, word in enumerate(TINY_WORDS, start=1)}

@@ -98,6 +98,12 @@ def imdb(vocabulary_size: int) -> data.Imdb:
     return data.load_imdb(vocabulary_size)
 
 
+@st.cache_resource(show_spinner="Encoding reviews as multi-hot vectors…", max_entries=4)
+def imdb_matrices(vocabulary_size: int) -> data.ImdbMatrices:
+    """The chapter's split as sparse multi-hot matrices, shared read-only by all sessions."""
+    return data.imdb_matrices(imdb(vocabulary_size))
+
+
 @st.cache_resource(show_spinner=False)
 def imdb_word_index() -> dict[str, int]:
     return data.load_imdb_word_index()

@@ -31,7 +31,7 @@ class TrainingProgress:
         )
         if self.curves is not None and epochs_done < epochs:
             self.curves.altair_chart(
-                charts.learning_curves(history, "loss", height=180), use_container_width=True
+                charts.learning_curves(history, "loss", height=180), width="stretch"
             )
 
     def clear(self) -> None:
