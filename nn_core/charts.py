@@ -184,7 +184,9 @@ def learning_curves(
             x=alt.X("epoch:Q", title="epoch"),
             y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
             color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=list(present.values()))),
-            strokeDash=alt.StrokeDash("curve:N", legend=None),
+            strokeDash=alt.StrokeDash(
+                "curve:N", title=None, scale=alt.Scale(domain=list(present.values()))
+            ),
             tooltip=["epoch:Q", "curve:N", alt.Tooltip("value:Q", title=metric, format=".4f")],
         )
         .properties(height=height, title=title or metric.capitalize())
