@@ -6,6 +6,7 @@ import streamlit as st
 from nn_core import charts, data, models, training
 from nn_core.perceptron import PerceptronConfig, line_through, train_perceptron
 from ui.layout import setup_page, show_error
+from ui.params import PageParams
 
 DATASETS = {
     "and": "AND gate",
@@ -26,30 +27,26 @@ setup_page(
 )
 
 
-def data_controls():
-    st.sidebar.header("Data")
-    name = st.sidebar.selectbox(
-        "Dataset", list(DATASETS), format_func=DATASETS.get, key="perceptron_dataset"
-    )
-    samples = st.sidebar.slider("Samples", 1, 500, 100, key="perceptron_samples")
-    noise = st.sidebar.slider("Noise", 0.0, 0.6, 0.2, 0.05, key="perceptron_noise")
-    seed = st.sidebar.number_input("Data seed", 0, 9999, 0, key="perceptron_data_seed")
+def data_controls(params):
+    params.header("Data")
+    name = params.selectbox("dataset", "Dataset", list(DATASETS), "and", format_func=DATASETS.get)
+    samples = params.slider("samples", "Samples", 1, 500, 100)
+    noise = params.slider("noise", "Noise", 0.0, 0.6, 0.2, 0.05)
+    seed = params.number("data_seed", "Data seed", 0, 9999, 0)
     return name, samples, noise, int(seed)
 
 
-def model_controls():
-    st.sidebar.header("Perceptron")
-    learning_rate = st.sidebar.select_slider(
-        "Learning rate η", [0.0, 0.001, 0.01, 0.1, 0.5, 1.0], 0.1, key="perceptron_learning_rate"
+def model_controls(params):
+    params.header("Perceptron")
+    learning_rate = params.select_slider(
+        "learning_rate", "Learning rate η", (0.0, 0.001, 0.01, 0.1, 0.5, 1.0), 0.1
     )
-    max_epochs = st.sidebar.slider("Max epochs", 1, 1000, 50, key="perceptron_max_epochs")
-    order = st.sidebar.radio(
-        "Sample order", ["fixed", "shuffled"], key="perceptron_order", horizontal=True
+    max_epochs = params.slider("max_epochs", "Max epochs", 1, 1000, 50)
+    order = params.radio("order", "Sample order", ("fixed", "shuffled"), "fixed", horizontal=True)
+    start = params.radio(
+        "init", "Initial weights", ("small random", "zero"), "small random", horizontal=True
     )
-    start = st.sidebar.radio(
-        "Initial weights", ["small random", "zero"], key="perceptron_init", horizontal=True
-    )
-    seed = st.sidebar.number_input("Weights seed", 0, 9999, 0, key="perceptron_seed")
+    seed = params.number("seed", "Weights seed", 0, 9999, 0)
     return dict(
         learning_rate=learning_rate,
         max_epochs=max_epochs,
@@ -205,8 +202,11 @@ def network_section(dataset_settings, hidden_units, epochs, title):
     right.altair_chart(charts.learning_curves(result.history, "loss", height=200), width="stretch")
 
 
-dataset_settings = data_controls()
-settings = model_controls()
+params = PageParams("perceptron")
+dataset_settings = data_controls(params)
+settings = model_controls(params)
+params.link_help()
+params.sync()
 if settings["learning_rate"] == 0:
     st.warning(
         "With a learning rate of 0 the rule never changes the weights: choose η > 0.",

@@ -8,6 +8,7 @@ from nn_core.experiments import fit_verdict, near_zero_share
 from ui.cache import cached, train_cached
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.layout import setup_page, show_error
+from ui.params import PageParams
 
 DATASETS = {"moons": "Moons", "circles": "Circles", "xor": "XOR", "spiral": "Spiral"}
 UNIT_CHOICES = (1, 2, 3, 4, 5, 8, 10, 15, 20, 30, 40, 50, 64, 75, 100)
@@ -69,20 +70,22 @@ def example_buttons():
         )
 
 
-def data_controls():
-    st.sidebar.header("Data")
-    name = st.sidebar.selectbox(
-        "Dataset", list(DATASETS), format_func=DATASETS.get, key="moons_dataset"
+def data_controls(params):
+    params.header("Data")
+    name = params.selectbox("dataset", "Dataset", list(DATASETS), "moons", format_func=DATASETS.get)
+    samples = params.slider("samples", "Samples", 50, 2000, 200, 50)
+    noise = params.slider("noise", "Noise", 0.0, 0.6, 0.4, 0.05)
+    validation_share = params.slider(
+        "validation", "Held out for validation", 0.0, 0.5, 0.3, 0.05, format="%.2f"
     )
-    samples = st.sidebar.slider("Samples", 50, 2000, 200, 50, key="moons_samples")
-    noise = st.sidebar.slider("Noise", 0.0, 0.6, 0.4, 0.05, key="moons_noise")
-    validation_share = st.sidebar.slider(
-        "Held out for validation", 0.0, 0.5, 0.3, 0.05, key="moons_validation", format="%.2f"
-    )
-    seed = st.sidebar.number_input("Data seed", 0, 9999, 0, key="moons_data_seed")
-    st.sidebar.button(
-        "New random sample", key="moons_regenerate", on_click=_regenerate, icon=":material/casino:"
-    )
+    seed = params.number("data_seed", "Data seed", 0, 9999, 0)
+    if not params.presenting:
+        st.sidebar.button(
+            "New random sample",
+            key="moons_regenerate",
+            on_click=_regenerate,
+            icon=":material/casino:",
+        )
     return dict(name=name, samples=samples, noise=noise, seed=int(seed)), validation_share
 
 
@@ -90,16 +93,16 @@ def _regenerate():
     st.session_state["moons_data_seed"] = int(st.session_state.get("moons_data_seed", 0)) + 1
 
 
-def model_controls():
-    st.sidebar.header("Network")
-    hidden_units, activation = architecture_controls("moons", (1, 4, 1), UNIT_CHOICES, 50, "tanh")
-    st.sidebar.header("Training")
-    optimizer, learning_rate = optimizer_controls("moons", "sgd", 1.0)
-    epochs = st.sidebar.select_slider("Epochs", EPOCH_CHOICES, 5000, key="moons_epochs")
-    batch = st.sidebar.select_slider("Batch size", BATCH_CHOICES, "full batch", key="moons_batch")
-    seed = st.sidebar.number_input("Weights seed", 0, 9999, 0, key="moons_seed")
-    st.sidebar.header("Regularization")
-    l1_rate, l2_rate, dropout_rate = regularization_controls("moons")
+def model_controls(params):
+    params.header("Network")
+    hidden_units, activation = architecture_controls(params, (1, 4, 1), UNIT_CHOICES, 50, "tanh")
+    params.header("Training")
+    optimizer, learning_rate = optimizer_controls(params, "sgd", 1.0)
+    epochs = params.select_slider("epochs", "Epochs", EPOCH_CHOICES, 5000)
+    batch = params.select_slider("batch", "Batch size", BATCH_CHOICES, "full batch")
+    seed = params.number("seed", "Weights seed", 0, 9999, 0)
+    params.header("Regularization")
+    l1_rate, l2_rate, dropout_rate = regularization_controls(params)
     spec = models.ModelSpec(2, hidden_units, activation, l1_rate, l2_rate, dropout_rate)
     config = training.TrainConfig(
         optimizer, learning_rate, epochs, None if batch == "full batch" else batch, int(seed)
@@ -247,10 +250,13 @@ def sweep_setting(spec, config, parameter, value):
     return models.ModelSpec(**{**spec.__dict__, parameter: value}), config
 
 
+params = PageParams("moons")
 example_buttons()
-dataset, validation_share = data_controls()
+dataset, validation_share = data_controls(params)
 try:
-    spec, config = model_controls()
+    spec, config = model_controls(params)
+    params.link_help()
+    params.sync()
     split_dataset(dataset, validation_share)
     result = train_run(dataset, validation_share, spec, config)
 except ValueError as error:

@@ -8,6 +8,7 @@ from nn_core import charts, data, experiments, models, training
 from ui.cache import cached, mnist, stored_result, train_cached
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.layout import setup_page, show_error
+from ui.params import PageParams
 
 UNIT_CHOICES = (5, 10, 15, 20, 32, 50, 64, 100, 128, 256, 512)
 TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 30000, 60000)
@@ -21,33 +22,33 @@ setup_page(
 )
 
 
-def model_controls():
-    st.sidebar.header("Network")
-    hidden_units, activation = architecture_controls("mnist", (0, 3, 1), UNIT_CHOICES, 15, "relu")
-    st.sidebar.header("Training")
-    optimizer, learning_rate = optimizer_controls("mnist", "rmsprop", 0.001)
-    epochs = st.sidebar.slider("Epochs", 1, 30, 10, key="mnist_epochs")
-    batch_size = st.sidebar.select_slider(
-        "Batch size", (16, 32, 64, 128, 256, 512, 1024), 128, key="mnist_batch"
-    )
-    st.sidebar.header("Regularization")
-    l1_rate, l2_rate, dropout_rate = regularization_controls("mnist")
-    st.sidebar.header("Data")
-    train_size = st.sidebar.select_slider(
+def model_controls(params):
+    params.header("Network")
+    hidden_units, activation = architecture_controls(params, (0, 3, 1), UNIT_CHOICES, 15, "relu")
+    params.header("Training")
+    optimizer, learning_rate = optimizer_controls(params, "rmsprop", 0.001)
+    epochs = params.slider("epochs", "Epochs", 1, 30, 10)
+    batch_size = params.select_slider("batch", "Batch size", (16, 32, 64, 128, 256, 512, 1024), 128)
+    params.header("Regularization")
+    l1_rate, l2_rate, dropout_rate = regularization_controls(params)
+    params.header("Data")
+    train_size = params.select_slider(
+        "train_size",
         "Training images",
         TRAIN_SIZES,
         60000,
-        key="mnist_train_size",
         help="Fewer images: faster, and a clear view of what more data buys.",
     )
-    validation_share = st.sidebar.select_slider(
+    validation_share = params.select_slider(
+        "validation",
         "Held out for validation",
         (0.0, 0.05, 0.1, 0.2, 0.3),
         0.1,
-        key="mnist_validation",
         format_func=lambda share: f"{share:.0%}",
     )
-    seed = st.sidebar.number_input("Seed", 0, 9999, 0, key="mnist_seed")
+    seed = params.number("seed", "Seed", 0, 9999, 0)
+    params.link_help()
+    params.sync()
     spec = models.ModelSpec(
         784,
         hidden_units,
@@ -194,7 +195,7 @@ except data.DatasetError as error:
     show_error(error)
 data_preview(dataset)
 try:
-    spec, config, train_size, validation_share = model_controls()
+    spec, config, train_size, validation_share = model_controls(PageParams("mnist"))
     training_split(dataset, train_size, validation_share, config.seed)
 except ValueError as error:
     show_error(error)

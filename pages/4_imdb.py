@@ -8,6 +8,7 @@ from nn_core import charts, data, experiments, models, training
 from ui.cache import cached, imdb, imdb_matrices, imdb_word_index, stored_result, train_cached
 from ui.controls import optimizer_controls, regularization_controls
 from ui.layout import setup_page, show_error
+from ui.params import PageParams
 
 VOCABULARY_SIZES = (1000, 2000, 5000, 10000, 15000, 20000)
 CHAPTER_TRAINING = dict(optimizer="rmsprop", learning_rate=0.001, epochs=20, batch_size=512)
@@ -29,24 +30,24 @@ setup_page(
 )
 
 
-def data_controls():
-    st.sidebar.header("Data")
-    return st.sidebar.select_slider(
-        "Vocabulary (most frequent words kept)", VOCABULARY_SIZES, 10000, key="imdb_vocabulary"
+def data_controls(params):
+    params.header("Data")
+    return params.select_slider(
+        "vocabulary", "Vocabulary (most frequent words kept)", VOCABULARY_SIZES, 10000
     )
 
 
-def custom_controls():
-    st.sidebar.header("Custom model")
-    layers = st.sidebar.slider("Hidden layers", 1, 3, 2, key="imdb_layers")
-    units = st.sidebar.select_slider("Units per layer", (4, 8, 16, 32, 64), 16, key="imdb_units")
-    optimizer, learning_rate = optimizer_controls("imdb", "rmsprop", 0.001)
-    epochs = st.sidebar.slider("Epochs", 1, 40, 20, key="imdb_epochs")
-    batch_size = st.sidebar.select_slider(
-        "Batch size", (64, 128, 256, 512, 1024), 512, key="imdb_batch"
-    )
-    l1_rate, l2_rate, dropout_rate = regularization_controls("imdb")
-    seed = int(st.sidebar.number_input("Seed (all models)", 0, 9999, 0, key="imdb_seed"))
+def custom_controls(params):
+    params.header("Custom model")
+    layers = params.slider("layers", "Hidden layers", 1, 3, 2)
+    units = params.select_slider("units", "Units per layer", (4, 8, 16, 32, 64), 16)
+    optimizer, learning_rate = optimizer_controls(params, "rmsprop", 0.001)
+    epochs = params.slider("epochs", "Epochs", 1, 40, 20)
+    batch_size = params.select_slider("batch", "Batch size", (64, 128, 256, 512, 1024), 512)
+    l1_rate, l2_rate, dropout_rate = regularization_controls(params)
+    seed = int(params.number("seed", "Seed (all models)", 0, 9999, 0))
+    params.link_help()
+    params.sync()
     architecture = dict(
         hidden_units=(units,) * layers, l1_rate=l1_rate, l2_rate=l2_rate, dropout_rate=dropout_rate
     )
@@ -192,9 +193,10 @@ def insight_view(results, keys, vocabulary_size, matrices):
 
 
 try:
-    vocabulary_size = data_controls()
+    params = PageParams("imdb")
+    vocabulary_size = data_controls(params)
+    custom_architecture, custom_config = custom_controls(params)
     matrices = imdb_matrices(vocabulary_size)
-    custom_architecture, custom_config = custom_controls()
     settings = model_settings(vocabulary_size, custom_architecture, custom_config)
 except (data.DatasetError, ValueError) as error:
     show_error(error)
