@@ -343,3 +343,106 @@ def word_influence(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=alt.Step(14), title="Words that move the prediction most")
     )
+
+
+def runs_curves(curves: pd.DataFrame, metric: str = "val_loss") -> alt.Chart:
+    """One line per run (curves_frame's long table) for one curve column."""
+    return (
+        alt.Chart(curves.dropna(subset=[metric]))
+        .mark_line()
+        .encode(
+            x=alt.X("epoch:Q"),
+            y=alt.Y(f"{metric}:Q", title=metric.replace("_", " "), scale=alt.Scale(zero=False)),
+            color=alt.Color("run:N", scale=alt.Scale(scheme="category10")),
+            tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f")],
+        )
+        .properties(height=280, title=metric.replace("_", " ").capitalize() + " by run")
+    )
+
+
+def parallel_coordinates(table: pd.DataFrame, columns: list[str], metric: str) -> alt.Chart:
+    """TensorBoard's HParams view: one line per run across the hyperparameter axes (each scaled
+    to 0-1; categories spread evenly), coloured by the metric."""
+    rows = []
+    for column in [*columns, metric]:  # the metric is the last axis, as in TensorBoard
+        values = table[column]
+        numeric = pd.to_numeric(values, errors="coerce")
+        if numeric.notna().all():
+            low, high = numeric.min(), numeric.max()
+            scaled = (numeric - low) / (high - low) if high > low else numeric * 0 + 0.5
+        else:
+            categories = sorted(values.astype(str).unique())
+            codes = values.astype(str).map({name: i for i, name in enumerate(categories)})
+            scaled = codes / max(len(categories) - 1, 1)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "run": table["run"],
+                    "axis": column,
+                    "position": scaled,
+                    "value": values.astype(str),
+                    metric: table[metric],
+                }
+            )
+        )
+    long = pd.concat(rows, ignore_index=True)
+    return (
+        alt.Chart(long)
+        .mark_line(point=True, opacity=0.8)
+        .encode(
+            x=alt.X("axis:N", sort=[*columns, metric], title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("position:Q", axis=None),
+            detail="run:N",
+            color=alt.Color(f"{metric}:Q", scale=alt.Scale(scheme="viridis"), title=metric),
+            tooltip=["run:N", "axis:N", "value:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
+        )
+        .properties(height=300, title=f"Hyperparameters against {metric}")
+    )
+
+
+def scatter(table: pd.DataFrame, x: str, metric: str) -> alt.Chart:
+    """One hyperparameter against a metric, one point per run."""
+    numeric = pd.to_numeric(table[x], errors="coerce").notna().all()
+    return (
+        alt.Chart(table)
+        .mark_circle(size=90, opacity=0.8)
+        .encode(
+            x=alt.X(f"{x}:{'Q' if numeric else 'N'}", title=x),
+            y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)),
+            color=alt.Color("page:N"),
+            tooltip=["run:N", f"{x}:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
+        )
+        .properties(height=280, title=f"{metric} against {x}")
+    )
+
+
+def seed_band(histories: list[pd.DataFrame], metric: str = "loss") -> alt.Chart:
+    """Mean curve over runs with different seeds, with a band from the lowest to the highest."""
+    columns = {metric: "training", f"val_{metric}": "validation"}
+    stacked = pd.concat(histories, ignore_index=True)
+    present = {column: name for column, name in columns.items() if stacked[column].notna().any()}
+    long = stacked.melt("epoch", list(present), var_name="curve", value_name="value")
+    summary = long.groupby(["epoch", "curve"])["value"].agg(["mean", "min", "max"]).reset_index()
+    summary["curve"] = summary["curve"].map(present)
+    summary = pd.concat([thin_history(group) for _, group in summary.groupby("curve")])
+    colour = alt.Color("curve:N", title=None)
+    band = (
+        alt.Chart(summary)
+        .mark_area(opacity=0.25)
+        .encode(x="epoch:Q", y="min:Q", y2="max:Q", color=colour)
+    )
+    line = (
+        alt.Chart(summary)
+        .mark_line()
+        .encode(
+            x="epoch:Q",
+            y=alt.Y(
+                "mean:Q", title=f"{metric} (mean, band = min–max)", scale=alt.Scale(zero=False)
+            ),
+            color=colour,
+            tooltip=["curve:N", "epoch:Q", alt.Tooltip("mean:Q", format=".4f")],
+        )
+    )
+    return (band + line).properties(
+        height=260, title=f"{metric.capitalize()} over {len(histories)} seeds"
+    )

@@ -9,6 +9,8 @@ from ui.cache import cached, train_cached
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.layout import setup_page, show_error
 from ui.params import PageParams
+from ui.runs import compare_panel
+from ui.runs import record as record_run
 
 DATASETS = {"moons": "Moons", "circles": "Circles", "xor": "XOR", "spiral": "Spiral"}
 UNIT_CHOICES = (1, 2, 3, 4, 5, 8, 10, 15, 20, 30, 40, 50, 64, 75, 100)
@@ -121,10 +123,12 @@ def run_key(dataset, validation_share, spec, config):
 
 
 def train_run(dataset, validation_share, spec, config, progress_label="Training"):
-    """The cached result for these settings, training (with a progress bar) on a miss."""
+    """The cached result for these settings, training (with a progress bar) on a miss; every
+    run is recorded for the session's comparisons."""
     split = split_dataset(dataset, validation_share)
-    return train_cached(
-        run_key(dataset, validation_share, spec, config),
+    key = run_key(dataset, validation_share, spec, config)
+    result = train_cached(
+        key,
         lambda progress: training.train(
             spec,
             config,
@@ -137,6 +141,15 @@ def train_run(dataset, validation_share, spec, config, progress_label="Training"
         progress_label,
         show_curves=False,
     )
+    data_settings = {
+        "dataset": dataset["name"],
+        "samples": dataset["samples"],
+        "noise": dataset["noise"],
+        "data_seed": dataset["seed"],
+        "validation_share": validation_share,
+    }
+    record_run("moons", key, data_settings, result)
+    return result
 
 
 def all_points(dataset, validation_share):
@@ -242,6 +255,31 @@ def sweep_view(dataset, validation_share, spec, config, discrete):
     bar.empty()
 
 
+def seeds_view(dataset, validation_share, spec, config):
+    st.caption(
+        "Train the same setting with several weight seeds (the data stays the same): the "
+        "band shows what is noise, the mean what is effect."
+    )
+    count = st.slider("Seeds", 2, 10, 5, key="moons_seed_count")
+    if not st.button("Run with these seeds", key="moons_seeds_run", icon=":material/stacks:"):
+        return
+    bar = st.progress(0.0, text="Training…")
+    results = []
+    for seed in range(count):
+        bar.progress(seed / count, text=f"Seed {seed + 1} of {count}…")
+        seeded = training.TrainConfig(**{**config.__dict__, "seed": seed})
+        results.append(train_run(dataset, validation_share, spec, seeded, f"Seed {seed}"))
+    bar.empty()
+    accuracies = [result.metrics["val_accuracy"] for result in results]
+    st.metric(
+        "Validation accuracy over seeds", f"{np.mean(accuracies):.1%} ± {np.std(accuracies):.1%}"
+    )
+    left, right = st.columns(2)
+    histories = [result.history for result in results]
+    left.altair_chart(charts.seed_band(histories, "loss"), width="stretch")
+    right.altair_chart(charts.seed_band(histories, "accuracy"), width="stretch")
+
+
 def sweep_setting(spec, config, parameter, value):
     if parameter == "hidden_units":
         return models.ModelSpec(**{**spec.__dict__, "hidden_units": (value,)}), config
@@ -279,10 +317,15 @@ with curve_column:
     st.altair_chart(charts.learning_curves(result.history, "loss"), width="stretch")
     st.altair_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
 
-weights_tab, units_tab, sweep_tab = st.tabs(["Weights", "Hidden units", "Sweep"])
+compare_panel("moons")
+weights_tab, units_tab, sweep_tab, seeds_tab = st.tabs(
+    ["Weights", "Hidden units", "Sweep", "Repeat with seeds"]
+)
 with weights_tab:
     weights_view(result)
 with units_tab:
     hidden_units_view(result, dataset, validation_share)
 with sweep_tab:
     sweep_view(dataset, validation_share, spec, config, discrete)
+with seeds_tab:
+    seeds_view(dataset, validation_share, spec, config)

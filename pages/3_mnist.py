@@ -9,6 +9,8 @@ from ui.cache import cached, mnist, stored_result, train_cached
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.layout import setup_page, show_error
 from ui.params import PageParams
+from ui.runs import compare_panel
+from ui.runs import record as record_run
 
 UNIT_CHOICES = (5, 10, 15, 20, 32, 50, 64, 100, 128, 256, 512)
 TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 30000, 60000)
@@ -145,7 +147,8 @@ def results_view(result, probabilities, dataset, key):
     single_digit_view(probabilities, dataset)
     st.download_button(
         "Download the trained model (.keras)",
-        cached(("mnist model file", key), lambda: models.keras_file(result.spec, result.weights)),
+        # Deferred: the file is written only when the button is clicked.
+        lambda: models.keras_file(result.spec, result.weights),
         file_name="mnist_classifier.keras",
         mime="application/octet-stream",
         key="mnist_download",
@@ -221,4 +224,14 @@ if result is None:
         icon=":material/info:",
     )
     st.stop()
-results_view(result, test_predictions(result, key, dataset), dataset, key)
+probabilities = test_predictions(result, key, dataset)
+test_accuracy = float(np.mean(probabilities.argmax(axis=1) == dataset.y_test))
+record_run(
+    "mnist",
+    key,
+    {"train_size": train_size, "validation_share": validation_share},
+    result,
+    {"test_accuracy": test_accuracy},
+)
+compare_panel("mnist")
+results_view(result, probabilities, dataset, key)

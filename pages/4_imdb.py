@@ -9,6 +9,8 @@ from ui.cache import cached, imdb, imdb_matrices, imdb_word_index, stored_result
 from ui.controls import optimizer_controls, regularization_controls
 from ui.layout import setup_page, show_error
 from ui.params import PageParams
+from ui.runs import compare_panel
+from ui.runs import record as record_run
 
 VOCABULARY_SIZES = (1000, 2000, 5000, 10000, 15000, 20000)
 CHAPTER_TRAINING = dict(optimizer="rmsprop", learning_rate=0.001, epochs=20, batch_size=512)
@@ -123,14 +125,16 @@ def test_probabilities(result, key, matrices):
     return cached(("imdb test", key), lambda: training.predict(result, matrices.x_test)[:, 0])
 
 
+def test_accuracy(result, key, matrices) -> float:
+    predicted = test_probabilities(result, key, matrices) > 0.5
+    return float(np.mean(predicted == matrices.y_test))
+
+
 def summary_table(results, keys, matrices):
     rows = []
     for name, result in results.items():
         history = result.history
         best = experiments.best_epoch(history["val_loss"])
-        test_accuracy = np.mean(
-            (test_probabilities(result, keys[name], matrices) > 0.5) == matrices.y_test
-        )
         rows.append(
             {
                 "model": name,
@@ -139,7 +143,7 @@ def summary_table(results, keys, matrices):
                 "best validation loss": history["val_loss"].iloc[best - 1],
                 "final validation loss": history["val_loss"].iloc[-1],
                 "final validation accuracy": history["val_accuracy"].iloc[-1],
-                "test accuracy": test_accuracy,
+                "test accuracy": test_accuracy(result, keys[name], matrices),
                 "seconds": result.seconds,
             }
         )
@@ -231,6 +235,15 @@ st.caption(
     "Losses are the data loss (binary cross-entropy), without the L2 penalty, so models "
     "with and without regularization compare fairly."
 )
+for name, result in results.items():
+    record_run(
+        "imdb",
+        keys[name],
+        {"vocabulary": vocabulary_size, "model": name},
+        result,
+        {"test_accuracy": test_accuracy(result, keys[name], matrices)},
+    )
 summary_table(results, keys, matrices)
+compare_panel("imdb")
 st.subheader("What the network learned")
 insight_view(results, keys, vocabulary_size, matrices)

@@ -202,3 +202,17 @@ def test_nn_core_does_not_import_streamlit():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert output.stdout.strip() == "False"
+
+
+def test_downloaded_keras_file_loads_and_predicts_like_the_engine(tmp_path):
+    import keras
+
+    points, labels = data.make_toy_dataset("moons", 100, 0.3, seed=0)
+    spec = models.ModelSpec(hidden_units=(6,), dropout_rate=0.2)
+    result = training.train(spec, training.TrainConfig(epochs=100), points, labels)
+    path = tmp_path / "model.keras"
+    path.write_bytes(models.keras_file(result.spec, result.weights))
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(
+        loaded.predict(points, verbose=0), training.predict(result, points), rtol=1e-5, atol=1e-6
+    )

@@ -144,9 +144,9 @@ def test_imdb_trains_presets_and_compares_them(offline_data):
     app.multiselect(key="imdb_models").set_value(["baseline 16-16", "smaller 8-8"]).run()
     app.button(key="imdb_train").click().run()
     assert not app.exception
-    tables = app.dataframe
+    tables = [table.value for table in app.dataframe if "test accuracy" in table.value]
     assert tables, "the comparison table is shown"
-    frame = tables[-1].value
+    frame = tables[0]
     assert list(frame["model"]) == ["baseline 16-16", "smaller 8-8"]
     assert frame["parameters"].tolist() == [160_305, 80_089]  # as the chapter's model.summary()
     assert (frame["test accuracy"] > 0.8).all()  # the fixture's sentiment words are clear cut
@@ -187,3 +187,77 @@ def test_moons_regularized_examples_close_the_gap_for_three_seeds():
             gaps[name] = result.metrics["train_accuracy"] - result.metrics["val_accuracy"]
         assert gaps["l2"] < gaps["plain"] and gaps["dropout"] < gaps["plain"], (seed, gaps)
     assert np.isfinite(list(gaps.values())).all()
+
+
+# ---------------------------------------------------------------------------- runs and links
+
+
+def test_runs_from_two_pages_are_recorded_and_compared(offline_data):
+    app = page("pages/2_mlp_moons.py")
+    app.select_slider(key="moons_epochs").set_value(500).run()
+    app.select_slider(key="moons_units_0").set_value(5).run()
+    app.switch_page("pages/3_mnist.py").run()
+    app.slider(key="mnist_epochs").set_value(2).run()
+    app.select_slider(key="mnist_train_size").set_value(1000).run()
+    app.button(key="mnist_train").click().run()
+    app.switch_page("pages/5_runs.py").run()
+    assert not app.exception
+    table = next(frame.value for frame in app.dataframe if "run" in frame.value)
+    assert {"moons", "mnist"} <= set(table["page"])
+    assert {"moons-1", "moons-2", "mnist-1"} <= set(table["run"])
+    assert set(table.loc[table["page"] == "moons", "hidden_units"]) == {"50", "5"}
+    assert "Hyperparameters against" in chart_titles(app)
+    app.selectbox(key="runs_baseline").set_value("moons-1").run()
+    differences = next(frame.value for frame in app.dataframe if "changed" in frame.value)
+    assert "hidden_units: 50 → 5" in " ".join(differences["changed"])
+
+
+def test_runs_page_without_runs_says_what_to_do():
+    app = page("pages/5_runs.py")
+    assert "No runs yet" in texts(app.info)
+
+
+def page_with_query(path: str, **query) -> AppTest:
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    app.query_params.update(query)
+    app.switch_page(path)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_a_shared_link_restores_the_settings():
+    app = page_with_query(
+        "pages/2_mlp_moons.py", units_0="3", l2="0.001", epochs="1000", dataset="circles", seed="7"
+    )
+    assert app.select_slider(key="moons_units_0").value == 3
+    assert app.select_slider(key="moons_l2").value == 0.001
+    assert app.select_slider(key="moons_epochs").value == 1000
+    assert app.selectbox(key="moons_dataset").value == "circles"
+    assert app.number_input(key="moons_seed").value == 7
+    assert not app.warning or "not understood" not in texts(app.warning)
+
+
+def test_nonsense_link_values_fall_back_to_defaults_with_a_notice():
+    app = page_with_query(
+        "pages/2_mlp_moons.py", units_0="7000", noise="banana", dataset="mars", epochs="-3"
+    )
+    assert app.select_slider(key="moons_units_0").value == 50
+    assert app.slider(key="moons_noise").value == 0.4
+    assert app.selectbox(key="moons_dataset").value == "moons"
+    notice = texts(app.warning)
+    assert "not understood" in notice and "units_0=7000" in notice and "noise=banana" in notice
+
+
+def test_changed_settings_are_written_to_the_link():
+    app = page("pages/2_mlp_moons.py")
+    app.select_slider(key="moons_units_0").set_value(20).run()
+    assert app.query_params["units_0"] == ["20"] or app.query_params["units_0"] == "20"
+    assert "epochs" not in app.query_params  # defaults stay out of the link
+
+
+def test_presenter_mode_hides_all_but_the_chosen_controls():
+    app = page_with_query("pages/2_mlp_moons.py", present="1", show="units_0")
+    assert len(app.sidebar.select_slider) == 0 and len(app.sidebar.slider) == 0
+    assert [widget.key for widget in app.main.select_slider] == ["moons_units_0"]

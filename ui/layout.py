@@ -12,6 +12,7 @@ PAGES = (
     ("pages/2_mlp_moons.py", "MLP on moons", ":material/bubble_chart:"),
     ("pages/3_mnist.py", "MNIST digits", ":material/draw:"),
     ("pages/4_imdb.py", "IMDB reviews", ":material/movie:"),
+    ("pages/5_runs.py", "Runs", ":material/table_chart:"),
 )
 
 

@@ -1,0 +1,169 @@
+"""Run records: what one training used and gave (settings, curves, metrics), as tables, CSV and
+JSON that round-trips exactly."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+
+CURVE_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+MAX_CURVE_POINTS = 400  # curves are thinned to this many epochs so 200 runs stay light
+MAX_IMPORT_RUNS = 2000
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str  # unique within a session, e.g. "moons-3"
+    page: str  # which experiment: perceptron, moons, mnist, imdb
+    created: str  # ISO 8601 time of the run, UTC
+    settings: dict  # dataset settings and every hyperparameter, flat name -> value
+    metrics: dict  # train/val/test loss and accuracy where they exist
+    parameter_count: int
+    seconds: float
+    curves: dict = field(default_factory=dict)  # column -> list over epochs (CURVE_COLUMNS)
+
+
+def make_record(run_id: str, page: str, dataset: dict, result, extra_metrics=None) -> RunRecord:
+    """A record of a TrainingResult; dataset holds the page's data settings."""
+    spec, config = result.spec, result.config
+    settings = {
+        **dataset,
+        "hidden_units": "-".join(str(units) for units in spec.hidden_units) or "none",
+        "activation": spec.activation,
+        "l1_rate": spec.l1_rate,
+        "l2_rate": spec.l2_rate,
+        "dropout_rate": spec.dropout_rate,
+        "optimizer": config.optimizer,
+        "learning_rate": config.learning_rate,
+        "epochs": config.epochs,
+        "batch_size": config.batch_size or "full",
+        "seed": config.seed,
+    }
+    metrics = {**result.metrics, **(extra_metrics or {})}
+    history = _thin(result.history)
+    curves = {column: [_plain(value) for value in history[column]] for column in CURVE_COLUMNS}
+    return RunRecord(
+        run_id,
+        page,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        settings,
+        {name: _plain(value) for name, value in metrics.items()},
+        int(result.parameter_count),
+        round(float(result.seconds), 4),
+        curves,
+    )
+
+
+def _thin(history: pd.DataFrame) -> pd.DataFrame:
+    if len(history) <= MAX_CURVE_POINTS:
+        return history
+    step = math.ceil(len(history) / MAX_CURVE_POINTS)
+    keep = sorted(set(range(0, len(history), step)) | {len(history) - 1})
+    return history.iloc[keep]
+
+
+def _plain(value):
+    """A JSON-safe Python scalar (NaN becomes None, NumPy numbers become Python numbers)."""
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def runs_table(records: list[RunRecord]) -> pd.DataFrame:
+    """One row per run: id, page, time, every setting, every metric, parameters, seconds."""
+    rows = [
+        {
+            "run": record.run_id,
+            "page": record.page,
+            "created": record.created,
+            **record.settings,
+            **record.metrics,
+            "parameters": record.parameter_count,
+            "seconds": record.seconds,
+        }
+        for record in records
+    ]
+    return pd.DataFrame(rows)
+
+
+def curves_frame(records: list[RunRecord]) -> pd.DataFrame:
+    """Long table of every run's curves: run, epoch, loss, accuracy, val_loss, val_accuracy."""
+    frames = [pd.DataFrame(record.curves).assign(run=record.run_id) for record in records]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def to_csv(records: list[RunRecord]) -> str:
+    return runs_table(records).to_csv(index=False)
+
+
+def to_json(records: list[RunRecord]) -> str:
+    return json.dumps(
+        {
+            "format": "nn-explorer-runs",
+            "version": FORMAT_VERSION,
+            "runs": [asdict(record) for record in records],
+        },
+        indent=1,
+    )
+
+
+def from_json(text: str | bytes) -> list[RunRecord]:
+    """Parse an export made by to_json; raise ValueError saying what is wrong otherwise."""
+    try:
+        document = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"This file is not valid JSON ({error}).") from error
+    if not isinstance(document, dict) or document.get("format") != "nn-explorer-runs":
+        raise ValueError("This JSON file is not a runs export of this app.")
+    runs = document.get("runs")
+    if not isinstance(runs, list):
+        raise ValueError("The file has no list of runs.")
+    if len(runs) > MAX_IMPORT_RUNS:
+        raise ValueError(
+            f"The file holds {len(runs):,} runs; at most {MAX_IMPORT_RUNS:,} are accepted."
+        )
+    return [_record_from_dict(position, run) for position, run in enumerate(runs, start=1)]
+
+
+def _record_from_dict(position: int, run) -> RunRecord:
+    expected = {
+        "run_id": str,
+        "page": str,
+        "created": str,
+        "settings": dict,
+        "metrics": dict,
+        "parameter_count": int,
+        "seconds": (int, float),
+        "curves": dict,
+    }
+    if not isinstance(run, dict):
+        raise ValueError(f"Run {position} is not an object.")
+    for name, kind in expected.items():
+        if not isinstance(run.get(name), kind):
+            raise ValueError(f"Run {position} lacks a valid '{name}'.")
+    lengths = {len(values) for values in run["curves"].values() if isinstance(values, list)}
+    if set(run["curves"]) != set(CURVE_COLUMNS) or len(lengths) != 1:
+        raise ValueError(f"Run {position} has malformed curves.")
+    return RunRecord(**{name: run[name] for name in expected})
+
+
+def differences(baseline: RunRecord, other: RunRecord) -> tuple[dict, dict]:
+    """(settings that changed: name -> (baseline, other), metric deltas: name -> other - base)."""
+    names = list(dict.fromkeys([*baseline.settings, *other.settings]))
+    changed = {
+        name: (baseline.settings.get(name), other.settings.get(name))
+        for name in names
+        if baseline.settings.get(name) != other.settings.get(name)
+    }
+    deltas = {
+        name: other.metrics[name] - value
+        for name, value in baseline.metrics.items()
+        if isinstance(value, int | float) and isinstance(other.metrics.get(name), int | float)
+    }
+    return changed, deltas

@@ -1,0 +1,161 @@
+"""Every training run of this session side by side, as TensorBoard's HParams view does it."""
+
+import pandas as pd
+import streamlit as st
+
+from nn_core import charts, runs
+from ui.layout import setup_page
+from ui.runs import add_imported, session_runs
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+NOT_HYPERPARAMETERS = {"run", "page", "created", "seconds", "parameters"}
+
+setup_page(
+    "Runs: compare everything you trained",
+    ":material/table_chart:",
+    "Each training on the other pages is recorded here with its settings, curves and results. "
+    "Sort and filter the table, overlay curves, see which hyperparameters go with good "
+    "results, pin a baseline to see what changed, and export the runs to keep or share.",
+)
+
+
+def import_runs():
+    with st.expander("Import runs from a JSON export", icon=":material/upload:"):
+        upload = st.file_uploader("Runs file (.json)", type=["json"], key="runs_upload")
+        if upload is None:
+            return
+        if upload.size > MAX_UPLOAD_BYTES:
+            st.error(
+                f"The file is {upload.size / 1e6:.1f} MB; at most "
+                f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB are accepted. Nothing was imported."
+            )
+            return
+        try:
+            imported = runs.from_json(upload.getvalue())
+        except ValueError as error:
+            st.error(f"{error} Nothing was imported; your runs are unchanged.")
+            return
+        added = add_imported(imported)
+        st.success(f"Imported {added} run(s) ({len(imported) - added} already present).")
+
+
+def filtered_table(table: pd.DataFrame) -> pd.DataFrame:
+    left, right = st.columns([1, 2])
+    pages = left.multiselect(
+        "Pages", sorted(table["page"].unique()), sorted(table["page"].unique()), key="runs_pages"
+    )
+    query = right.text_input("Filter (text that any setting contains)", key="runs_filter")
+    shown = table[table["page"].isin(pages)]
+    if query:
+        matches = shown.astype(str).apply(
+            lambda row: row.str.contains(query, case=False).any(), axis=1
+        )
+        shown = shown[matches]
+    st.dataframe(shown, hide_index=True, key="runs_table")
+    st.caption(f"{len(shown)} of {len(table)} runs. Click a column header to sort.")
+    return shown
+
+
+def numeric_metrics(table: pd.DataFrame) -> list[str]:
+    candidates = ["val_accuracy", "val_loss", "train_accuracy", "train_loss", "test_accuracy"]
+    return [name for name in candidates if name in table and table[name].notna().any()]
+
+
+def hyperparameter_columns(table: pd.DataFrame, metrics: list[str]) -> list[str]:
+    """Columns that vary between the shown runs and are settings, not results."""
+    return [
+        column
+        for column in table.columns
+        if column not in NOT_HYPERPARAMETERS | set(metrics) | {"test_loss"}
+        and table[column].astype(str).nunique() > 1
+    ]
+
+
+def compare_views(records, shown: pd.DataFrame):
+    ids = list(shown["run"])
+    chosen = st.multiselect("Runs to overlay", ids, ids[-5:], key="runs_selected")
+    curve = st.radio(
+        "Curve", ["val_loss", "val_accuracy", "loss", "accuracy"], horizontal=True, key="runs_curve"
+    )
+    chosen_records = [record for record in records if record.run_id in chosen]
+    if chosen_records:
+        st.altair_chart(
+            charts.runs_curves(runs.curves_frame(chosen_records), curve), width="stretch"
+        )
+    metrics = numeric_metrics(shown)
+    if not metrics:
+        return
+    metric = st.selectbox("Metric", metrics, key="runs_metric")
+    columns = hyperparameter_columns(shown, metrics)
+    if not columns:
+        st.info("The shown runs share every hyperparameter: change one and train again.")
+        return
+    rows = shown.dropna(subset=[metric])
+    st.altair_chart(charts.parallel_coordinates(rows, columns, metric), width="stretch")
+    x = st.selectbox("Hyperparameter for the scatter", columns, key="runs_scatter_x")
+    st.altair_chart(charts.scatter(rows, x, metric), width="stretch")
+
+
+def baseline_view(records):
+    ids = [record.run_id for record in records]
+    baseline_id = st.selectbox("Pin a baseline run", ids, key="runs_baseline")
+    baseline = next(record for record in records if record.run_id == baseline_id)
+    rows = []
+    for record in records:
+        if record is baseline:
+            continue
+        changed, deltas = runs.differences(baseline, record)
+        rows.append(
+            {
+                "run": record.run_id,
+                "changed": "; ".join(
+                    f"{name}: {old} → {new}" for name, (old, new) in changed.items()
+                )
+                or "nothing",
+                **{f"Δ {name}": delta for name, delta in deltas.items()},
+            }
+        )
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="runs_differences")
+
+
+def export_buttons(records):
+    # Deferred: the files are built only when clicked (200 runs' curves take half a second).
+    left, right = st.columns(2)
+    left.download_button(
+        "Download runs as CSV (one row per run)",
+        lambda: runs.to_csv(records),
+        "runs.csv",
+        "text/csv",
+        key="runs_csv",
+        icon=":material/download:",
+    )
+    right.download_button(
+        "Download runs as JSON (with curves)",
+        lambda: runs.to_json(records),
+        "runs.json",
+        "application/json",
+        key="runs_json",
+        icon=":material/download:",
+    )
+
+
+import_runs()
+records = session_runs()
+if not records:
+    st.info(
+        "No runs yet: train something on the **MLP on moons**, **MNIST** or **IMDB** page, "
+        "or import a JSON export above.",
+        icon=":material/info:",
+    )
+    st.stop()
+table = runs.runs_table(records)
+shown = filtered_table(table)
+if shown.empty:
+    st.stop()
+st.subheader("Compare")
+compare_views(records, shown)
+st.subheader("Against a baseline")
+baseline_view(records)
+st.subheader("Export")
+export_buttons(records)

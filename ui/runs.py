@@ -1,0 +1,62 @@
+"""This session's run records: recorded by the training pages, shown by the Runs page and by a
+compact comparison panel on each training page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from nn_core import charts, runs
+
+RUNS_KEY = "recorded_runs"  # list[RunRecord], oldest first
+SEEN_KEY = "recorded_run_keys"  # result keys already recorded, so a rerun is not a new run
+
+
+def session_runs() -> list[runs.RunRecord]:
+    return st.session_state.setdefault(RUNS_KEY, [])
+
+
+def record(page: str, key, dataset: dict, result, extra_metrics=None) -> None:
+    """Record a result the first time this session sees it (trained now or served from cache)."""
+    seen = st.session_state.setdefault(SEEN_KEY, set())
+    if key in seen:
+        return
+    seen.add(key)
+    recorded = session_runs()
+    run_id = f"{page}-{sum(run.page == page for run in recorded) + 1}"
+    recorded.append(runs.make_record(run_id, page, dataset, result, extra_metrics))
+
+
+def add_imported(imported: list[runs.RunRecord]) -> int:
+    """Add imported runs whose ids are new; returns how many were added."""
+    recorded = session_runs()
+    known = {run.run_id for run in recorded}
+    new = [run for run in imported if run.run_id not in known]
+    recorded.extend(new)
+    return len(new)
+
+
+def compare_panel(page: str, shown: int = 6) -> None:
+    """The last runs of this page: a small table and their validation curves overlaid."""
+    page_runs = [run for run in session_runs() if run.page == page]
+    with st.expander(
+        f"Compare with previous runs ({len(page_runs)} this session)",
+        icon=":material/compare_arrows:",
+    ):
+        if len(page_runs) < 2:
+            st.caption(
+                "Change a setting and train again: the runs line up here. The **Runs** "
+                "page compares every run of the session."
+            )
+            return
+        latest = page_runs[-shown:]
+        table = runs.runs_table(latest)
+        changing = [
+            column
+            for column in table.columns
+            if column not in {"run", "page", "created"} and table[column].nunique() > 1
+        ]
+        st.dataframe(table[["run", *changing]], hide_index=True)
+        metric = (
+            "val_loss" if any(run.curves["val_loss"][-1] is not None for run in latest) else "loss"
+        )
+        st.altair_chart(charts.runs_curves(runs.curves_frame(latest), metric), width="stretch")
