@@ -56,14 +56,16 @@ def model_controls(params):
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+# A resource cache hands out the same read-only object: no copy of a 200,000-step history
+# on every step click, as st.cache_data would make.
+@st.cache_resource(max_entries=32, show_spinner=False)
 def perceptron_run(dataset, samples, noise, data_seed, settings):
     """The whole history for one setting, computed once; stepping only indexes into it."""
     points, labels = data.make_toy_dataset(dataset, samples, noise, data_seed)
     return points, labels, train_perceptron(points, labels, PerceptronConfig(**settings))
 
 
-@st.cache_data(max_entries=16, show_spinner="Training a small network…")
+@st.cache_resource(max_entries=16, show_spinner="Training a small network…")
 def network_boundary(dataset, samples, noise, data_seed, hidden_units, epochs):
     """A sigmoid network trained by gradient descent on the same points, and its boundary."""
     points, labels = data.make_toy_dataset(dataset, samples, noise, data_seed)
@@ -136,6 +138,22 @@ def step_controls(history):
     if last > 0:
         st.slider("Scrub through the updates (step)", 0, last, key=STEP_KEY)
     return st.session_state[STEP_KEY]
+
+
+@st.fragment
+def stepper(points, labels, history):
+    """Step buttons, the scrubber and what they show. A fragment: a step click reruns only
+    this part, not the XOR and single-neuron tabs, so stepping redraws at once."""
+    step = step_controls(history)
+    chart_column, info_column = st.columns([3, 2])
+    chart_column.altair_chart(perceptron_chart(points, labels, history, step))
+    with info_column:
+        verdict(history)
+        st.markdown(rule_text(history, points, step))
+        current_epoch = history.epoch[step - 1] if step else None
+        st.altair_chart(
+            charts.errors_per_epoch(history.errors_per_epoch, current_epoch), width="stretch"
+        )
 
 
 def rule_text(history, points, step):
@@ -222,18 +240,7 @@ rule_tab, xor_tab, neuron_tab = st.tabs(
     ["The perceptron rule", "XOR and the fix: a hidden layer", "One sigmoid neuron"]
 )
 with rule_tab:
-    step = step_controls(history)
-    chart_column, info_column = st.columns([3, 2])
-    chart_column.altair_chart(perceptron_chart(points, labels, history, step))
-    with info_column:
-        verdict(history)
-        st.markdown(rule_text(history, points, step))
-        st.altair_chart(
-            charts.errors_per_epoch(
-                history.errors_per_epoch, history.epoch[step - 1] if step else None
-            ),
-            width="stretch",
-        )
+    stepper(points, labels, history)
 
 with xor_tab:
     st.markdown(

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 import streamlit as st
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
 
 TIMEOUT = 180
 

@@ -1,9 +1,9 @@
 """Every page runs without an exception (AppTest, no browser)."""
 
 import pytest
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from conftest import ROOT
 from ui.layout import PAGES
 
 TIMEOUT = 120  # TensorFlow's first import and tracing take seconds; AppTest's default is 3 s.

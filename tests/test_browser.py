@@ -1,0 +1,151 @@
+"""End-to-end: a real `streamlit run` server and Debian's Chromium driven by Playwright.
+
+Each page loads without an exception box, a slider is moved, training runs, and the result
+(metric text and a chart) appears; screenshots are saved in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from browser_helpers import (
+    ROOT,
+    chromium,
+    chromium_available,
+    click_button,
+    exception_count,
+    move_slider,
+    open_page,
+    slider_value,
+    streamlit_server,
+    wait_idle,
+)
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+if not chromium_available():
+    message = "Chromium is missing: apt-get install chromium (see README)."
+    if os.environ.get("CI"):
+        raise RuntimeError(message)  # CI must run the browser tests, never skip them
+    pytest.skip(message, allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tiny_data_dir):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(ARTIFACTS / "server.log", NN_CORE_DATA_DIR=str(tiny_data_dir)) as (
+        url,
+        _process,
+    ):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
+def shoot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_perceptron_steps_and_runs(server, browser):
+    page = open_page(browser, f"{server}/perceptron")
+    assert exception_count(page) == 0
+    move_slider(page, "perceptron_samples", -20)
+    wait_idle(page)
+    assert slider_value(page, "perceptron_samples") == "80"
+    click_button(page, "perceptron_step_one")
+    page.get_by_text("Step 1 (epoch 1)").first.wait_for()
+    click_button(page, "perceptron_run")
+    page.get_by_text("Converged after").first.wait_for()
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
+    assert exception_count(page) == 0
+    shoot(page, "perceptron")
+
+
+def test_moons_trains_on_every_slider_move(server, browser):
+    page = open_page(browser, f"{server}/mlp_moons")
+    page.get_by_text("Training accuracy").first.wait_for()
+    move_slider(page, "moons_units_0", -11)  # 50 -> 1 unit on the choices ladder
+    wait_idle(page)
+    assert slider_value(page, "moons_units_0") == "1"
+    page.get_by_text("Underfitting").first.wait_for()
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 3
+    assert "units_0=1" in page.url  # the link carries the new setting
+    assert exception_count(page) == 0
+    shoot(page, "moons")
+
+
+def test_mnist_trains_and_shows_its_results(server, browser):
+    page = open_page(browser, f"{server}/mnist?epochs=2&train_size=1000")
+    move_slider(page, "mnist_epochs", 1)
+    wait_idle(page)
+    assert slider_value(page, "mnist_epochs") == "3"
+    click_button(page, "mnist_train")
+    page.get_by_text("Test accuracy").first.wait_for(timeout=120_000)
+    page.get_by_text("It's a").first.wait_for()
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 3
+    page.get_by_text("Download the trained model (.keras)").first.wait_for()
+    assert exception_count(page) == 0
+    shoot(page, "mnist")
+
+
+def test_imdb_trains_presets_and_compares(server, browser):
+    page = open_page(browser, f"{server}/imdb?epochs=5")
+    move_slider(page, "imdb_units", -1)
+    wait_idle(page)
+    click_button(page, "imdb_train")
+    page.get_by_text("Validation loss (diamonds").first.wait_for(timeout=180_000)
+    page.get_by_text("test reviews misclassified").first.wait_for()
+    assert exception_count(page) == 0
+    shoot(page, "imdb")
+
+
+def test_runs_page_lists_the_session_and_rejects_bad_uploads(server, browser, tmp_path):
+    page = open_page(browser, f"{server}/mlp_moons?epochs=500")
+    page.get_by_text("Training accuracy").first.wait_for()
+    page.get_by_role("link", name="Runs").click()
+    wait_idle(page)
+    page.get_by_text("1 of 1 runs").first.wait_for()
+    page.get_by_text("Import runs from a JSON export").click()
+    malformed = tmp_path / "runs.json"
+    malformed.write_text("{not json")
+    page.locator(".st-key-runs_upload input[type='file']").set_input_files(str(malformed))
+    page.get_by_text("Nothing was imported").first.wait_for()
+    page.get_by_text("1 of 1 runs").first.wait_for()  # the existing run is still there
+    oversized = tmp_path / "big.json"
+    oversized.write_text(
+        json.dumps({"format": "nn-explorer-runs", "runs": [], "pad": "x" * 6_000_000})
+    )
+    page.locator(".st-key-runs_upload input[type='file']").set_input_files(str(oversized))
+    page.get_by_text("at most 5 MB").first.wait_for()
+    assert exception_count(page) == 0
+    shoot(page, "runs")
+
+
+def test_a_shared_link_opens_with_its_settings(server, browser):
+    page = open_page(browser, f"{server}/mlp_moons?units_0=3&l2=0.001&noise=banana")
+    assert slider_value(page, "moons_units_0") == "3"
+    assert slider_value(page, "moons_l2") == "0.001"
+    page.get_by_text("not understood").first.wait_for()  # noise=banana: default plus notice
+    assert exception_count(page) == 0
+
+
+def test_deep_link_on_a_freshly_started_server(tiny_data_dir, browser):
+    """Community Cloud restarts sleeping apps; the first visitor may arrive on /mnist."""
+    with streamlit_server(ARTIFACTS / "fresh-server.log", NN_CORE_DATA_DIR=str(tiny_data_dir)) as (
+        url,
+        _process,
+    ):
+        page = open_page(browser, f"{url}/mnist")
+        page.get_by_role("heading", name="MNIST: recognising handwritten digits").wait_for()
+        sidebar = page.locator("[data-testid='stSidebar']")
+        assert sidebar.get_by_role("link", name="Home").count() == 1
+        assert sidebar.get_by_text("streamlit app").count() == 0
+        assert exception_count(page) == 0
+        shoot(page, "deep-link")
