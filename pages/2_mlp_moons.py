@@ -318,14 +318,16 @@ with curve_column:
     st.altair_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
 
 compare_panel("moons")
-weights_tab, units_tab, sweep_tab, seeds_tab = st.tabs(
-    ["Weights", "Hidden units", "Sweep", "Repeat with seeds"]
+# Lazy tabs: only the open tab's content runs and is sent to the browser.
+tabs = st.tabs(["Weights", "Hidden units", "Sweep", "Repeat with seeds"], key="moons_tab",
+               on_change="rerun")
+views = (
+    lambda: weights_view(result),
+    lambda: hidden_units_view(result, dataset, validation_share),
+    lambda: sweep_view(dataset, validation_share, spec, config, discrete),
+    lambda: seeds_view(dataset, validation_share, spec, config),
 )
-with weights_tab:
-    weights_view(result)
-with units_tab:
-    hidden_units_view(result, dataset, validation_share)
-with sweep_tab:
-    sweep_view(dataset, validation_share, spec, config, discrete)
-with seeds_tab:
-    seeds_view(dataset, validation_share, spec, config)
+for tab, view in zip(tabs, views, strict=True):
+    if tab.open:
+        with tab:
+            view()

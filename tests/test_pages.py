@@ -102,6 +102,7 @@ def test_moons_defaults_reproduce_the_chapter_and_one_unit_underfits():
 
 def test_moons_sweep_draws_one_boundary_per_value():
     app = page("pages/2_mlp_moons.py")
+    app.session_state["moons_tab"] = "Sweep"  # tabs are lazy: open the sweep tab
     app.select_slider(key="moons_epochs").set_value(500).run()
     app.multiselect(key="moons_sweep_values_hidden_units").set_value([1, 5]).run()
     charts_before = len(app.get("vega_lite_chart")) + len(app.get("arrow_vega_lite_chart"))

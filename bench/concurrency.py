@@ -1,0 +1,125 @@
+"""A classroom at once: 10 browser sessions training on the moons page and 3 on MNIST against one
+server, then 50 trainings in a row in one session; the server's memory before and after.
+
+Run from the repository root (Debian's chromium installed):
+    NN_CORE_DATA_DIR=../shared/datasets python bench/concurrency.py
+Targets: every moons session shows its result within 15 s, zero errors; server RSS back within
+300 MiB of its warmed-up value after the crowd; under 200 MiB growth over 50 trainings.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import psutil
+from _common import ROOT, report
+
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_helpers import chromium, exception_count, open_page, streamlit_server, wait_idle  # noqa: E402
+
+MOONS_SESSIONS, MNIST_SESSIONS, SEQUENTIAL_RUNS = 10, 3, 50
+
+
+def server_rss_mib(process) -> float:
+    tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    return sum(part.memory_info().rss for part in tree) / 2**20
+
+
+def server_cpu_s(process) -> float:
+    """CPU seconds the server has used so far: tells the server's share of a slow crowd from
+    the browsers' (which share this machine's cores in the benchmark, unlike in a class)."""
+    times = psutil.Process(process.pid).cpu_times()
+    return times.user + times.system
+
+
+def crowd(browser, url: str, addresses: list[str], result_text: str, press: str | None = None):
+    """Open every session at once, press `press` in each when it appears, and poll them all
+    for the result text; returns (seconds until each showed it, exception boxes seen)."""
+    context = browser.new_context()  # tabs of one browser: each tab is its own session
+    started = time.monotonic()
+    pages = []
+    for address in addresses:
+        page = context.new_page()
+        page.goto(f"{url}{address}", wait_until="commit")
+        pages.append(page)
+    pressed, finished = set(), {}
+    while len(finished) < len(pages) and time.monotonic() - started < 300:
+        for number, page in enumerate(pages):
+            if number in finished:
+                continue
+            if press and number not in pressed and page.locator(f".st-key-{press} button").count():
+                page.locator(f".st-key-{press} button").first.click()
+                pressed.add(number)
+            if page.get_by_text(result_text, exact=True).count():
+                finished[number] = time.monotonic() - started
+        time.sleep(0.1)
+    errors = sum(exception_count(page) for page in pages)
+    context.close()
+    return [finished.get(number, float("inf")) for number in range(len(pages))], errors
+
+
+def sequential(browser, url: str, process) -> dict:
+    """One session, 50 trainings with a new weight seed each (no cache hits)."""
+    page = open_page(browser, f"{url}/mlp_moons?epochs=1000")
+    seed_box = page.locator(".st-key-moons_seed input")
+    before = server_rss_mib(process)
+    for seed in range(100, 100 + SEQUENTIAL_RUNS):
+        seed_box.fill(str(seed))
+        seed_box.press("Enter")
+        wait_idle(page)
+    after = server_rss_mib(process)
+    errors = exception_count(page)
+    page.close()
+    return {"sequential_rss_growth_mib": after - before, "sequential_errors": errors}
+
+
+def main():
+    data_dir = Path(ROOT.parent / "shared" / "datasets")
+    environment = (
+        {}
+        if "NN_CORE_DATA_DIR" in __import__("os").environ
+        else {"NN_CORE_DATA_DIR": str(data_dir)}
+    )
+    log = Path("/tmp/concurrency-server.log")
+    with streamlit_server(log, **environment) as (url, process), chromium() as browser:
+        cold = server_rss_mib(process)
+        warm_page = open_page(browser, f"{url}/mlp_moons?seed=99")  # loads TensorFlow, traces
+        warm_page.get_by_text("Training accuracy").first.wait_for()
+        warm_page.close()
+        warmed = server_rss_mib(process)
+        # A class opening the shared link: the default settings, all at once.
+        cpu_before = server_cpu_s(process)
+        moons, moons_errors = crowd(
+            browser, url, ["/mlp_moons"] * MOONS_SESSIONS, "Training accuracy"
+        )
+        # Three students training MNIST on a subset, with different seeds (no cache hits).
+        moons_server_cpu = server_cpu_s(process) - cpu_before
+        mnist_addresses = [
+            f"/mnist?train_size=5000&epochs=3&seed={seed}" for seed in range(1, MNIST_SESSIONS + 1)
+        ]
+        mnist, mnist_errors = crowd(browser, url, mnist_addresses, "Test accuracy", "mnist_train")
+        figures = {
+            "moons_slowest_s": max(moons),
+            "moons_mean_s": sum(moons) / len(moons),
+            "moons_server_cpu_s": moons_server_cpu,
+            "mnist_slowest_s": max(mnist),
+            "errors": moons_errors + mnist_errors,
+        }
+        time.sleep(3)
+        figures["rss_after_crowd_minus_warmed_mib"] = server_rss_mib(process) - warmed
+        figures.update(sequential(browser, url, process))
+    figures.update(cold_rss_mib=cold, warmed_rss_mib=warmed)
+    print(
+        f"{MOONS_SESSIONS} moons sessions at once: slowest {figures['moons_slowest_s']:.1f} s, "
+        f"mean {figures['moons_mean_s']:.1f} s; {MNIST_SESSIONS} MNIST sessions: slowest "
+        f"{figures['mnist_slowest_s']:.1f} s; errors {figures['errors']}; server RSS "
+        f"{figures['rss_after_crowd_minus_warmed_mib']:+.0f} MiB after the crowd; "
+        f"{SEQUENTIAL_RUNS} trainings in a row: {figures['sequential_rss_growth_mib']:+.0f} MiB"
+    )
+    report(figures)
+
+
+if __name__ == "__main__":
+    main()
