@@ -446,3 +446,19 @@ def seed_band(histories: list[pd.DataFrame], metric: str = "loss") -> alt.Chart:
     return (band + line).properties(
         height=260, title=f"{metric.capitalize()} over {len(histories)} seeds"
     )
+
+
+def weight_images(kernel: np.ndarray, limit: int = 64, zoom: int = 3) -> list[np.ndarray]:
+    """Each unit's 784 input weights as a 28x28 RGB picture: blue positive, red negative, white
+    zero, on one colour scale shared by all units (so pictures compare), enlarged `zoom` times."""
+    kernel = kernel[:, :limit]
+    scale = float(np.abs(kernel).max()) or 1.0
+    images = []
+    for unit in range(kernel.shape[1]):
+        values = (kernel[:, unit] / scale).reshape(28, 28)  # -1 .. 1
+        red_blue = np.stack(
+            [1 - np.clip(values, 0, 1), 1 - np.abs(values), 1 - np.clip(-values, 0, 1)], axis=-1
+        )
+        picture = (np.clip(red_blue, 0, 1) * 255).astype(np.uint8)
+        images.append(picture.repeat(zoom, axis=0).repeat(zoom, axis=1))
+    return images

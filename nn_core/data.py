@@ -295,6 +295,40 @@ def decode_review(word_indices, word_index: dict[str, int]) -> str:
     return " ".join(rank_to_word.get(int(index), "?") for index in word_indices)
 
 
+# Keras' text_to_word_sequence filters (the dataset's tokenisation): the apostrophe is kept.
+_PUNCTUATION = str.maketrans(
+    {character: " " for character in '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'}
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower case, punctuation except apostrophes removed, split on white space."""
+    return text.lower().translate(_PUNCTUATION).split()
+
+
+def encode_words(words: list[str], word_index: dict[str, int], vocabulary_size: int) -> list[int]:
+    """Words -> dataset indices: 1 starts the review, known words are rank + 3, and words
+    outside the vocabulary (or unknown) become 2, as in the dataset."""
+    encoded = [IMDB_START]
+    for word in words:
+        index = word_index.get(word, vocabulary_size) + IMDB_INDEX_FROM
+        encoded.append(index if index < vocabulary_size else IMDB_UNKNOWN)
+    return encoded
+
+
+def reviews_from_lists(reviews: list[list[int]]) -> Reviews:
+    """Index lists (as encode_words makes them) -> Reviews, e.g. to multi-hot them."""
+    lengths = np.array([len(review) for review in reviews], dtype=np.int64)
+    flat = (
+        np.concatenate([np.asarray(review, np.int32) for review in reviews])
+        if reviews
+        else np.zeros(0, np.int32)
+    )
+    return Reviews(
+        flat, np.concatenate([[0], np.cumsum(lengths)]), np.zeros(len(reviews), np.int32)
+    )
+
+
 def multi_hot(reviews: Reviews, vocabulary_size: int) -> sparse.csr_matrix:
     """The chapter's vectorize_sequences as a sparse 0/1 CSR matrix: no dense float64 matrix."""
     rows = len(reviews)

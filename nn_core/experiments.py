@@ -9,6 +9,7 @@ import numpy as np
 from scipy import sparse
 
 from nn_core import training
+from nn_core.data import IMDB_UNKNOWN, multi_hot, reviews_from_lists
 
 UNDERFIT_ACCURACY = 0.88  # below this on training data, the model misses the pattern itself
 OVERFIT_GAP = 0.05  # training accuracy this far above validation means memorised noise
@@ -59,3 +60,18 @@ def word_influence(result, vocabulary_size: int) -> np.ndarray:
     empty = sparse.csr_matrix((1, vocabulary_size), dtype=np.float32)
     baseline = training.predict(result, empty)[0, 0]
     return training.predict(result, one_word)[:, 0] - baseline
+
+
+def review_contributions(result, encoded: list[int], vocabulary_size: int):
+    """(probability of 'positive', {word index: contribution}) for one encoded review. A word's
+    contribution is the probability with the review as written minus the probability with every
+    occurrence of that word removed (leave one word out: the real network, nothing linearised).
+    Markers and unknown words (indices 0-2) get no entry."""
+    words = sorted({index for index in encoded if index > IMDB_UNKNOWN})
+    variants = [encoded] + [[index for index in encoded if index != word] for word in words]
+    matrix = multi_hot(reviews_from_lists(variants), vocabulary_size)
+    probabilities = training.predict(result, matrix)[:, 0]
+    return float(probabilities[0]), {
+        word: float(probabilities[0] - without)
+        for word, without in zip(words, probabilities[1:], strict=True)
+    }

@@ -319,8 +319,9 @@ with curve_column:
 
 compare_panel("moons")
 # Lazy tabs: only the open tab's content runs and is sent to the browser.
-tabs = st.tabs(["Weights", "Hidden units", "Sweep", "Repeat with seeds"], key="moons_tab",
-               on_change="rerun")
+tabs = st.tabs(
+    ["Weights", "Hidden units", "Sweep", "Repeat with seeds"], key="moons_tab", on_change="rerun"
+)
 views = (
     lambda: weights_view(result),
     lambda: hidden_units_view(result, dataset, validation_share),

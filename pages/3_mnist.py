@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core import charts, data, experiments, models, training
+from nn_core import charts, data, drawing, experiments, models, training
 from ui.cache import cached, mnist, stored_result, train_cached
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
+from ui.draw_pad import draw_pad
 from ui.layout import setup_page, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
@@ -192,6 +193,63 @@ def single_digit_view(probabilities, dataset):
     right.altair_chart(charts.probability_bars(probabilities[index]), width="stretch")
 
 
+@st.fragment
+def draw_section(result):
+    """A student's own digit through the trained network. A fragment: a new stroke reruns only
+    this section, so the prediction follows the pen."""
+    st.subheader("Try it yourself: draw a digit")
+    source = st.segmented_control(
+        "Input", ["Draw", "Upload a photo"], default="Draw", key="mnist_draw_source"
+    )
+    left, middle, right = st.columns([3, 2, 4])
+    with left:
+        if source == "Upload a photo":
+            photo = st.file_uploader(
+                "A photo of one handwritten digit (PNG or JPEG)",
+                type=["png", "jpg", "jpeg"],
+                key="mnist_photo",
+            )
+            raw = photo.getvalue() if photo else None
+            read = drawing.gray_from_photo
+        else:
+            raw, read = draw_pad("mnist_draw_pad"), drawing.gray_from_data_url
+    if raw is None:
+        right.info(
+            "Draw a digit on the black pad (or upload a photo): the network's answer "
+            "appears here at the end of each stroke.",
+            icon=":material/draw:",
+        )
+        return
+    try:
+        digit = drawing.preprocess_digit(read(raw))
+    except ValueError as error:
+        right.warning(str(error), icon=":material/warning:")
+        return
+    probabilities = training.predict(result, drawing.as_model_input(digit))[0]
+    middle.image(
+        1 - digit, width=168, clamp=True, caption="What the network sees: 28×28, centred like MNIST"
+    )
+    right.metric("Prediction", f"It's a {int(probabilities.argmax())}")
+    right.caption(f"{probabilities.max():.0%} sure. All ten probabilities:")
+    right.altair_chart(charts.probability_bars(probabilities), width="stretch")
+
+
+def hidden_units_view(result):
+    layer = "hidden unit" if result.spec.hidden_units else "output unit (digit)"
+    st.subheader("What the hidden units see")
+    st.caption(
+        f"Each {layer}'s 784 input weights drawn as a 28×28 picture: blue pixels push the "
+        "unit up, red ones down, on one colour scale for all. Train with L1, L2 or "
+        "dropout and compare the pictures."
+    )
+    kernel = result.weights[0]  # [784, units] of the first Dense layer
+    shown = min(64, kernel.shape[1])
+    captions = [
+        f"unit {unit + 1}" if result.spec.hidden_units else f"digit {unit}" for unit in range(shown)
+    ]
+    st.image(charts.weight_images(kernel, shown), width=84, caption=captions)
+
+
 try:
     dataset = mnist()
 except data.DatasetError as error:
@@ -220,7 +278,8 @@ if st.button("Train", key="mnist_train", type="primary", icon=":material/play_ar
 if result is None:
     st.info(
         "Press **Train** to train this network (a few seconds with the chapter's settings). "
-        "Results are kept: coming back to the same settings shows them at once.",
+        "Results are kept: coming back to the same settings shows them at once. Once a model "
+        "is trained you can draw your own digit for it, and see what its hidden units learned.",
         icon=":material/info:",
     )
     st.stop()
@@ -235,3 +294,5 @@ record_run(
 )
 compare_panel("mnist")
 results_view(result, probabilities, dataset, key)
+draw_section(result)
+hidden_units_view(result)

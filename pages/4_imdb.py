@@ -1,5 +1,7 @@
 """Overfitting on real movie reviews, and three ways to fight it (the chapter's IMDB sections)."""
 
+import html
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -196,6 +198,69 @@ def insight_view(results, keys, vocabulary_size, matrices):
             st.write(text[:1200] + ("…" if len(text) > 1200 else ""))
 
 
+MAX_REVIEW_WORDS = 1000  # longer texts are cut: more words add little and slow the answer
+
+
+@st.fragment
+def review_section(results, vocabulary_size):
+    """A student's own review through every trained model, each word coloured by how much it
+    moved that model's answer. A fragment: typing reruns only this section."""
+    st.subheader("Try it yourself: write a review")
+    text = st.text_area(
+        "Your review, in English",
+        key="imdb_review_text",
+        max_chars=20_000,
+        placeholder="The acting was wonderful but the plot was a boring mess.",
+    )
+    words = data.tokenize(text)
+    if not words:
+        st.info(
+            "Write a few sentences and press Ctrl+Enter: every trained model gives its "
+            "verdict, word by word.",
+            icon=":material/edit_note:",
+        )
+        return
+    if len(words) > MAX_REVIEW_WORDS:
+        st.caption(f"Only the first {MAX_REVIEW_WORDS:,} of {len(words):,} words are used.")
+        words = words[:MAX_REVIEW_WORDS]
+    encoded = data.encode_words(words, imdb_word_index(), vocabulary_size)
+    if all(index <= data.IMDB_UNKNOWN for index in encoded):
+        st.warning(
+            "None of these words is in the models' vocabulary (the most frequent words "
+            "of English movie reviews), so they cannot judge it.",
+            icon=":material/translate:",
+        )
+        return
+    columns = st.columns(min(len(results), 2))
+    for position, (name, result) in enumerate(results.items()):
+        probability, contributions = experiments.review_contributions(
+            result, encoded, vocabulary_size
+        )
+        with columns[position % len(columns)].container(border=True):
+            verdict = "positive" if probability > 0.5 else "negative"
+            st.metric(name, f"{verdict} ({probability:.0%} positive)")
+            st.html(highlighted(words, encoded[1:], contributions))
+    st.caption(
+        "Green words pushed towards positive, red towards negative (how much the answer "
+        "changes without that word); grey words are outside the vocabulary."
+    )
+
+
+def highlighted(words, indices, contributions) -> str:
+    """The review as HTML, each word's background showing its contribution."""
+    strongest = max((abs(value) for value in contributions.values()), default=0) or 1.0
+    spans = []
+    for word, index in zip(words, indices, strict=True):
+        if index <= data.IMDB_UNKNOWN:
+            style = "color:#888"
+        else:
+            value = contributions[index] / strongest
+            colour = "44,160,44" if value > 0 else "214,39,40"
+            style = f"background:rgba({colour},{abs(value) * 0.6:.2f});border-radius:3px"
+        spans.append(f'<span style="{style}">{html.escape(word)}</span>')
+    return f'<p style="line-height:1.8">{" ".join(spans)}</p>'
+
+
 try:
     params = PageParams("imdb")
     vocabulary_size = data_controls(params)
@@ -220,7 +285,8 @@ if st.button(
 results = {name: stored_result(keys[name]) for name in chosen if stored_result(keys[name])}
 if not results:
     st.info(
-        "Choose models and press **Train** (about 6 s each with the chapter's settings).",
+        "Choose models and press **Train** (about 5 s each with the chapter's settings). Once "
+        "a model is trained you can write your own review and see every word's effect.",
         icon=":material/info:",
     )
     st.stop()
@@ -245,5 +311,6 @@ for name, result in results.items():
     )
 summary_table(results, keys, matrices)
 compare_panel("imdb")
+review_section(results, vocabulary_size)
 st.subheader("What the network learned")
 insight_view(results, keys, vocabulary_size, matrices)

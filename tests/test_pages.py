@@ -263,3 +263,34 @@ def test_presenter_mode_hides_all_but_the_chosen_controls():
     app = page_with_query("pages/2_mlp_moons.py", present="1", show="units_0")
     assert len(app.sidebar.select_slider) == 0 and len(app.sidebar.slider) == 0
     assert [widget.key for widget in app.main.select_slider] == ["moons_units_0"]
+
+
+# ---------------------------------------------------------------------------- try it yourself
+
+
+def test_imdb_review_box_scores_text_and_handles_bad_input(offline_data):
+    app = page("pages/4_imdb.py")
+    app.multiselect(key="imdb_models").set_value(["smaller 8-8"]).run()
+    app.button(key="imdb_train").click().run()
+    assert "write a few sentences" in texts(app.info).lower()
+    app.text_area(key="imdb_review_text").set_value("A wonderful film, I loved it!").run()
+    assert not app.exception
+    verdict = next(metric.value for metric in app.metric if metric.label == "smaller 8-8")
+    assert "positive" in verdict
+    app.text_area(key="imdb_review_text").set_value("Das war sehr schön, danke").run()
+    assert "None of these words" in texts(app.warning)
+    app.text_area(key="imdb_review_text").set_value("great movie " * 45_000).run()  # ~0.5 MB
+    assert not app.exception
+    assert "Only the first 1,000" in texts(app.caption)
+
+
+def test_mnist_draw_section_waits_for_a_drawing_and_shows_unit_pictures(offline_data):
+    app = page("pages/3_mnist.py")
+    assert "draw your own digit" in texts(app.info)
+    app.slider(key="mnist_epochs").set_value(1).run()
+    app.select_slider(key="mnist_train_size").set_value(1000).run()
+    app.button(key="mnist_train").click().run()
+    assert not app.exception
+    assert "Draw a digit on the black pad" in texts(app.info)
+    headers = [header.value for header in app.subheader]
+    assert "What the hidden units see" in headers
