@@ -73,14 +73,7 @@ def run_ours():
         started = time.perf_counter()
         matrices = data.imdb_matrices(imdb)  # vectorising is timed, as in the seed's figure
         spec = models.ModelSpec(10000, activation="relu", **architecture)
-        result = training.train(
-            spec,
-            config,
-            matrices.x_train,
-            matrices.y_train,
-            matrices.x_validation,
-            matrices.y_validation,
-        )
+        result = training.train_split(spec, config, matrices)
         seconds = time.perf_counter() - started
         history = result.history
         results[name] = {

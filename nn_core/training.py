@@ -118,6 +118,20 @@ def train(
     return TrainingResult(spec, config, history, metrics, weights, time.perf_counter() - started)
 
 
+def train_split(spec: ModelSpec, config: TrainConfig, split, on_epoch_end=None) -> TrainingResult:
+    """train() on anything with x_train, y_train, x_validation, y_validation (a data.Split,
+    data.ImdbMatrices)."""
+    return train(
+        spec,
+        config,
+        split.x_train,
+        split.y_train,
+        split.x_validation,
+        split.y_validation,
+        on_epoch_end,
+    )
+
+
 def _check_data(spec: ModelSpec, x, y) -> None:
     if len(y) == 0:
         raise ValueError("There are no training samples.")

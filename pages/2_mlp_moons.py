@@ -129,15 +129,7 @@ def train_run(dataset, validation_share, spec, config, progress_label="Training"
     key = run_key(dataset, validation_share, spec, config)
     result = train_cached(
         key,
-        lambda progress: training.train(
-            spec,
-            config,
-            split.x_train,
-            split.y_train,
-            split.x_validation,
-            split.y_validation,
-            on_epoch_end=progress,
-        ),
+        lambda progress: training.train_split(spec, config, split, progress),
         progress_label,
         show_curves=False,
     )

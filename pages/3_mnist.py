@@ -105,15 +105,7 @@ def data_preview(dataset):
 
 def run_training(dataset, spec, config, train_size, validation_share, progress):
     split = training_split(dataset, train_size, validation_share, config.seed)
-    return training.train(
-        spec,
-        config,
-        split.x_train,
-        split.y_train,
-        split.x_validation,
-        split.y_validation,
-        on_epoch_end=progress,
-    )
+    return training.train_split(spec, config, split, progress)
 
 
 def test_predictions(result, key, dataset):

@@ -105,14 +105,8 @@ def train_models(names, settings, vocabulary_size, matrices):
         )
         train_cached(
             run_key(vocabulary_size, spec, config),
-            lambda progress, spec=spec, config=config: training.train(
-                spec,
-                config,
-                matrices.x_train,
-                matrices.y_train,
-                matrices.x_validation,
-                matrices.y_validation,
-                on_epoch_end=progress,
+            lambda progress, spec=spec, config=config: training.train_split(
+                spec, config, matrices, progress
             ),
             name,
         )

@@ -116,13 +116,18 @@ def test_moons_sweep_draws_one_boundary_per_value():
 # ---------------------------------------------------------------------------- MNIST
 
 
-def test_mnist_trains_and_shows_accuracy_confusion_matrix_and_download(offline_data):
-    app = page("pages/3_mnist.py")
-    assert "Press **Train**" in texts(app.info)
-    app.slider(key="mnist_epochs").set_value(3).run()
+def train_mnist(app: AppTest, epochs: int) -> None:
+    """Fast settings on the tiny fixture: 1,000 images, a few epochs."""
+    app.slider(key="mnist_epochs").set_value(epochs).run()
     app.select_slider(key="mnist_train_size").set_value(1000).run()
     app.button(key="mnist_train").click().run()
     assert not app.exception
+
+
+def test_mnist_trains_and_shows_accuracy_confusion_matrix_and_download(offline_data):
+    app = page("pages/3_mnist.py")
+    assert "Press **Train**" in texts(app.info)
+    train_mnist(app, epochs=3)
     accuracy = percent(metric_value(app, "Test accuracy"))
     assert accuracy > 0.5  # the tiny fixture's classes are easy to tell apart
     assert "Confusion matrix" in chart_titles(app)
@@ -199,9 +204,7 @@ def test_runs_from_two_pages_are_recorded_and_compared(offline_data):
     app.select_slider(key="moons_epochs").set_value(500).run()
     app.select_slider(key="moons_units_0").set_value(5).run()
     app.switch_page("pages/3_mnist.py").run()
-    app.slider(key="mnist_epochs").set_value(2).run()
-    app.select_slider(key="mnist_train_size").set_value(1000).run()
-    app.button(key="mnist_train").click().run()
+    train_mnist(app, epochs=2)
     app.switch_page("pages/5_runs.py").run()
     assert not app.exception
     table = next(frame.value for frame in app.dataframe if "run" in frame.value)
@@ -287,10 +290,7 @@ def test_imdb_review_box_scores_text_and_handles_bad_input(offline_data):
 def test_mnist_draw_section_waits_for_a_drawing_and_shows_unit_pictures(offline_data):
     app = page("pages/3_mnist.py")
     assert "draw your own digit" in texts(app.info)
-    app.slider(key="mnist_epochs").set_value(1).run()
-    app.select_slider(key="mnist_train_size").set_value(1000).run()
-    app.button(key="mnist_train").click().run()
-    assert not app.exception
+    train_mnist(app, epochs=1)
     assert "Draw a digit on the black pad" in texts(app.info)
     headers = [header.value for header in app.subheader]
     assert "What the hidden units see" in headers
