@@ -134,7 +134,8 @@ def _dataset_file(file_name: str, origin: str) -> Path:
     from keras.utils import get_file  # imported late: only this path needs Keras
 
     try:
-        return Path(get_file(file_name, origin=origin))
+        # KERAS_HOME is read here, not only when Keras was imported, so it can be changed.
+        return Path(get_file(file_name, origin=origin, cache_dir=os.environ.get("KERAS_HOME")))
     except Exception as error:  # Keras raises several kinds for a failed download.
         raise DatasetError(
             f"Could not download '{file_name}' ({error}). Connect to the internet once, or "

@@ -137,6 +137,17 @@ def test_runs_page_lists_the_session_and_rejects_bad_uploads(server, browser, tm
     )
     page.locator(".st-key-runs_upload input[type='file']").set_input_files(str(oversized))
     page.get_by_text("at most 5 MB").first.wait_for()
+    # Export, then import the same file: every run is recognised, none duplicated.
+    wait_idle(page)
+    page.get_by_text("Download runs as JSON").first.wait_for()
+    with page.expect_download() as download:
+        page.locator(".st-key-runs_json button").first.click()
+    exported = tmp_path / "exported.json"
+    download.value.save_as(exported)
+    assert json.loads(exported.read_text())["runs"][0]["run_id"] == "moons-1"
+    page.locator(".st-key-runs_upload input[type='file']").set_input_files(str(exported))
+    page.get_by_text("Imported 0 run(s) (1 already present)").first.wait_for()
+    page.get_by_text("1 of 1 runs").first.wait_for()
     assert exception_count(page) == 0
     shoot(page, "runs")
 

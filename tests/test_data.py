@@ -113,3 +113,13 @@ def test_corrupt_word_index_is_reported(tmp_path, monkeypatch):
     monkeypatch.setenv(data.DATA_DIR_VARIABLE, str(tmp_path))
     with pytest.raises(data.DatasetError, match="imdb_word_index.json"):
         data.load_imdb_word_index()
+
+
+def test_no_network_and_no_local_copy_says_how_to_fix_it(tmp_path, monkeypatch):
+    """The real download path, pointed at a port where nothing listens (as offline)."""
+    monkeypatch.delenv(data.DATA_DIR_VARIABLE, raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty Keras cache
+    monkeypatch.setattr(data, "MNIST_ORIGIN", "http://127.0.0.1:9/mnist.npz")
+    with pytest.raises(data.DatasetError, match="Could not download 'mnist.npz'") as error:
+        data.load_mnist()
+    assert data.DATA_DIR_VARIABLE in str(error.value)
