@@ -18,12 +18,14 @@ st.markdown(
 |---|---|---|
 | **Perceptron** | Rosenblatt's learning rule, one update at a time; why it fails on XOR | step through AND, then switch to XOR |
 | **MLP on moons** | underfitting and overfitting; L1/L2 and dropout | hidden units 1, then 50, then add dropout |
-| **MNIST digits** | a digit classifier, its errors and its confusion matrix | train with the defaults (about 2 s) |
-| **IMDB reviews** | overfitting on real text, and three ways to fight it | train the baseline and the dropout model |
+| **MNIST digits** | a digit classifier, its errors, what its hidden units see | train with the defaults, then draw a digit |
+| **IMDB reviews** | overfitting on real text, and three ways to fight it | train the four presets, then write a review |
+| **Runs** | every run of your session side by side, as TensorBoard's HParams view | pin a run and compare the others with it |
 """
 )
 st.info(
-    "Training is deterministic: the same settings and seed give the same curves, so a result "
-    "you see can be reproduced by anyone with the same settings.",
+    "Training is deterministic: the same settings and seed give the same curves. Every page "
+    "keeps its settings in the address bar, so a copied link reproduces the run; add "
+    "`&present=1` for a projector, and `&show=units_0,l2` to keep only those controls.",
     icon=":material/info:",
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 
-from _common import report, run_seed_code
+from _common import ROOT, report, run_seed_code
 
 SEED_CELL = """
 import json, time
@@ -60,6 +60,24 @@ def run_ours(hidden_sizes):
     return results
 
 
+def page_redraw_seconds() -> dict:
+    """Through the page (AppTest runs the real script): the default page, then moving the
+    units slider to a value never trained before (a new network: build, trace, train, draw)."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    app.run()
+    app.switch_page("pages/2_mlp_moons.py")
+    started = time.perf_counter()
+    app.run()
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    app.select_slider(key="moons_units_0").set_value(20).run()
+    redraw = time.perf_counter() - started
+    assert not app.exception
+    return {"page_first_load_s": first, "page_slider_redraw_s": redraw}
+
+
 def main():
     sweep = "--sweep" in sys.argv
     hidden_sizes = [1, 3, 5, 20, 50] if sweep else [50]
@@ -85,6 +103,11 @@ def main():
         figures.update(
             seed_sweep_s=seed_sweep, ours_sweep_s=ours_sweep, sweep_speedup=seed_sweep / ours_sweep
         )
+    figures.update(page_redraw_seconds())
+    print(
+        f"page: first load {figures['page_first_load_s']:.2f} s, units slider moved -> "
+        f"redrawn in {figures['page_slider_redraw_s']:.2f} s"
+    )
     report(figures)
 
 

@@ -147,13 +147,7 @@ def stepper(points, labels, history):
     step = step_controls(history)
     chart_column, info_column = st.columns([3, 2])
     chart_column.altair_chart(perceptron_chart(points, labels, history, step))
-    with info_column:
-        verdict(history)
-        st.markdown(rule_text(history, points, step))
-        current_epoch = history.epoch[step - 1] if step else None
-        st.altair_chart(
-            charts.errors_per_epoch(history.errors_per_epoch, current_epoch), width="stretch"
-        )
+    info_column.markdown(rule_text(history, points, step))
 
 
 def rule_text(history, points, step):
@@ -240,7 +234,10 @@ rule_tab, xor_tab, neuron_tab = st.tabs(
     ["The perceptron rule", "XOR and the fix: a hidden layer", "One sigmoid neuron"]
 )
 with rule_tab:
+    verdict(history)
     stepper(points, labels, history)
+    # Outside the fragment: it does not change with the step, so stepping does not redraw it.
+    st.altair_chart(charts.errors_per_epoch(history.errors_per_epoch), width="stretch")
 
 with xor_tab:
     st.markdown(

@@ -1,0 +1,121 @@
+"""Try it yourself: from the end of a stroke to the shown prediction, and a typed review scored
+by every trained model (targets: under 0.3 s each), measured in a real browser against a real
+server, plus the engine's share of it in this process.
+
+Run from the repository root (Debian's chromium installed):
+    NN_CORE_DATA_DIR=../shared/datasets python bench/try_it.py
+The chapter has no such feature, so there is no seed code to compare with.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from _common import ROOT, report
+
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_helpers import chromium, click_button, open_page, streamlit_server, wait_idle  # noqa: E402
+
+REVIEW = (
+    "The acting was wonderful and the story moving, but the ending was a boring, predictable mess."
+)
+
+
+def stroke_seconds(page) -> float:
+    """Clear the pad, draw a '1'; time from releasing the mouse to the prediction on screen."""
+    page.locator(".st-key-mnist_draw_pad button").first.click()  # Clear
+    page.get_by_text("Draw a digit on the black pad").first.wait_for()
+    pad = page.locator("canvas#draw-pad").first
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 140, box["y"] + 30)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 140, box["y"] + 250, steps=12)
+    started = time.perf_counter()
+    page.mouse.up()
+    page.get_by_text("What the network sees").first.wait_for()
+    return time.perf_counter() - started
+
+
+def review_seconds(page, text: str) -> float:
+    """Type a review; time from Ctrl+Enter to every model's verdict on screen."""
+    box = page.locator(".st-key-imdb_review_text textarea").first
+    box.scroll_into_view_if_needed()
+    box.fill(text)
+    started = time.perf_counter()
+    box.press("Control+Enter")
+    page.get_by_text(text.split()[-1].strip(".")).nth(4).wait_for()  # the review, once per model
+    return time.perf_counter() - started
+
+
+def engine_seconds() -> dict:
+    """The same work without a browser: preprocessing + a model call; scoring a review."""
+    import numpy as np
+
+    from nn_core import data, drawing, experiments, models, training
+
+    mnist = data.load_mnist()
+    spec = models.ModelSpec(784, (15,), "relu", output_units=10, input_scale=1 / 255)
+    digits = training.train(
+        spec,
+        training.TrainConfig("rmsprop", 0.001, 1, 128),
+        data.flatten_images(mnist.x_train[:5000]),
+        mnist.y_train[:5000],
+    )
+    pad = np.zeros((280, 280), np.float32)
+    pad[30:250, 130:152] = 1
+    started = time.perf_counter()
+    training.predict(digits, drawing.as_model_input(drawing.preprocess_digit(pad)))
+    draw_s = time.perf_counter() - started
+    imdb = data.imdb_matrices(data.load_imdb(10_000))
+    reviews = training.train_split(
+        models.ModelSpec(10_000, (16, 16), "relu"),
+        training.TrainConfig("rmsprop", 0.001, 2, 512),
+        imdb,
+    )
+    encoded = data.encode_words(data.tokenize(REVIEW), data.load_imdb_word_index(), 10_000)
+    started = time.perf_counter()
+    experiments.review_contributions(reviews, encoded, 10_000)
+    return {"engine_draw_s": draw_s, "engine_review_one_model_s": time.perf_counter() - started}
+
+
+def main():
+    environment = (
+        {}
+        if "NN_CORE_DATA_DIR" in os.environ
+        else {"NN_CORE_DATA_DIR": str(ROOT.parent / "shared" / "datasets")}
+    )
+    os.environ.update(environment)
+    with (
+        streamlit_server(Path("/tmp/try-it-server.log"), **environment) as (url, _),
+        chromium() as browser,
+    ):
+        page = open_page(browser, f"{url}/mnist?train_size=10000&epochs=3")
+        click_button(page, "mnist_train")
+        page.get_by_text("Draw a digit on the black pad").first.wait_for(timeout=180_000)
+        wait_idle(page)
+        strokes = [stroke_seconds(page) for _ in range(3)]
+        page = open_page(browser, f"{url}/imdb?epochs=4")
+        click_button(page, "imdb_train")  # the four presets, so four models score the review
+        page.get_by_text("Try it yourself: write a review").first.wait_for(timeout=300_000)
+        wait_idle(page)
+        typed = review_seconds(page)
+    figures = {
+        "stroke_to_prediction_s": min(strokes),
+        "stroke_slowest_s": max(strokes),
+        "review_four_models_s": typed,
+        **engine_seconds(),
+    }
+    print(
+        f"stroke -> prediction {figures['stroke_to_prediction_s']:.2f} s (slowest of 3: "
+        f"{figures['stroke_slowest_s']:.2f} s); review scored by 4 models "
+        f"{figures['review_four_models_s']:.2f} s, in the browser"
+    )
+    report(figures)
+
+
+if __name__ == "__main__":
+    main()
