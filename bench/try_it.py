@@ -47,7 +47,8 @@ def review_seconds(page, text: str) -> float:
     box.fill(text)
     started = time.perf_counter()
     box.press("Control+Enter")
-    page.get_by_text(text.split()[-1].strip(".")).nth(4).wait_for()  # the review, once per model
+    # The text's last word is a made-up one, shown (grey) once per model: wait for the fourth.
+    page.get_by_text(text.split()[-1], exact=True).nth(3).wait_for()
     return time.perf_counter() - started
 
 
@@ -102,17 +103,19 @@ def main():
         click_button(page, "imdb_train")  # the four presets, so four models score the review
         page.get_by_text("Try it yourself: write a review").first.wait_for(timeout=300_000)
         wait_idle(page)
-        typed = review_seconds(page)
+        first = review_seconds(page, REVIEW + " zebraone")  # traces each model's predict once
+        second = review_seconds(page, REVIEW + " Still, I loved the music. zebratwo")
     figures = {
         "stroke_to_prediction_s": min(strokes),
         "stroke_slowest_s": max(strokes),
-        "review_four_models_s": typed,
+        "first_review_four_models_s": first,
+        "next_review_four_models_s": second,
         **engine_seconds(),
     }
     print(
         f"stroke -> prediction {figures['stroke_to_prediction_s']:.2f} s (slowest of 3: "
-        f"{figures['stroke_slowest_s']:.2f} s); review scored by 4 models "
-        f"{figures['review_four_models_s']:.2f} s, in the browser"
+        f"{figures['stroke_slowest_s']:.2f} s); a review scored by 4 models: first "
+        f"{first:.2f} s, next {second:.2f} s, in the browser"
     )
     report(figures)
 
