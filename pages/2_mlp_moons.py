@@ -281,7 +281,8 @@ def sweep_setting(spec, config, parameter, value):
 
 
 params = PageParams("moons")
-example_buttons()
+if not params.presenting:  # a projected link shows only the controls under discussion
+    example_buttons()
 dataset, validation_share = data_controls(params)
 try:
     spec, config = model_controls(params)
@@ -299,7 +300,14 @@ with chart_column:
         "Show only the predicted class (no probability shading)", key="moons_discrete"
     )
     st.altair_chart(
-        boundary_chart(result, dataset, validation_share, discrete, title="Decision boundary")
+        boundary_chart(
+            result,
+            dataset,
+            validation_share,
+            discrete,
+            size=560 if params.presenting else 420,
+            title="Decision boundary",
+        )
     )
     st.caption(
         "Filled circles: training samples. Hollow triangles: validation samples. "

@@ -23,8 +23,7 @@ PRESENTER_CSS = """
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
   .stMainBlockContainer {max-width: 96vw; font-size: 1.3rem;}
   .stMainBlockContainer p, .stMainBlockContainer li {font-size: 1.3rem;}
-  [data-testid="stMetricValue"] {font-size: 3rem;}
-  [data-testid="stVegaLiteChart"] {zoom: 1.25;}
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {font-size: 3rem !important;}
 </style>
 """
 RESERVED = {"present", "show"}  # URL keys that are not widget values
