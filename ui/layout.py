@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.keras_state import keep_keras_state
+
+keep_keras_state()
+
 # (script path, menu label, icon). Streamlit's own discovery of pages/ gives the URLs
 # (/perceptron, /mlp_moons, ...); the menu is drawn here so the home page gets a real name.
 PAGES = (
