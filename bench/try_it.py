@@ -17,7 +17,14 @@ from pathlib import Path
 from _common import ROOT, report
 
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_helpers import chromium, click_button, open_page, streamlit_server, wait_idle  # noqa: E402
+from browser_helpers import (
+    chromium,
+    click_button,
+    draw_vertical_stroke,
+    open_page,
+    streamlit_server,
+    wait_idle,
+)  # noqa: E402
 
 REVIEW = (
     "The acting was wonderful and the story moving, but the ending was a boring, predictable mess."
@@ -28,14 +35,9 @@ def stroke_seconds(page) -> float:
     """Clear the pad, draw a '1'; time from releasing the mouse to the prediction on screen."""
     page.locator(".st-key-mnist_draw_pad button").first.click()  # Clear
     page.get_by_text("Draw a digit on the black pad").first.wait_for()
-    pad = page.locator("canvas#draw-pad").first
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    page.mouse.move(box["x"] + 140, box["y"] + 30)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 140, box["y"] + 250, steps=12)
+    draw_vertical_stroke(page)
     started = time.perf_counter()
-    page.mouse.up()
+    page.mouse.up()  # the end of the stroke
     page.get_by_text("What the network sees").first.wait_for()
     return time.perf_counter() - started
 

@@ -77,10 +77,9 @@ def network_boundary(dataset, samples, noise, data_seed, hidden_units, epochs):
     return result, grid, training.decision_grid(result, grid)
 
 
-def move_step(delta=None, to=None):
-    """Button callbacks: change the scrubber's value before the page reruns."""
-    current = st.session_state.get(STEP_KEY, 0)
-    st.session_state[STEP_KEY] = to if to is not None else max(0, current + delta)
+def move_step(to):
+    """Button callback: set the scrubber's value before the page reruns."""
+    st.session_state[STEP_KEY] = to
 
 
 def step_controls(history):
@@ -93,48 +92,23 @@ def step_controls(history):
         epoch_now = history.epoch[current]
         later = (history.epoch > epoch_now).nonzero()[0]
         next_epoch_end = int(later[0]) if len(later) else last
-    columns = st.columns(5)
-    columns[0].button(
-        "Restart",
-        key="perceptron_restart",
-        on_click=move_step,
-        kwargs={"to": 0},
-        icon=":material/first_page:",
-        width="stretch",
+    buttons = (  # key suffix, label, icon, the step it moves to
+        ("restart", "Restart", "first_page", 0),
+        ("back", "Back one", "chevron_left", max(0, current - 1)),
+        ("step_one", "One sample", "chevron_right", min(current + 1, last)),
+        ("step_epoch", "One epoch", "fast_forward", next_epoch_end),
+        ("run", "Run to end", "last_page", last),
     )
-    columns[1].button(
-        "Back one",
-        key="perceptron_back",
-        on_click=move_step,
-        args=(-1,),
-        icon=":material/chevron_left:",
-        width="stretch",
-    )
-    columns[2].button(
-        "One sample",
-        key="perceptron_step_one",
-        on_click=move_step,
-        kwargs={"to": min(current + 1, last)},
-        icon=":material/chevron_right:",
-        width="stretch",
-    )
-    columns[3].button(
-        "One epoch",
-        key="perceptron_step_epoch",
-        on_click=move_step,
-        kwargs={"to": next_epoch_end},
-        icon=":material/fast_forward:",
-        width="stretch",
-    )
-    columns[4].button(
-        "Run to end",
-        key="perceptron_run",
-        on_click=move_step,
-        kwargs={"to": last},
-        icon=":material/last_page:",
-        width="stretch",
-        type="primary",
-    )
+    for column, (name, label, icon, target) in zip(st.columns(5), buttons, strict=True):
+        column.button(
+            label,
+            key=f"perceptron_{name}",
+            on_click=move_step,
+            kwargs={"to": target},
+            icon=f":material/{icon}:",
+            width="stretch",
+            type="primary" if name == "run" else "secondary",
+        )
     if last > 0:
         st.slider("Scrub through the updates (step)", 0, last, key=STEP_KEY)
     return st.session_state[STEP_KEY]

@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-backgrounding-occluded-windows",
 ]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
 
 
 def chromium_available() -> bool:
@@ -103,7 +104,12 @@ def chromium():
 
 def wait_idle(page, timeout: float = 120_000) -> None:
     """Wait until the script has finished its current run (give a rerun a moment to start)."""
-    page.wait_for_timeout(300)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:  # a rerun usually starts within a few hundred milliseconds of the interaction
+        page.wait_for_selector(RUNNING, timeout=1500)
+    except PlaywrightTimeout:
+        pass  # it already finished, or nothing needed to rerun
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
@@ -132,3 +138,14 @@ def slider_value(page, key: str) -> str:
 
 def exception_count(page) -> int:
     return page.locator("[data-testid='stException']").count()
+
+
+def draw_vertical_stroke(page) -> None:
+    """Draw a '1' on the MNIST drawing pad with the mouse, still held down: the stroke ends
+    (and the pad sends it to Python) when the caller calls page.mouse.up()."""
+    pad = page.locator("canvas#draw-pad").first
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 140, box["y"] + 30)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 140, box["y"] + 250, steps=12)

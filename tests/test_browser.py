@@ -16,6 +16,7 @@ from browser_helpers import (
     chromium,
     chromium_available,
     click_button,
+    draw_vertical_stroke,
     exception_count,
     move_slider,
     open_page,
@@ -93,12 +94,7 @@ def test_mnist_trains_and_shows_its_results(server, browser):
     page.get_by_text("Download the trained model (.keras)").first.wait_for()
     # The drawing pad's round trip: strokes in the browser -> pixels in Python -> prediction.
     page.get_by_text("Draw a digit on the black pad").first.wait_for()
-    pad = page.locator("canvas#draw-pad").first
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    page.mouse.move(box["x"] + 140, box["y"] + 30)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 140, box["y"] + 250, steps=12)
+    draw_vertical_stroke(page)
     page.mouse.up()
     page.get_by_text("What the network sees").first.wait_for()
     page.get_by_text("All ten probabilities").first.wait_for()
