@@ -7,6 +7,8 @@ Targets: every moons session shows its result within 15 s, zero errors; server R
 300 MiB of its warmed-up value after the crowd; under 200 MiB growth over 50 trainings.
 """
 
+# The last line printed is one JSON object with the figures (_common.report, json.dumps).
+
 from __future__ import annotations
 
 import sys

@@ -5,6 +5,8 @@ has no code for it, so there is no seed run to compare with.
 Run from the repository root: python bench/perceptron.py
 """
 
+# The last line printed is one JSON object with the figures (_common.report, json.dumps).
+
 from __future__ import annotations
 
 import statistics

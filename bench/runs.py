@@ -5,6 +5,8 @@ The runs are real records (one small moons training, recorded 200 times with var
 so every table column, chart axis and curve has work to do); the page runs through AppTest.
 """
 
+# The last line printed is one JSON object with the figures (_common.report, json.dumps).
+
 from __future__ import annotations
 
 import dataclasses

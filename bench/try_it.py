@@ -7,6 +7,8 @@ Run from the repository root (Debian's chromium installed):
 The chapter has no such feature, so there is no seed code to compare with.
 """
 
+# The last line printed is one JSON object with the figures (_common.report, json.dumps).
+
 from __future__ import annotations
 
 import os
