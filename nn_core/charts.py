@@ -101,7 +101,7 @@ def points_layer(points: np.ndarray, labels: np.ndarray, roles=None, domain=None
             color=alt.Color(
                 "class:N",
                 scale=alt.Scale(domain=[0, 1], range=list(CLASS_COLOURS)),
-                legend=alt.Legend(title="class", orient="bottom"),
+                legend=alt.Legend(title="class"),
             ),
             # Filled circles train, hollow triangles validate (said in a caption: a shape legend
             # cannot show the fill difference).
