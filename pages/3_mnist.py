@@ -140,8 +140,8 @@ def results_view(result, probabilities, dataset, key):
     single_digit_view(probabilities, dataset)
     st.download_button(
         "Download the trained model (.keras)",
-        # Deferred: the file is written only when the button is clicked.
-        lambda: models.keras_file(result.spec, result.weights),
+        # Written once per trained model, before the click (see the Runs page's exports).
+        cached(("mnist model file", key), lambda: models.keras_file(result.spec, result.weights)),
         file_name="mnist_classifier.keras",
         mime="application/octet-stream",
         key="mnist_download",

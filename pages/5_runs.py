@@ -119,12 +119,24 @@ def baseline_view(records):
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="runs_differences")
 
 
+def export_files(records) -> tuple[str, str]:
+    """(CSV, JSON) of the runs, rebuilt only when the runs change. Built before the click, not
+    on it: a download that starts after a slow server round trip can lose the click's user
+    activation, and the browser then drops it."""
+    key = tuple(record.run_id for record in records)
+    memo = st.session_state.get("runs_export")
+    if memo is None or memo[0] != key:
+        memo = (key, runs.to_csv(records), runs.to_json(records))
+        st.session_state["runs_export"] = memo
+    return memo[1], memo[2]
+
+
 def export_buttons(records):
-    # Deferred: the files are built only when clicked (200 runs' curves take half a second).
+    csv_text, json_text = export_files(records)
     left, right = st.columns(2)
     left.download_button(
         "Download runs as CSV (one row per run)",
-        lambda: runs.to_csv(records),
+        csv_text,
         "runs.csv",
         "text/csv",
         key="runs_csv",
@@ -132,7 +144,7 @@ def export_buttons(records):
     )
     right.download_button(
         "Download runs as JSON (with curves)",
-        lambda: runs.to_json(records),
+        json_text,
         "runs.json",
         "application/json",
         key="runs_json",
