@@ -100,37 +100,19 @@ class PageParams:
             **options,
         )
 
+    def _choice(self, kind: str, name, label, choices: Sequence, default, **options):
+        """A widget picking one of `choices` (kind: select_slider, selectbox or radio)."""
+        draw = lambda where, **kw: getattr(where, kind)(label, choices, **kw)  # noqa: E731
+        return self._widget(name, default, _choice_parser(choices), draw, **options)
+
     def select_slider(self, name, label, choices: Sequence, default, **options):
-        return self._widget(
-            name,
-            default,
-            _choice_parser(choices),
-            lambda where, **kw: where.select_slider(label, choices, **kw),
-            **options,
-        )
+        return self._choice("select_slider", name, label, choices, default, **options)
 
     def selectbox(self, name, label, choices: Sequence, default, **options):
-        return self._widget(
-            name,
-            default,
-            _choice_parser(choices),
-            lambda where, **kw: where.selectbox(label, choices, **kw),
-            **options,
-        )
+        return self._choice("selectbox", name, label, choices, default, **options)
 
     def radio(self, name, label, choices: Sequence, default, **options):
-        return self._widget(
-            name,
-            default,
-            _choice_parser(choices),
-            lambda where, **kw: where.radio(label, choices, **kw),
-            **options,
-        )
-
-    def toggle(self, name, label, default=False, **options):
-        return self._widget(
-            name, default, _bool_parser, lambda where, **kw: where.toggle(label, **kw), **options
-        )
+        return self._choice("radio", name, label, choices, default, **options)
 
     # ---------------------------------------------------------------- after the controls
 
@@ -196,12 +178,3 @@ def _same_number(choice, text: str) -> bool:
         return float(text) == float(choice)
     except ValueError:
         return False
-
-
-def _bool_parser(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError("must be 1 or 0")
