@@ -15,6 +15,15 @@ CLASS_COLOURS = ("#d62728", "#1f77b4")  # class 0 red, class 1 blue, as in the c
 MAX_CURVE_POINTS = 400  # longer histories are thinned so a 10,000-epoch curve stays light
 
 
+@alt.theme.register("nn_explorer", enable=True)
+def nn_explorer_theme() -> dict:
+    """Every chart drawn on a canvas: Vega's default SVG makes each point and label a DOM node,
+    and a page of four charts cost the browser ~0.6 s more CPU per load (bench/concurrency.py,
+    where a class's tabs share the server's cores). No config: Streamlit's theme styles them.
+    Streamlit reads the renderer from usermeta.embedOptions."""
+    return {"usermeta": {"embedOptions": {"renderer": "canvas"}}}
+
+
 def _blend(probabilities: np.ndarray, low=(239, 138, 98), high=(103, 169, 207)) -> np.ndarray:
     """Map probability of class 1 in [0, 1] to RGB between a light red and a light blue."""
     weight = np.clip(probabilities, 0, 1)[..., None]

@@ -120,6 +120,12 @@ def open_page(browser, url: str, viewport=(1400, 1000)):
     return page
 
 
+def wait_for_charts(page, count: int) -> None:
+    """Wait until `count` Vega charts are drawn: a chart's container appears before Vega has
+    rendered into it, so this waits for the canvas inside (the app draws on canvas)."""
+    page.locator("[data-testid='stVegaLiteChart'] canvas").nth(count - 1).wait_for()
+
+
 def click_button(page, key: str) -> None:
     page.locator(f".st-key-{key} button").first.click()
 
