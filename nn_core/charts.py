@@ -24,6 +24,12 @@ def nn_explorer_theme() -> dict:
     return {"usermeta": {"embedOptions": {"renderer": "canvas"}}}
 
 
+def titled(title: str) -> dict:
+    """A chart's title, and the same words as its description: on a canvas the title is only
+    pixels, while the description becomes the chart's aria-label (what a screen reader says)."""
+    return {"title": title, "description": title} if title else {}
+
+
 def _blend(probabilities: np.ndarray, low=(239, 138, 98), high=(103, 169, 207)) -> np.ndarray:
     """Map probability of class 1 in [0, 1] to RGB between a light red and a light blue."""
     weight = np.clip(probabilities, 0, 1)[..., None]
@@ -154,7 +160,7 @@ def decision_boundary(
     y_range = (float(grid.y_values[0]), float(grid.y_values[-1]))
     image = _image_layer(probability_image(probabilities, discrete), x_range, y_range)
     chart = alt.layer(image, points_layer(points, labels, roles, (x_range, y_range))).properties(
-        width=size, height=size, title=title
+        width=size, height=size, **titled(title)
     )
     return chart
 
@@ -198,7 +204,7 @@ def learning_curves(
             ),
             tooltip=["epoch:Q", "curve:N", alt.Tooltip("value:Q", title=metric, format=".4f")],
         )
-        .properties(height=height, title=title or metric.capitalize())
+        .properties(height=height, **titled(title or metric.capitalize()))
     )
 
 
@@ -219,7 +225,7 @@ def errors_per_epoch(errors: np.ndarray, current_epoch: int | None = None) -> al
             ),
             tooltip=["epoch:Q", "errors:Q"],
         )
-        .properties(height=200, title="Misclassifications per epoch")
+        .properties(height=200, **titled("Misclassifications per epoch"))
     )
 
 
@@ -239,7 +245,7 @@ def weight_histogram(weights: np.ndarray, near_zero: float = 0.01) -> alt.Chart:
         .mark_rect(color="#ff7f0e", opacity=0.25)
         .encode(x="low:Q", x2="high:Q")
     )
-    return alt.layer(band, bars).properties(height=200, title="Hidden-layer weights")
+    return alt.layer(band, bars).properties(height=200, **titled("Hidden-layer weights"))
 
 
 def confusion_matrix(matrix: np.ndarray) -> alt.Chart:
@@ -259,7 +265,7 @@ def confusion_matrix(matrix: np.ndarray) -> alt.Chart:
         text="count:Q",
         color=alt.condition("datum.count > 300", alt.value("white"), alt.value("black")),
     )
-    return (cells + text).properties(width=380, height=380, title="Confusion matrix (test set)")
+    return (cells + text).properties(width=380, height=380, **titled("Confusion matrix (test set)"))
 
 
 def probability_bars(probabilities: np.ndarray, labels=None) -> alt.Chart:
@@ -335,7 +341,7 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
         )
         layers.insert(0, gap)
     return alt.layer(*layers).properties(
-        height=320, title=f"Validation {metric} (diamonds: best epoch)"
+        height=320, **titled(f"Validation {metric} (diamonds: best epoch)")
     )
 
 
@@ -350,7 +356,7 @@ def word_influence(frame: pd.DataFrame) -> alt.Chart:
             color=alt.condition("datum.influence > 0", alt.value("#2ca02c"), alt.value("#d62728")),
             tooltip=["word:N", alt.Tooltip("influence:Q", format="+.3f")],
         )
-        .properties(height=alt.Step(14), title="Words that move the prediction most")
+        .properties(height=alt.Step(14), **titled("Words that move the prediction most"))
     )
 
 
@@ -365,7 +371,7 @@ def runs_curves(curves: pd.DataFrame, metric: str = "val_loss") -> alt.Chart:
             color=alt.Color("run:N", scale=alt.Scale(scheme="category10")),
             tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
-        .properties(height=280, title=metric.replace("_", " ").capitalize() + " by run")
+        .properties(height=280, **titled(metric.replace("_", " ").capitalize() + " by run"))
     )
 
 
@@ -405,7 +411,7 @@ def parallel_coordinates(table: pd.DataFrame, columns: list[str], metric: str) -
             color=alt.Color(f"{metric}:Q", scale=alt.Scale(scheme="viridis"), title=metric),
             tooltip=["run:N", "axis:N", "value:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
-        .properties(height=300, title=f"Hyperparameters against {metric}")
+        .properties(height=300, **titled(f"Hyperparameters against {metric}"))
     )
 
 
@@ -421,7 +427,7 @@ def scatter(table: pd.DataFrame, x: str, metric: str) -> alt.Chart:
             color=alt.Color("page:N"),
             tooltip=["run:N", f"{x}:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
-        .properties(height=280, title=f"{metric} against {x}")
+        .properties(height=280, **titled(f"{metric} against {x}"))
     )
 
 
@@ -453,7 +459,7 @@ def seed_band(histories: list[pd.DataFrame], metric: str = "loss") -> alt.Chart:
         )
     )
     return (band + line).properties(
-        height=260, title=f"{metric.capitalize()} over {len(histories)} seeds"
+        height=260, **titled(f"{metric.capitalize()} over {len(histories)} seeds")
     )
 
 

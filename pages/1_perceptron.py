@@ -157,7 +157,7 @@ def perceptron_chart(points, labels, history, step):
     if step > 0:
         layers.append(charts.highlight_layer(points[history.sample_index[step - 1]], domain))
     return alt.layer(*layers).properties(
-        width=440, height=440, title="Data and the current decision line"
+        width=440, height=440, **charts.titled("Data and the current decision line")
     )
 
 

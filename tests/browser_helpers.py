@@ -120,10 +120,11 @@ def open_page(browser, url: str, viewport=(1400, 1000)):
     return page
 
 
-def wait_for_charts(page, count: int) -> None:
-    """Wait until `count` Vega charts are drawn: a chart's container appears before Vega has
-    rendered into it, so this waits for the canvas inside (the app draws on canvas)."""
-    page.locator("[data-testid='stVegaLiteChart'] canvas").nth(count - 1).wait_for()
+def wait_for_chart(page, title: str) -> None:
+    """Wait until the chart with this title is drawn. The title is pixels on the chart's canvas
+    but also its aria-label; the container appears before Vega has drawn into it, so this
+    waits for the canvas inside."""
+    page.locator(f"[data-testid='stVegaLiteChart'][aria-label='{title}'] canvas").wait_for()
 
 
 def click_button(page, key: str) -> None:

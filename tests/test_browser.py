@@ -22,7 +22,7 @@ from browser_helpers import (
     open_page,
     slider_value,
     streamlit_server,
-    wait_for_charts,
+    wait_for_chart,
     wait_idle,
 )
 
@@ -65,7 +65,8 @@ def test_perceptron_steps_and_runs(server, browser):
     page.get_by_text("Step 1 (epoch 1)").first.wait_for()
     click_button(page, "perceptron_run")
     page.get_by_text("Converged after").first.wait_for()
-    wait_for_charts(page, 2)
+    wait_for_chart(page, "Data and the current decision line")
+    wait_for_chart(page, "Misclassifications per epoch")
     assert exception_count(page) == 0
     shoot(page, "perceptron")
 
@@ -77,7 +78,8 @@ def test_moons_trains_on_every_slider_move(server, browser):
     wait_idle(page)
     assert slider_value(page, "moons_units_0") == "1"
     page.get_by_text("Underfitting").first.wait_for()
-    wait_for_charts(page, 3)
+    for title in ("Decision boundary", "Loss", "Accuracy"):
+        wait_for_chart(page, title)
     assert "units_0=1" in page.url  # the link carries the new setting
     assert exception_count(page) == 0
     shoot(page, "moons")
@@ -91,7 +93,8 @@ def test_mnist_trains_and_shows_its_results(server, browser):
     click_button(page, "mnist_train")
     page.get_by_text("Test accuracy").first.wait_for(timeout=120_000)
     page.get_by_text("It's a").first.wait_for()
-    wait_for_charts(page, 3)
+    for title in ("Loss", "Accuracy", "Confusion matrix (test set)"):
+        wait_for_chart(page, title)
     page.get_by_text("Download the trained model (.keras)").first.wait_for()
     # The drawing pad's round trip: strokes in the browser -> pixels in Python -> prediction.
     page.get_by_text("Draw a digit on the black pad").first.wait_for()
@@ -111,7 +114,7 @@ def test_imdb_trains_presets_and_compares(server, browser):
     wait_idle(page)
     click_button(page, "imdb_train")
     page.get_by_text("test reviews misclassified").first.wait_for(timeout=180_000)
-    wait_for_charts(page, 1)  # the models' validation curves on one chart
+    wait_for_chart(page, "Validation loss (diamonds: best epoch)")
     assert exception_count(page) == 0
     shoot(page, "imdb")
 

@@ -8,7 +8,8 @@ from nn_core import charts
 
 def test_every_chart_is_drawn_on_a_canvas_with_its_data():
     """The app's Altair theme asks for Vega's canvas renderer (SVG costs each tab ~0.6 s of CPU
-    more per page), and leaves sizes and styling to Streamlit's theme."""
+    more per page), and leaves sizes and styling to Streamlit's theme. A titled chart is
+    described by its title, which becomes its aria-label (on a canvas the title is pixels)."""
     history = pd.DataFrame({"epoch": [1, 2, 3], "loss": [0.9, 0.5, 0.4], "val_loss": [1, 0.7, 0.6]})
     built = [
         charts.learning_curves(history, "loss"),
@@ -20,3 +21,6 @@ def test_every_chart_is_drawn_on_a_canvas_with_its_data():
         assert spec["usermeta"] == {"embedOptions": {"renderer": "canvas"}}
         assert "config" not in spec
         assert any(len(rows) > 0 for rows in spec["datasets"].values())
+    assert built[0].to_dict()["description"] == "Loss"
+    assert built[1].to_dict()["description"] == "Hidden-layer weights"
+    assert "description" not in built[2].to_dict()  # a layer of a chart, titled by its page
