@@ -289,11 +289,15 @@ def load_imdb_word_index() -> dict[str, int]:
     return word_index
 
 
-def decode_review(word_indices, word_index: dict[str, int]) -> str:
-    """Turn dataset indices back into words; markers and unknown words become '?' as in the
-    chapter."""
-    rank_to_word = {rank + IMDB_INDEX_FROM: word for word, rank in word_index.items()}
-    return " ".join(rank_to_word.get(int(index), "?") for index in word_indices)
+def words_by_index(word_index: dict[str, int]) -> dict[int, str]:
+    """Dataset index -> word, the inverse of load_imdb_word_index (indices are rank + 3)."""
+    return {rank + IMDB_INDEX_FROM: word for word, rank in word_index.items()}
+
+
+def decode_review(word_indices, words: dict[int, str]) -> str:
+    """Turn dataset indices back into words (`words` from words_by_index); markers and unknown
+    words become '?' as in the chapter."""
+    return " ".join(words.get(int(index), "?") for index in word_indices)
 
 
 # Keras' text_to_word_sequence filters (the dataset's tokenisation): the apostrophe is kept.

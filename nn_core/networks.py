@@ -22,13 +22,10 @@ from nn_core.models import ModelSpec, build_model
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 MAX_FULL_BATCH_EPOCHS = 10_000  # size of the in-graph history buffer of the full-batch loop
 HISTORY_COLUMNS = ("loss", "total_loss", "accuracy", "val_loss", "val_accuracy")
-_MAX_IDLE_NETWORKS = 24
+_MAX_IDLE_NETWORKS = 24  # pooled networks kept across all specs; older idle ones are dropped
 # Loops are written as tf.while_loop, so AutoGraph's source rewriting (about 1 s per trace,
 # most of a cold run) is not needed.
-_GRAPH = {
-    "autograph": False,
-    "reduce_retracing": True,
-}  # pooled networks kept across all specs; older idle ones are dropped
+_GRAPH = {"autograph": False, "reduce_retracing": True}
 
 
 def make_optimizer(name: str) -> keras.optimizers.Optimizer:

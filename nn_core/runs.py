@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from nn_core.charts import thin_history
+
 CURVE_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
 MAX_CURVE_POINTS = 400  # curves are thinned to this many epochs so 200 runs stay light
 MAX_IMPORT_RUNS = 2000
@@ -45,7 +47,7 @@ def make_record(run_id: str, page: str, dataset: dict, result, extra_metrics=Non
         "seed": config.seed,
     }
     metrics = {**result.metrics, **(extra_metrics or {})}
-    history = _thin(result.history)
+    history = thin_history(result.history, MAX_CURVE_POINTS)
     curves = {column: [_plain(value) for value in history[column]] for column in CURVE_COLUMNS}
     return RunRecord(
         run_id,
@@ -57,14 +59,6 @@ def make_record(run_id: str, page: str, dataset: dict, result, extra_metrics=Non
         round(float(result.seconds), 4),
         curves,
     )
-
-
-def _thin(history: pd.DataFrame) -> pd.DataFrame:
-    if len(history) <= MAX_CURVE_POINTS:
-        return history
-    step = math.ceil(len(history) / MAX_CURVE_POINTS)
-    keep = sorted(set(range(0, len(history), step)) | {len(history) - 1})
-    return history.iloc[keep]
 
 
 def _plain(value):

@@ -114,9 +114,8 @@ def test_predictions(result, key, dataset):
     return cached(("mnist test predictions", key), lambda: training.predict(result, x_test))
 
 
-def results_view(result, probabilities, dataset, key):
+def results_view(result, probabilities, test_accuracy, dataset, key):
     predicted = probabilities.argmax(axis=1)
-    test_accuracy = float(np.mean(predicted == dataset.y_test))
     columns = st.columns(4)
     columns[0].metric("Test accuracy", f"{test_accuracy:.2%}")
     columns[1].metric("Training accuracy", f"{result.metrics['train_accuracy']:.2%}")
@@ -285,6 +284,6 @@ record_run(
     {"test_accuracy": test_accuracy},
 )
 compare_panel("mnist")
-results_view(result, probabilities, dataset, key)
+results_view(result, probabilities, test_accuracy, dataset, key)
 draw_section(result)
 hidden_units_view(result)

@@ -7,7 +7,15 @@ import pandas as pd
 import streamlit as st
 
 from nn_core import charts, data, experiments, models, training
-from ui.cache import cached, imdb, imdb_matrices, imdb_word_index, stored_result, train_cached
+from ui.cache import (
+    cached,
+    imdb,
+    imdb_matrices,
+    imdb_word_index,
+    imdb_words_by_index,
+    stored_result,
+    train_cached,
+)
 from ui.controls import optimizer_controls, regularization_controls
 from ui.layout import setup_page, show_error
 from ui.params import PageParams
@@ -85,7 +93,7 @@ def data_preview(vocabulary_size, matrices):
         st.markdown(
             f"**Label: {label}.** Decoded (`?` marks the start, and words outside the vocabulary):"
         )
-        st.write(data.decode_review(indices, imdb_word_index()))
+        st.write(data.decode_review(indices, imdb_words_by_index()))
         st.markdown("**Word indices** (1 = start, 2 = unknown word, others = rank + 3):")
         st.code(str(indices[:40].tolist())[:-1] + (", ...]" if len(indices) > 40 else "]"))
         vector = data.multi_hot(reviews.subset(index, index + 1), vocabulary_size)
@@ -162,7 +170,7 @@ def insight_view(results, keys, vocabulary_size, matrices):
     influence = cached(
         ("imdb influence", keys[name]), lambda: experiments.word_influence(result, vocabulary_size)
     )
-    words = {rank + data.IMDB_INDEX_FROM: word for word, rank in imdb_word_index().items()}
+    words = imdb_words_by_index()
     order = np.argsort(influence)
     top = pd.DataFrame(
         [
@@ -188,7 +196,7 @@ def insight_view(results, keys, vocabulary_size, matrices):
                 f"True label **{label}**, predicted positive with probability "
                 f"**{probabilities[index]:.2f}**"
             )
-            text = data.decode_review(reviews.review(index), imdb_word_index())
+            text = data.decode_review(reviews.review(index), words)
             st.write(text[:1200] + ("…" if len(text) > 1200 else ""))
 
 

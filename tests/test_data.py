@@ -103,7 +103,7 @@ def test_multi_hot_matches_the_chapters_vectorize_sequences(offline_data):
 def test_reviews_decode_back_to_words(offline_data):
     word_index = data.load_imdb_word_index()
     imdb = data.load_imdb(vocabulary_size=100)
-    text = data.decode_review(imdb.train.review(0), word_index)
+    text = data.decode_review(imdb.train.review(0), data.words_by_index(word_index))
     assert text.startswith("? ")
     assert set(text.split()[1:]) <= set(word_index)
 

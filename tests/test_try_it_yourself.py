@@ -90,9 +90,10 @@ def test_digits_through_the_drawing_path_are_classified_as_through_the_normal_pa
 def test_the_review_tokeniser_matches_the_dataset(offline_data):
     word_index = data.load_imdb_word_index()
     imdb = data.load_imdb(vocabulary_size=10_000)
+    by_index = data.words_by_index(word_index)
     for number in range(5):
         indices = imdb.train.review(number).tolist()
-        words = data.decode_review(indices[1:], word_index).split()
+        words = data.decode_review(indices[1:], by_index).split()
         # Typed the way people type: capitals and punctuation, which the tokeniser removes.
         text = (
             " ".join(

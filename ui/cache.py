@@ -107,3 +107,9 @@ def imdb_matrices(vocabulary_size: int) -> data.ImdbMatrices:
 @st.cache_resource(show_spinner=False)
 def imdb_word_index() -> dict[str, int]:
     return data.load_imdb_word_index()
+
+
+@st.cache_resource(show_spinner=False)
+def imdb_words_by_index() -> dict[int, str]:
+    """Index -> word, built once (88,584 words) instead of on every decoded review."""
+    return data.words_by_index(imdb_word_index())
