@@ -16,6 +16,12 @@ os.environ.update(QUIET_TENSORFLOW)
 sys.path.insert(0, str(ROOT))
 
 
+def use_shared_datasets() -> None:
+    """Without NN_CORE_DATA_DIR, read the datasets from ../shared/datasets (the copies beside
+    the clone); a server started afterwards inherits the setting."""
+    os.environ.setdefault("NN_CORE_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
+
+
 def run_seed_code(code: str) -> dict:
     """Run the seed notebook's code in a fresh Python process (so its memory and warm-up do not
     mix with ours); the code must print one JSON object as its last line."""

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import psutil
-from _common import ROOT, report
+from _common import ROOT, report, use_shared_datasets
 
 sys.path.insert(0, str(ROOT / "tests"))
 from browser_helpers import chromium, exception_count, open_page, streamlit_server, wait_idle  # noqa: E402
@@ -95,14 +95,9 @@ def sequential(browser, url: str, process) -> dict:
 
 
 def main():
-    data_dir = Path(ROOT.parent / "shared" / "datasets")
-    environment = (
-        {}
-        if "NN_CORE_DATA_DIR" in __import__("os").environ
-        else {"NN_CORE_DATA_DIR": str(data_dir)}
-    )
+    use_shared_datasets()
     log = Path("/tmp/concurrency-server.log")
-    with streamlit_server(log, **environment) as (url, process), chromium() as browser:
+    with streamlit_server(log) as (url, process), chromium() as browser:
         cold = server_rss_mib(process)
         warm_page = open_page(browser, f"{url}/mlp_moons?seed=99")  # loads TensorFlow, traces
         warm_page.get_by_text("Training accuracy").first.wait_for()

@@ -11,12 +11,11 @@ The chapter has no such feature, so there is no seed code to compare with.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, report
+from _common import ROOT, report, use_shared_datasets
 
 sys.path.insert(0, str(ROOT / "tests"))
 from browser_helpers import (
@@ -88,14 +87,9 @@ def engine_seconds() -> dict:
 
 
 def main():
-    environment = (
-        {}
-        if "NN_CORE_DATA_DIR" in os.environ
-        else {"NN_CORE_DATA_DIR": str(ROOT.parent / "shared" / "datasets")}
-    )
-    os.environ.update(environment)
+    use_shared_datasets()
     with (
-        streamlit_server(Path("/tmp/try-it-server.log"), **environment) as (url, _),
+        streamlit_server(Path("/tmp/try-it-server.log")) as (url, _),
         chromium() as browser,
     ):
         page = open_page(browser, f"{url}/mnist?train_size=10000&epochs=3")
