@@ -356,7 +356,7 @@ def word_influence(frame: pd.DataFrame) -> alt.Chart:
             color=alt.condition("datum.influence > 0", alt.value("#2ca02c"), alt.value("#d62728")),
             tooltip=["word:N", alt.Tooltip("influence:Q", format="+.3f")],
         )
-        .properties(height=alt.Step(14), **titled("Words that move the prediction most"))
+        .properties(height=alt.Step(20), **titled("Words that move the prediction most"))
     )
 
 

@@ -171,7 +171,10 @@ def insight_view(results, keys, vocabulary_size, matrices):
         ("imdb influence", keys[name]), lambda: experiments.word_influence(result, vocabulary_size)
     )
     words = imdb_words_by_index()
-    order = np.argsort(influence)
+    # Indices 0-2 are markers and 3 is never used: rank only real words (the unused index's
+    # untrained weights once topped the chart as "?").
+    first_word = data.IMDB_INDEX_FROM + 1
+    order = first_word + np.argsort(influence[first_word:])
     top = pd.DataFrame(
         [
             {"word": words.get(int(i), "?"), "influence": float(influence[i])}
