@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from nn_core.data import plane_bounds
+from nn_core.history import thin_history
+
 CLASS_COLOURS = ("#d62728", "#1f77b4")  # class 0 red, class 1 blue, as in the chapter's plots
-MAX_CURVE_POINTS = 400  # longer histories are thinned so a 10,000-epoch curve stays light
 
 
 @alt.theme.register("nn_explorer", enable=True)
@@ -24,10 +26,13 @@ def nn_explorer_theme() -> dict:
     return {"usermeta": {"embedOptions": {"renderer": "canvas"}}}
 
 
-def titled(title: str) -> dict:
-    """A chart's title, and the same words as its description: on a canvas the title is only
-    pixels, while the description becomes the chart's aria-label (what a screen reader says)."""
-    return {"title": title, "description": title} if title else {}
+def titled(title: str | list[str]) -> dict:
+    """A chart's title (a list of strings: one line each), and the same words as its
+    description: on a canvas the title is only pixels, while the description becomes the
+    chart's aria-label (what a screen reader says)."""
+    if not title:
+        return {}
+    return {"title": title, "description": title if isinstance(title, str) else ": ".join(title)}
 
 
 def _blend(probabilities: np.ndarray, low=(239, 138, 98), high=(103, 169, 207)) -> np.ndarray:
@@ -82,12 +87,6 @@ def _image_layer(url: str, x_range, y_range) -> alt.Chart:
     )
 
 
-def plane_domain(points: np.ndarray, padding: float = 0.5):
-    """(x range, y range) covering the points with the chapter's 0.5 padding."""
-    low, high = points.min(axis=0) - padding, points.max(axis=0) + padding
-    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
-
-
 def _axes(domain):
     x_range, y_range = domain
     return (
@@ -106,7 +105,7 @@ def points_layer(points: np.ndarray, labels: np.ndarray, roles=None, domain=None
             "set": roles if roles is not None else "training",
         }
     )
-    x, y = _axes(domain or plane_domain(points))
+    x, y = _axes(domain or plane_bounds(points))
     return (
         alt.Chart(frame)
         .mark_point(size=45, strokeWidth=1.5, opacity=0.9)
@@ -163,15 +162,6 @@ def decision_boundary(
         width=size, height=size, **titled(title)
     )
     return chart
-
-
-def thin_history(history: pd.DataFrame, max_points: int = MAX_CURVE_POINTS) -> pd.DataFrame:
-    """Every k-th epoch (always keeping the last) so long runs draw quickly."""
-    if len(history) <= max_points:
-        return history
-    step = int(np.ceil(len(history) / max_points))
-    keep = np.unique(np.r_[np.arange(0, len(history), step), len(history) - 1])
-    return history.iloc[keep]
 
 
 def learning_curves(
@@ -248,7 +238,7 @@ def weight_histogram(weights: np.ndarray, near_zero: float = 0.01) -> alt.Chart:
     return alt.layer(band, bars).properties(height=200, **titled("Hidden-layer weights"))
 
 
-def confusion_matrix(matrix: np.ndarray) -> alt.Chart:
+def confusion_heatmap(matrix: np.ndarray) -> alt.Chart:
     """Counts of true class (rows) against predicted class (columns)."""
     classes = range(len(matrix))
     frame = pd.DataFrame(
@@ -345,7 +335,7 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
     )
 
 
-def word_influence(frame: pd.DataFrame) -> alt.Chart:
+def word_influence_bars(frame: pd.DataFrame) -> alt.Chart:
     """Horizontal bars of word influence: green pushes towards positive, red towards negative."""
     return (
         alt.Chart(frame)
@@ -381,21 +371,13 @@ def parallel_coordinates(table: pd.DataFrame, columns: list[str], metric: str) -
     rows = []
     for column in [*columns, metric]:  # the metric is the last axis, as in TensorBoard
         values = table[column]
-        numeric = pd.to_numeric(values, errors="coerce")
-        if numeric.notna().all():
-            low, high = numeric.min(), numeric.max()
-            scaled = (numeric - low) / (high - low) if high > low else numeric * 0 + 0.5
-        else:
-            categories = sorted(values.astype(str).unique())
-            codes = values.astype(str).map({name: i for i, name in enumerate(categories)})
-            scaled = codes / max(len(categories) - 1, 1)
         rows.append(
             pd.DataFrame(
                 {
                     "run": table["run"],
                     "axis": column,
-                    "position": scaled,
-                    "value": values.astype(str),
+                    "position": _axis_positions(values),
+                    "value": [_shown(value) for value in values],
                     metric: table[metric],
                 }
             )
@@ -415,11 +397,30 @@ def parallel_coordinates(table: pd.DataFrame, columns: list[str], metric: str) -
     )
 
 
+MISSING_POSITION = -0.1  # runs without a setting (IMDB runs have no noise) sit below its axis
+
+
+def _axis_positions(values: pd.Series) -> pd.Series:
+    """0-1 positions on one parallel axis: numbers scaled by their range, text categories
+    spread evenly in sorted order; missing numbers below the axis."""
+    if pd.api.types.is_numeric_dtype(values):
+        low, high = values.min(), values.max()
+        scaled = (values - low) / (high - low) if high > low else values * 0 + 0.5
+        return scaled.fillna(MISSING_POSITION)
+    text = values.astype(str)
+    categories = sorted(text.unique())
+    return text.map({name: i for i, name in enumerate(categories)}) / max(len(categories) - 1, 1)
+
+
+def _shown(value) -> str:
+    return "—" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
 def scatter(table: pd.DataFrame, x: str, metric: str) -> alt.Chart:
     """One hyperparameter against a metric, one point per run."""
-    numeric = pd.to_numeric(table[x], errors="coerce").notna().all()
+    numeric = pd.api.types.is_numeric_dtype(table[x])
     return (
-        alt.Chart(table)
+        alt.Chart(table.dropna(subset=[x]))
         .mark_circle(size=90, opacity=0.8)
         .encode(
             x=alt.X(f"{x}:{'Q' if numeric else 'N'}", title=x),

@@ -1,28 +1,23 @@
-"""Compiled networks: a Keras model plus the traced functions that train it, pooled per spec.
+"""Compiled networks: a Keras model plus the traced loops that train it (used through nn_core.pool).
 
-Why a pool: building, compiling and tracing a fresh model on every Streamlit rerun leaks a few
-MB each time and costs a second of tracing. A network is checked out by one run at a time (never
-shared between concurrent sessions), reset to fresh seeded weights and zeroed optimizer state,
-and returned afterwards, so its traced functions are reused by the next run of that spec.
+A Network is reset to fresh seeded weights for every run; its Trainers (one per optimizer) are
+traced once and reused, which is what makes a slider move retrain in a fraction of a second.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections import OrderedDict
-from contextlib import contextmanager
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from nn_core.forward import forward
 from nn_core.models import ModelSpec, build_model
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 MAX_FULL_BATCH_EPOCHS = 10_000  # size of the in-graph history buffer of the full-batch loop
 HISTORY_COLUMNS = ("loss", "total_loss", "accuracy", "val_loss", "val_accuracy")
-_MAX_IDLE_NETWORKS = 24  # pooled networks kept across all specs; older idle ones are dropped
 # Loops are written as tf.while_loop, so AutoGraph's source rewriting (about 1 s per trace,
 # most of a cold run) is not needed.
 _GRAPH = {"autograph": False, "reduce_retracing": True}
@@ -40,68 +35,31 @@ def make_optimizer(name: str) -> keras.optimizers.Optimizer:
     raise ValueError(f"Unknown optimizer '{name}': use one of {', '.join(OPTIMIZERS)}.")
 
 
-def as_network_input(x):
-    """Dense features -> float32 tensor; a scipy CSR multi-hot matrix -> a RaggedTensor of the
-    column indices present in each row (the first layer then gathers only those rows)."""
-    if hasattr(x, "indptr"):
-        return tf.RaggedTensor.from_row_splits(
-            tf.constant(x.indices, tf.int32), tf.constant(x.indptr, tf.int64)
-        )
-    if isinstance(x, np.ndarray) and x.dtype == np.uint8:
-        return tf.constant(x)  # raw pixels stay 1 byte each; the Rescaling layer scales them
-    return tf.convert_to_tensor(np.asarray(x, dtype=np.float32))
+@dataclass(frozen=True)
+class Trainer:
+    """One optimizer's traced training functions for one network.
 
+    full_batch_loop(x, labels, x_val, labels_val, epochs, seed) -> history [10,000, 5]: every
+        epoch inside one XLA graph.
+    dense_epoch(x, labels, batches, seed, epoch) -> sums of (loss, total loss, correct): the
+        mini-batch steps of one epoch as one XLA graph (batches: a fixed-shape index matrix).
+    graph_epoch: the same without XLA, for multi-hot (ragged) inputs, whose batches change
+        size every step, and for the one smaller remainder batch.
+    """
 
-def _dropout(hidden, rate, seed, algorithm="philox"):
-    """Inverted dropout as keras.layers.Dropout does it, from a stateless generator: Keras' own
-    seed-generator state makes the XLA loop about 100 times slower. Under XLA, "threefry" is
-    4x faster than "philox"; outside XLA only "philox" runs on CPU."""
-    keep = tf.random.stateless_uniform(tf.shape(hidden), seed=seed, alg=algorithm) >= rate
-    return tf.where(keep, hidden / (1.0 - rate), 0.0)
-
-
-def _dense(layer, hidden):
-    """One Dense layer. A RaggedTensor input holds each row's multi-hot word indices: as a
-    SparseTensor of ones, its product with the kernel equals the Dense matmul on the 0/1 vector
-    without ever building that 10,000-wide vector (2.5x faster than gather + segment-sum)."""
-    if isinstance(hidden, tf.RaggedTensor):
-        indices = tf.stack([hidden.value_rowids(), tf.cast(hidden.values, tf.int64)], axis=1)
-        shape = tf.stack([hidden.nrows(), tf.cast(tf.shape(layer.kernel)[0], tf.int64)])
-        multi_hot = tf.sparse.SparseTensor(indices, tf.ones_like(hidden.values, tf.float32), shape)
-        pre_activation = tf.sparse.sparse_dense_matmul(multi_hot, layer.kernel)
-    else:
-        pre_activation = tf.matmul(hidden, layer.kernel)
-    return layer.activation(pre_activation + layer.bias)
-
-
-def forward(model, inputs, training=False, seed=None, hidden_layers_only=0, algorithm="philox"):
-    """Run the Sequential model; dropout is applied only when training (seed: int32 [2],
-    algorithm: the random generator, see _dropout). hidden_layers_only=k stops after the k-th
-    Dense layer (for hidden-unit views)."""
-    hidden, dense_seen = inputs, 0
-    for position, layer in enumerate(model.layers):
-        if isinstance(layer, keras.layers.Rescaling):
-            hidden = tf.cast(hidden, tf.float32) * layer.scale
-            continue
-        if isinstance(layer, keras.layers.Dropout):
-            if training:
-                layer_seed = seed + tf.constant([0, 1], tf.int32) * position
-                hidden = _dropout(hidden, layer.rate, layer_seed, algorithm)
-            continue
-        hidden = _dense(layer, hidden)
-        dense_seen += 1
-        if dense_seen == hidden_layers_only:
-            break
-    return hidden
+    optimizer: keras.optimizers.Optimizer
+    full_batch_loop: object
+    dense_epoch: object
+    graph_epoch: object
 
 
 class Network:
-    """One model and its traced train/evaluate functions. Use through checkout()."""
+    """One model and its traced train/evaluate functions. Use through nn_core.pool.checkout()."""
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
         self.model = build_model(spec)
-        self._trainers: dict[str, tuple] = {}
+        self._trainers: dict[str, Trainer] = {}
         self.evaluate_batch = tf.function(self._evaluate_batch, **_GRAPH)
         self.predict_batch = tf.function(self._predict_batch, **_GRAPH)
 
@@ -124,22 +82,26 @@ class Network:
     def set_weights(self, weights) -> None:
         self.model.set_weights(weights)
 
-    def trainer(self, optimizer_name: str, learning_rate: float):
-        """(full_batch_loop, train_epoch) for this optimizer with zeroed state and the given
-        learning rate; the optimizer and its traced functions are built once and reused."""
+    def trainer(self, optimizer_name: str, learning_rate: float) -> Trainer:
+        """This optimizer's Trainer with zeroed optimizer state and the given learning rate;
+        the optimizer and its traced functions are built once and reused."""
         if optimizer_name not in self._trainers:
             optimizer = make_optimizer(optimizer_name)
             optimizer.build(self.model.trainable_variables)
-            self._trainers[optimizer_name] = (
+            self._trainers[optimizer_name] = Trainer(
                 optimizer,
-                tf.function(self._make_full_batch_loop(optimizer), jit_compile=True, **_GRAPH),
-                self._make_train_epoch(optimizer),
+                tf.function(self._full_batch_loop(optimizer), jit_compile=True, **_GRAPH),
+                # Dense inputs: one XLA graph per epoch. The batch matrix has a fixed shape, so
+                # XLA compiles once per run; slicing batches of a dynamic size instead made XLA
+                # recompile at every step.
+                tf.function(self._epoch(optimizer, "threefry"), jit_compile=True, **_GRAPH),
+                tf.function(self._epoch(optimizer, "philox"), **_GRAPH),
             )
-        optimizer, full_batch_loop, train_epoch = self._trainers[optimizer_name]
-        for variable in optimizer.variables:
+        trainer = self._trainers[optimizer_name]
+        for variable in trainer.optimizer.variables:
             variable.assign(tf.zeros_like(variable))
-        optimizer.learning_rate = learning_rate
-        return full_batch_loop, train_epoch
+        trainer.optimizer.learning_rate = learning_rate
+        return trainer
 
     # ---------------------------------------------------------------- traced pieces
 
@@ -174,7 +136,7 @@ class Network:
         optimizer.apply_gradients(zip(gradients, variables, strict=True))
         return losses, penalty, self._correct(labels, probabilities)
 
-    def _make_full_batch_loop(self, optimizer):
+    def _full_batch_loop(self, optimizer):
         def full_batch_loop(x, labels, x_val, labels_val, epochs, seed):
             """All epochs inside one XLA graph; returns history [MAX_FULL_BATCH_EPOCHS, 5]."""
 
@@ -204,19 +166,7 @@ class Network:
 
         return full_batch_loop
 
-    def _make_train_epoch(self, optimizer):
-        return {
-            # Dense inputs: one XLA graph per epoch. The batch matrix has a fixed shape, so XLA
-            # compiles once per run; slicing batches of a dynamic size instead made XLA
-            # recompile at every step. Multi-hot (ragged) batches change size every step, and
-            # the last, smaller batch is a single step, so those run as an ordinary graph.
-            "dense": tf.function(
-                self._epoch_function(optimizer, "threefry"), jit_compile=True, **_GRAPH
-            ),
-            "graph": tf.function(self._epoch_function(optimizer, "philox"), **_GRAPH),
-        }
-
-    def _epoch_function(self, optimizer, algorithm):
+    def _epoch(self, optimizer, algorithm):
         def train_epoch(x, labels, batches, seed, epoch):
             """Mini-batch steps over the rows of `batches` (sample indices [steps, batch size]),
             sliced inside the graph; returns sums over samples of (data loss, data loss +
@@ -249,45 +199,5 @@ class Network:
             tf.reduce_sum(self._correct(labels, probabilities)),
         )
 
-    def _predict_batch(self, x, hidden_layers_only=0):
-        return forward(self.model, x, training=False, hidden_layers_only=hidden_layers_only)
-
-
-_idle_networks: OrderedDict[ModelSpec, list[Network]] = OrderedDict()
-_pool_lock = threading.Lock()
-# At most this many networks train or predict at once. A classroom's 30 simultaneous requests
-# then queue for a core instead of each building and XLA-compiling a network of its own (half
-# a second of CPU each): queued runs reuse the pooled networks and take ~0.1 s apiece.
-_busy_slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
-
-
-@contextmanager
-def checkout(spec: ModelSpec):
-    """Lend a Network of this spec to one caller at a time; it returns to the pool after."""
-    with _busy_slots, _lend(spec) as network:
-        yield network
-
-
-@contextmanager
-def _lend(spec: ModelSpec):
-    with _pool_lock:
-        idle = _idle_networks.get(spec)
-        network = idle.pop() if idle else None
-    if network is None:
-        network = Network(spec)
-    try:
-        yield network
-    finally:
-        with _pool_lock:
-            _idle_networks.setdefault(spec, []).append(network)
-            _idle_networks.move_to_end(spec)
-            _trim_pool()
-
-
-def _trim_pool():
-    """Drop the least recently used idle networks beyond the cap so memory stays bounded."""
-    while sum(len(networks) for networks in _idle_networks.values()) > _MAX_IDLE_NETWORKS:
-        oldest_spec, networks = next(iter(_idle_networks.items()))
-        networks.pop(0)
-        if not networks:
-            del _idle_networks[oldest_spec]
+    def _predict_batch(self, x, stop_after_dense=None):
+        return forward(self.model, x, training=False, stop_after_dense=stop_after_dense)

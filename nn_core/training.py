@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from nn_core.data import plane_bounds
+from nn_core.forward import as_network_input
 from nn_core.models import ModelSpec, parameter_count
-from nn_core.networks import (
-    HISTORY_COLUMNS,
-    MAX_FULL_BATCH_EPOCHS,
-    OPTIMIZERS,
-    as_network_input,
-    checkout,
-)
+from nn_core.networks import HISTORY_COLUMNS, MAX_FULL_BATCH_EPOCHS, OPTIMIZERS
+from nn_core.pool import checkout
 
 # Called after each epoch with (epochs done, epochs in all, history so far).
 EpochCallback = Callable[[int, int, pd.DataFrame], None]
@@ -68,6 +65,22 @@ class TrainingResult:
         """True when the reported total loss includes an L1/L2 penalty."""
         return bool(self.spec.l1_rate or self.spec.l2_rate)
 
+    @property
+    def hidden_kernels(self) -> list[np.ndarray]:
+        """The kernel [fan_in, units] of every hidden layer, first layer first (the weights
+        list holds kernel, bias for each Dense layer; the last pair is the output layer)."""
+        return self.weights[0:-2:2]
+
+
+def with_setting(spec: ModelSpec, config: TrainConfig, name: str, value):
+    """(spec, config) with one hyperparameter changed, wherever it lives: e.g. a sweep over
+    "hidden_units" (a one-layer network of that many units) or "learning_rate"."""
+    if name == "hidden_units" and not isinstance(value, tuple):
+        value = (value,)
+    if name in {field.name for field in fields(TrainConfig)}:
+        return spec, replace(config, **{name: value})
+    return replace(spec, **{name: value}), config
+
 
 def train(
     spec: ModelSpec,
@@ -85,7 +98,7 @@ def train(
     started = time.perf_counter()
     with checkout(spec) as network:
         network.reset(config.seed)
-        full_batch_loop, train_epoch = network.trainer(config.optimizer, config.learning_rate)
+        trainer = network.trainer(config.optimizer, config.learning_rate)
         inputs = [as_network_input(x) for x in (x_train, x_validation)]
         labels = [
             tf.constant(y, tf.int32 if not spec.binary else tf.float32)
@@ -93,7 +106,7 @@ def train(
         ]
         full_batch = config.batch_size is None or config.batch_size >= len(y_train)
         if full_batch and not isinstance(inputs[0], tf.RaggedTensor):
-            rows = full_batch_loop(
+            rows = trainer.full_batch_loop(
                 inputs[0],
                 labels[0],
                 inputs[1],
@@ -105,9 +118,7 @@ def train(
             if on_epoch_end:
                 on_epoch_end(config.epochs, config.epochs, history)
         else:
-            history = _train_mini_batches(
-                network, train_epoch, inputs, labels, config, on_epoch_end
-            )
+            history = _train_mini_batches(network, trainer, inputs, labels, config, on_epoch_end)
         metrics = {
             **_prefixed("train", _evaluate(network, inputs[0], labels[0])),
             **_prefixed("val", _evaluate(network, inputs[1], labels[1])),
@@ -157,7 +168,7 @@ def _history_frame(rows: np.ndarray) -> pd.DataFrame:
     return history
 
 
-def _train_mini_batches(network, train_epoch, inputs, labels, config, on_epoch_end):
+def _train_mini_batches(network, trainer, inputs, labels, config, on_epoch_end):
     count = int(labels[0].shape[0])
     batch_size = min(config.batch_size or count, count)
     ragged = isinstance(inputs[0], tf.RaggedTensor)
@@ -168,7 +179,7 @@ def _train_mini_batches(network, train_epoch, inputs, labels, config, on_epoch_e
         # Keras fit shuffles every epoch too; full batches first, then the smaller remainder.
         for batches, full in _batch_matrices(shuffler.permutation(count), batch_size):
             # One remainder step is not worth an XLA compile of its own.
-            epoch_function = train_epoch["dense" if full and not ragged else "graph"]
+            epoch_function = trainer.dense_epoch if full and not ragged else trainer.graph_epoch
             sums += epoch_function(
                 inputs[0], labels[0], batches, tf.constant(config.seed), tf.constant(epoch)
             ).numpy()
@@ -221,7 +232,9 @@ def evaluate(result: TrainingResult, x, y) -> dict[str, float]:
         return _evaluate(network, as_network_input(x), labels)
 
 
-def predict(result: TrainingResult, x, hidden_layer: int = 0, chunk_size: int = 8192) -> np.ndarray:
+def predict(
+    result: TrainingResult, x, hidden_layer: int | None = None, chunk_size: int = 8192
+) -> np.ndarray:
     """Output probabilities [n, outputs] by direct model calls (not model.predict, which costs
     ~30 ms a call); hidden_layer=k returns the k-th hidden layer's activations instead."""
     with checkout(result.spec) as network:
@@ -248,12 +261,12 @@ class Grid:
         return np.column_stack([xx.ravel(), yy.ravel()]).astype(np.float32)
 
 
-def plane_grid(points: np.ndarray, resolution: int = 200, padding: float = 0.5) -> Grid:
-    """A resolution x resolution grid covering the points with the chapter's 0.5 padding."""
-    low, high = points.min(axis=0) - padding, points.max(axis=0) + padding
+def plane_grid(points: np.ndarray, resolution: int = 200) -> Grid:
+    """A resolution x resolution grid over the plane the points are drawn on."""
+    (x_low, x_high), (y_low, y_high) = plane_bounds(points)
     return Grid(
-        np.linspace(low[0], high[0], resolution, dtype=np.float32),
-        np.linspace(low[1], high[1], resolution, dtype=np.float32),
+        np.linspace(x_low, x_high, resolution, dtype=np.float32),
+        np.linspace(y_low, y_high, resolution, dtype=np.float32),
     )
 
 

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from nn_core import data, models, training
-from nn_core.networks import as_network_input, checkout, forward
+from nn_core.forward import as_network_input, dropout, forward
+from nn_core.pool import checkout
 
 
 def xor_data():
@@ -61,9 +62,7 @@ def test_dropout_is_active_in_training_only():
 
 
 def test_dropout_drops_the_rate_and_rescales_the_rest():
-    from nn_core.networks import _dropout
-
-    dropped = tf.function(lambda: _dropout(tf.ones([100, 100]), 0.3, tf.constant([0, 7])))()
+    dropped = tf.function(lambda: dropout(tf.ones([100, 100]), 0.3, tf.constant([0, 7])))()
     values = dropped.numpy()
     assert abs(np.mean(values == 0) - 0.3) < 0.02
     np.testing.assert_allclose(values[values != 0], 1 / 0.7, rtol=1e-6)
@@ -80,14 +79,48 @@ def test_same_seed_same_curve_and_other_seed_differs():
     assert not np.allclose(runs[0].history["loss"], runs[2].history["loss"])
 
 
-def test_mini_batch_trainer_with_one_batch_matches_full_batch():
-    points, labels = data.make_toy_dataset("circles", 64, 0.2, seed=0)
-    spec = models.ModelSpec(hidden_units=(8,))
-    full = training.train(spec, training.TrainConfig(epochs=50), points, labels)
-    # batch_size == n goes through the full-batch path; n - 0 via the mini-batch path needs a
-    # batch that covers all samples but is given explicitly as a mini-batch run:
-    mini = training.train(spec, training.TrainConfig(epochs=50, batch_size=64), points, labels)
-    np.testing.assert_allclose(full.history["loss"], mini.history["loss"], rtol=1e-4)
+def test_mini_batch_path_matches_two_numpy_sgd_steps():
+    """The XLA mini-batch loop, checked against NumPy: logistic regression, one epoch of two
+    batches in the shuffled order the trainer uses, plain SGD."""
+    points, labels = data.make_toy_dataset("blobs", 32, 0.5, seed=0)
+    spec, rate, seed = models.ModelSpec(hidden_units=()), 0.5, 4
+    config = training.TrainConfig(learning_rate=rate, epochs=1, batch_size=16, seed=seed)
+    result = training.train(spec, config, points, labels)
+    with checkout(spec) as network:
+        network.reset(seed)
+        kernel, bias = (weight.astype(np.float64)[..., 0] for weight in network.weights())
+    order = np.random.default_rng(seed).permutation(len(labels))  # as the trainer shuffles
+    for batch in (order[:16], order[16:]):
+        x, y = points[batch].astype(np.float64), labels[batch]
+        error = (1 / (1 + np.exp(-(x @ kernel + bias))) - y) / len(batch)  # dLoss/dlogit
+        kernel, bias = kernel - rate * x.T @ error, bias - rate * error.sum()
+    np.testing.assert_allclose(result.weights[0][:, 0], kernel, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(result.weights[1][0], bias, atol=1e-6)
+
+
+def test_an_unknown_layer_type_raises_instead_of_acting_as_dense():
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.BatchNormalization()])
+    with pytest.raises(TypeError, match="BatchNormalization"):
+        forward(model, tf.ones([3, 2]))
+
+
+def test_hidden_kernels_are_the_hidden_layers_weights():
+    points, labels = data.make_toy_dataset("moons", 50, 0.3, seed=0)
+    spec = models.ModelSpec(hidden_units=(5, 3))
+    result = training.train(spec, training.TrainConfig(epochs=2), points, labels)
+    assert [kernel.shape for kernel in result.hidden_kernels] == [(2, 5), (5, 3)]
+
+
+def test_with_setting_changes_one_hyperparameter_where_it_lives():
+    spec, config = models.ModelSpec(), training.TrainConfig()
+    assert training.with_setting(spec, config, "hidden_units", 5)[0].hidden_units == (5,)
+    assert training.with_setting(spec, config, "learning_rate", 0.1)[1].learning_rate == 0.1
+    assert training.with_setting(spec, config, "l2_rate", 0.01) == (
+        models.ModelSpec(l2_rate=0.01),
+        config,
+    )
 
 
 def test_dropout_runs_in_both_trainers():
