@@ -65,10 +65,21 @@ def make_toy_dataset(
     elif name == "spiral":
         points, labels = _spiral(samples, noise, rng)
     elif name == "blobs":
-        points, labels = _corner_clusters(samples, noise, rng, ((-1, -1), (1, 1)), spread=3.0)
+        points, labels = _corner_clusters(samples, noise, rng, BLOB_CORNERS, BLOB_SPREAD)
     else:
         points, labels = _logic_gate(name, samples, noise, rng)
     return points.astype(np.float32), labels.astype(np.int32)
+
+
+BLOB_CORNERS, BLOB_SPREAD = ((-1, -1), (1, 1)), 3.0
+GATE_CORNERS = ((0, 0), (0, 1), (1, 0), (1, 1))
+GATE_TRUTH = {"and": (0, 0, 0, 1), "or": (0, 1, 1, 1), "xor": (0, 1, 1, 0)}
+
+
+def _cluster_spread(noise: float, spread: float = 1.0) -> float:
+    """Standard deviation of the corner clusters; a small floor keeps them visible as clouds
+    even at noise 0."""
+    return max(noise, 0.02) / 2 * spread
 
 
 def _corner_clusters(samples, noise, rng, corners, spread=1.0):
@@ -76,42 +87,86 @@ def _corner_clusters(samples, noise, rng, corners, spread=1.0):
     which = np.arange(samples) % len(corners)
     rng.shuffle(which)
     centres = np.asarray(corners, dtype=np.float64)[which]
-    # A small floor keeps the clusters visible as clouds even at noise 0.
-    points = centres + rng.normal(scale=max(noise, 0.02) / 2, size=(samples, 2)) * spread
+    points = centres + rng.normal(scale=_cluster_spread(noise, spread), size=(samples, 2))
     return points, which
 
 
 def _logic_gate(name, samples, noise, rng):
     """Clusters at the four corners of the unit square labelled by the gate's truth table."""
-    corners = ((0, 0), (0, 1), (1, 0), (1, 1))
-    truth = {"and": (0, 0, 0, 1), "or": (0, 1, 1, 1), "xor": (0, 1, 1, 0)}[name]
-    points, corner_index = _corner_clusters(samples, noise, rng, corners)
-    return points, np.asarray(truth)[corner_index]
+    points, corner_index = _corner_clusters(samples, noise, rng, GATE_CORNERS)
+    return points, np.asarray(GATE_TRUTH[name])[corner_index]
 
 
 def _spiral(samples, noise, rng):
     """Two interleaved spirals (TensorFlow Playground's hardest set)."""
     labels = np.arange(samples) % 2
-    radius = rng.uniform(0.1, 1.0, samples) * 2.0
-    angle = radius * 2.5 + labels * np.pi
-    points = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    points = _spiral_arm(rng.uniform(0.1, 1.0, samples) * 2.0, labels)
     points += rng.normal(scale=noise / 4, size=points.shape)
     return points, labels
+
+
+def _spiral_arm(radius, label):
+    angle = radius * 2.5 + label * np.pi
+    return np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+
+
+def noise_free_centres(name: str, noise: float, count: int = 400):
+    """How a toy set is generated, as (centres per class, noise standard deviation): every
+    sample is one of its class's centres, all equally likely, plus Gaussian noise of that
+    standard deviation on each coordinate. Curves (moons, circles, spirals) are given as
+    `count` points along them. This is what lets nn_core.diagnostics compute the best
+    accuracy any classifier can reach on the data."""
+    along = np.linspace(0, np.pi, count)
+    if name == "moons":  # sklearn's make_moons: two half circles
+        outer = np.column_stack([np.cos(along), np.sin(along)])
+        inner = np.column_stack([1 - np.cos(along), 1 - np.sin(along) - 0.5])
+        return [outer, inner], noise
+    if name == "circles":  # make_circles(noise=noise / 2, factor=0.5), as make_toy_dataset
+        turn = np.linspace(0, 2 * np.pi, count, endpoint=False)
+        circle = np.column_stack([np.cos(turn), np.sin(turn)])
+        return [circle, circle * 0.5], noise / 2
+    if name == "spiral":
+        radius = np.linspace(0.1, 1.0, count) * 2.0
+        return [_spiral_arm(radius, 0), _spiral_arm(radius, 1)], noise / 4
+    if name == "blobs":
+        return [np.asarray([corner], float) for corner in BLOB_CORNERS], _cluster_spread(
+            noise, BLOB_SPREAD
+        )
+    if name in GATE_TRUTH:
+        truth, corners = np.asarray(GATE_TRUTH[name]), np.asarray(GATE_CORNERS, float)
+        return [corners[truth == label] for label in (0, 1)], _cluster_spread(noise)
+    raise ValueError(f"Unknown dataset '{name}'. Choose one of: {', '.join(TOY_DATASETS)}.")
+
+
+PLANE_PADDING = 0.5  # the chapter's plot_decision_boundary pads the data's extent by 0.5
+
+
+def plane_bounds(points: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(x range, y range) of the plane a 2-D data set is drawn on: its extent plus padding."""
+    low, high = points.min(axis=0) - PLANE_PADDING, points.max(axis=0) + PLANE_PADDING
+    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
+
+
+def validation_count(samples: int, validation_share: float) -> int:
+    """How many of `samples` a validation share holds out; ValueError if that leaves no
+    training or no validation samples (checked without splitting anything)."""
+    if not 0 <= validation_share < 1:
+        raise ValueError("The validation share must be at least 0 and below 1.")
+    held_out = int(round(samples * validation_share))
+    if validation_share > 0 and (held_out < 1 or held_out >= samples):
+        raise ValueError(
+            f"With {samples} samples a {validation_share:.0%} validation share leaves no "
+            "training or no validation samples: use more samples or another share."
+        )
+    return held_out
 
 
 def split_train_validation(
     x: np.ndarray, y: np.ndarray, validation_share: float, seed: int = 0
 ) -> Split:
     """Shuffle with the seed and hold out validation_share of the samples (0 keeps them all)."""
-    if not 0 <= validation_share < 1:
-        raise ValueError("The validation share must be at least 0 and below 1.")
+    held_out = validation_count(len(x), validation_share)
     order = np.random.default_rng(seed).permutation(len(x))
-    held_out = int(round(len(x) * validation_share))
-    if validation_share > 0 and (held_out < 1 or held_out >= len(x)):
-        raise ValueError(
-            f"With {len(x)} samples a {validation_share:.0%} validation share leaves no "
-            "training or no validation samples: use more samples or another share."
-        )
     validation, train = order[:held_out], order[held_out:]
     return Split(x[train], y[train], x[validation], y[validation])
 
