@@ -3,24 +3,24 @@ JSON that round-trips exactly."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import pandas as pd
 
-from nn_core.charts import thin_history
+from nn_core.history import MAX_CURVE_POINTS, thin_history
 
 CURVE_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
-MAX_CURVE_POINTS = 400  # curves are thinned to this many epochs so 200 runs stay light
 MAX_IMPORT_RUNS = 2000
 FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
 class RunRecord:
-    run_id: str  # unique within a session, e.g. "moons-3"
+    run_id: str  # unique within a session's runs, e.g. "moons-3" (see next_run_id)
     page: str  # which experiment: perceptron, moons, mnist, imdb
     created: str  # ISO 8601 time of the run, UTC
     settings: dict  # dataset settings and every hyperparameter, flat name -> value
@@ -69,8 +69,59 @@ def _plain(value):
     return value
 
 
+def next_run_id(page: str, taken: set[str]) -> str:
+    """The first free "page-N" name: runs are numbered per page, and imported runs keep
+    their names unless a run here already has them."""
+    number = 1
+    while f"{page}-{number}" in taken:
+        number += 1
+    return f"{page}-{number}"
+
+
+def fingerprint(record: RunRecord) -> str:
+    """What makes two records the same run: page, settings, results and curves (not the name,
+    which is only unique per session, nor the time it was recorded)."""
+    content = [record.page, record.settings, record.metrics, record.curves]
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Merge:
+    runs: list[RunRecord]  # the existing runs, then the new ones
+    added: int  # new runs
+    renamed: dict[str, str]  # original name -> new name, for added runs whose name was taken
+    duplicates: int  # imported runs identical to one already here (not added again)
+
+
+def merge(existing: list[RunRecord], imported: list[RunRecord]) -> Merge:
+    """Add every distinct imported run: a teacher importing three students' exports keeps all
+    three "moons-1" runs (renamed), and a file imported twice adds nothing the second time."""
+    known = {fingerprint(record) for record in existing}
+    taken = {record.run_id for record in existing}
+    merged, renamed, duplicates = list(existing), {}, 0
+    for record in imported:
+        identity = fingerprint(record)
+        if identity in known:
+            duplicates += 1
+            continue
+        if record.run_id in taken:
+            new_id = next_run_id(record.page, taken)
+            renamed[record.run_id] = new_id
+            record = replace(record, run_id=new_id)
+        known.add(identity)
+        taken.add(record.run_id)
+        merged.append(record)
+    return Merge(merged, len(merged) - len(existing), renamed, duplicates)
+
+
+MISSING = "—"  # a setting a run does not have (IMDB runs have no noise level)
+
+
 def runs_table(records: list[RunRecord]) -> pd.DataFrame:
-    """One row per run: id, page, time, every setting, every metric, parameters, seconds."""
+    """One row per run: id, page, time, every setting, every metric, parameters, seconds.
+    Each column holds one type: numbers (NaN where a run lacks the field) or text (MISSING
+    where it lacks it), since runs of different pages have different fields and values
+    ("full" batch beside batch sizes)."""
     rows = [
         {
             "run": record.run_id,
@@ -83,7 +134,22 @@ def runs_table(records: list[RunRecord]) -> pd.DataFrame:
         }
         for record in records
     ]
-    return pd.DataFrame(rows)
+    return _one_type_per_column(pd.DataFrame(rows))
+
+
+def _one_type_per_column(table: pd.DataFrame) -> pd.DataFrame:
+    for column in table.columns:
+        values = table[column]
+        present = [value for value in values if not _missing(value)]
+        if all(_is_number_or_none(value) for value in present):
+            table[column] = pd.to_numeric(values)
+        else:
+            table[column] = [MISSING if _missing(value) else str(value) for value in values]
+    return table
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def curves_frame(records: list[RunRecord]) -> pd.DataFrame:
@@ -140,10 +206,22 @@ def _record_from_dict(position: int, run) -> RunRecord:
     for name, kind in expected.items():
         if not isinstance(run.get(name), kind):
             raise ValueError(f"Run {position} lacks a valid '{name}'.")
-    lengths = {len(values) for values in run["curves"].values() if isinstance(values, list)}
-    if set(run["curves"]) != set(CURVE_COLUMNS) or len(lengths) != 1:
+    curves = run["curves"]
+    if set(curves) != set(CURVE_COLUMNS) or not all(
+        isinstance(values, list) and all(_is_number_or_none(value) for value in values)
+        for values in curves.values()
+    ):
         raise ValueError(f"Run {position} has malformed curves.")
+    lengths = {len(values) for values in curves.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"Run {position} has curves of different lengths.")
+    if lengths == {0}:
+        raise ValueError(f"Run {position} has empty curves: a run has at least one epoch.")
     return RunRecord(**{name: run[name] for name in expected})
+
+
+def _is_number_or_none(value) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def differences(baseline: RunRecord, other: RunRecord) -> tuple[dict, dict]:

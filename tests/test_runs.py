@@ -1,10 +1,11 @@
 """nn_core.runs: records, tables, and an export that imports back exactly."""
 
+import dataclasses
 import json
 
 import pytest
 
-from nn_core import data, models, runs, training
+from nn_core import charts, data, models, runs, training
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +71,44 @@ def test_differences_name_changed_settings_and_metric_deltas(records):
     assert "dataset" not in changed
     expected = records[1].metrics["val_accuracy"] - records[0].metrics["val_accuracy"]
     assert deltas["val_accuracy"] == pytest.approx(expected)
+
+
+def test_runs_of_every_page_make_a_table_with_one_type_per_column(records):
+    settings = {**records[0].settings, "batch_size": 512, "vocabulary": 10000, "model": "8-8"}
+    del settings["dataset"]
+    imdb = dataclasses.replace(records[0], run_id="imdb-1", page="imdb", settings=settings)
+    table = runs.runs_table([*records, imdb])
+    assert table["batch_size"].tolist() == ["full", "full", "512"]
+    assert table["vocabulary"].isna().tolist() == [True, True, False]
+    assert table["dataset"].tolist() == ["moons", "moons", runs.MISSING]
+    import pyarrow
+
+    pyarrow.Table.from_pandas(table)  # what st.dataframe does; mixed columns raised here
+    chart = charts.parallel_coordinates(table, ["batch_size", "vocabulary", "dataset"], "seconds")
+    chart.to_dict()  # sorting categories of text mixed with NaN raised a TypeError here
+
+
+def renamed(record, run_id):
+    return dataclasses.replace(record, run_id=run_id)
+
+
+def test_import_keeps_every_distinct_run_and_skips_true_duplicates(records):
+    mine = [records[0]]
+    student = [renamed(records[1], "moons-1")]  # another session's first run: same name
+    merged = runs.merge(mine, student)
+    assert merged.added == 1 and merged.duplicates == 0
+    assert merged.renamed == {"moons-1": "moons-2"}
+    assert [run.run_id for run in merged.runs] == ["moons-1", "moons-2"]
+    again = runs.merge(merged.runs, student + mine)  # the same files imported once more
+    assert again.added == 0 and again.duplicates == 2 and again.runs == merged.runs
+    assert runs.next_run_id("moons", {run.run_id for run in merged.runs}) == "moons-3"
+
+
+def test_a_run_with_empty_curves_is_rejected(records):
+    document = json.loads(runs.to_json(records))
+    document["runs"][0]["curves"] = {column: [] for column in runs.CURVE_COLUMNS}
+    with pytest.raises(ValueError, match="Run 1 has empty curves"):
+        runs.from_json(json.dumps(document))
+    document["runs"][0]["curves"] = {column: ["a"] for column in runs.CURVE_COLUMNS}
+    with pytest.raises(ValueError, match="Run 1 has malformed curves"):
+        runs.from_json(json.dumps(document))

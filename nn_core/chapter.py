@@ -1,0 +1,104 @@
+"""The chapter's settings and the results it prints, in one place.
+
+Pages take their defaults from here, tests check the app against these values, and benches
+run them against the chapter's own Keras code. Variants are built with dataclasses.replace,
+e.g. replace(MOONS_NETWORK, hidden_units=(5,)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from nn_core.models import ModelSpec
+from nn_core.training import TrainConfig
+
+# ---------------------------------------------------------------------------- the MLP on moons
+
+
+@dataclass(frozen=True)
+class ToyData:
+    """A generated 2-D data set and how much of it is held out for validation."""
+
+    name: str = "moons"  # a name from nn_core.data.TOY_DATASETS
+    samples: int = 200  # the chapter's make_moons(200, noise=0.40)
+    noise: float = 0.4
+    seed: int = 0  # the chapter's call is unseeded; 0 makes the app's runs repeatable
+    # The chapter trains on all 200 points and judges the boundary by eye; the app holds out
+    # 30% so that under- and overfitting show up as numbers.
+    validation_share: float = 0.3
+
+
+MOONS_DATA = ToyData()
+# Dense(50, tanh) -> Dense(1, sigmoid), SGD(lr=1.0), 5,000 full-batch epochs.
+MOONS_NETWORK = ModelSpec(input_size=2, hidden_units=(50,), activation="tanh")
+MOONS_TRAINING = TrainConfig(optimizer="sgd", learning_rate=1.0, epochs=5000, batch_size=None)
+MOONS_SWEEP_UNITS = (1, 3, 5, 20, 50)  # the chapter's figure of five boundaries
+
+
+@dataclass(frozen=True)
+class Example:
+    """One of the chapter's moons experiments and the verdict it illustrates."""
+
+    label: str
+    network: ModelSpec
+    verdict: str  # a nn_core.diagnostics verdict kind
+
+
+MOONS_EXAMPLES = {
+    "underfit": Example(
+        "1 unit: underfitting", replace(MOONS_NETWORK, hidden_units=(1,)), "underfitting"
+    ),
+    "overfit": Example("50 units: overfitting", MOONS_NETWORK, "overfitting"),
+    # The chapter's regularization cell uses L1 0.001; its lesson (a smoother boundary that
+    # holds up on new data) shows most clearly with L2 at the same rate.
+    "l2": Example("50 units + L2 0.001", replace(MOONS_NETWORK, l2_rate=0.001), "good fit"),
+    "dropout": Example(
+        "50 units + dropout 0.25", replace(MOONS_NETWORK, dropout_rate=0.25), "good fit"
+    ),
+}
+
+# ---------------------------------------------------------------------------- the perceptron page
+
+# The hidden-layer fix for XOR and the single sigmoid neuron, trained on the perceptron's data.
+XOR_NETWORK = ModelSpec(input_size=2, hidden_units=(4,), activation="tanh")
+XOR_TRAINING = TrainConfig(optimizer="sgd", learning_rate=1.0, epochs=1000)
+LOGISTIC_NEURON = ModelSpec(input_size=2, hidden_units=())
+LOGISTIC_TRAINING = replace(XOR_TRAINING, epochs=500)
+
+# ---------------------------------------------------------------------------- MNIST
+
+# Flatten -> Dense(15, relu) -> Dense(10, softmax); the 0-255 -> 0-1 scaling happens inside
+# the model (input_scale), so images stay uint8.
+MNIST_NETWORK = ModelSpec(
+    input_size=784, hidden_units=(15,), activation="relu", output_units=10, input_scale=1 / 255
+)
+MNIST_TRAINING = TrainConfig(optimizer="rmsprop", learning_rate=0.001, epochs=10, batch_size=128)
+MNIST_PRINTED = {"parameters": 11_935, "test_accuracy": 0.92060}
+
+# ---------------------------------------------------------------------------- IMDB
+
+IMDB_VOCABULARY = 10_000  # num_words=10000
+IMDB_VALIDATION_SIZE = 10_000  # "Set apart the first 10,000 reviews as validation data"
+IMDB_TRAINING = TrainConfig(optimizer="rmsprop", learning_rate=0.001, epochs=20, batch_size=512)
+IMDB_BASELINE = ModelSpec(input_size=IMDB_VOCABULARY, hidden_units=(16, 16), activation="relu")
+_IMDB_SMALLER = replace(IMDB_BASELINE, hidden_units=(8, 8))
+IMDB_PRESETS = {  # the chapter's four networks, in its order
+    "baseline 16-16": IMDB_BASELINE,
+    "smaller 8-8": _IMDB_SMALLER,
+    "8-8 + L2 0.001": replace(_IMDB_SMALLER, l2_rate=0.001),
+    "8-8 + L2 + dropout 0.5": replace(_IMDB_SMALLER, l2_rate=0.001, dropout_rate=0.5),
+}
+IMDB_PRINTED = {  # model.summary() totals and the test accuracies the chapter prints
+    "parameters": {
+        "baseline 16-16": 160_305,
+        "smaller 8-8": 80_089,
+        "8-8 + L2 0.001": 80_089,
+        "8-8 + L2 + dropout 0.5": 80_089,
+    },
+    "test_accuracy": {"baseline 16-16": 0.85048, "8-8 + L2 + dropout 0.5": 0.87024},
+}
+
+
+def imdb_preset(name: str, vocabulary_size: int = IMDB_VOCABULARY) -> ModelSpec:
+    """One of the chapter's IMDB networks for another vocabulary size."""
+    return replace(IMDB_PRESETS[name], input_size=vocabulary_size)
