@@ -57,15 +57,16 @@ def review_seconds(page, text: str) -> float:
 
 def engine_seconds() -> dict:
     """The same work without a browser: preprocessing + a model call; scoring a review."""
+    from dataclasses import replace
+
     import numpy as np
 
-    from nn_core import data, drawing, experiments, models, training
+    from nn_core import chapter, data, diagnostics, drawing, training
 
     mnist = data.load_mnist()
-    spec = models.ModelSpec(784, (15,), "relu", output_units=10, input_scale=1 / 255)
     digits = training.train(
-        spec,
-        training.TrainConfig("rmsprop", 0.001, 1, 128),
+        chapter.MNIST_NETWORK,
+        replace(chapter.MNIST_TRAINING, epochs=1),
         data.flatten_images(mnist.x_train[:5000]),
         mnist.y_train[:5000],
     )
@@ -76,13 +77,13 @@ def engine_seconds() -> dict:
     draw_s = time.perf_counter() - started
     imdb = data.imdb_matrices(data.load_imdb(10_000))
     reviews = training.train_split(
-        models.ModelSpec(10_000, (16, 16), "relu"),
-        training.TrainConfig("rmsprop", 0.001, 2, 512),
+        chapter.IMDB_BASELINE,
+        replace(chapter.IMDB_TRAINING, epochs=2),
         imdb,
     )
     encoded = data.encode_words(data.tokenize(REVIEW), data.load_imdb_word_index(), 10_000)
     started = time.perf_counter()
-    experiments.review_contributions(reviews, encoded, 10_000)
+    diagnostics.review_contributions(reviews, encoded, 10_000)
     return {"engine_draw_s": draw_s, "engine_review_one_model_s": time.perf_counter() - started}
 
 

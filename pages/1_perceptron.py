@@ -3,10 +3,12 @@
 import altair as alt
 import streamlit as st
 
-from nn_core import charts, data, models, training
+from nn_core import chapter, charts, data, training
 from nn_core.perceptron import PerceptronConfig, line_through, train_perceptron
+from ui import results
 from ui.layout import setup_page, show_error
 from ui.params import PageParams
+from ui.runs import record as record_run
 
 DATASETS = {
     "and": "AND gate",
@@ -30,7 +32,7 @@ setup_page(
 def data_controls(params):
     params.header("Data")
     name = params.selectbox("dataset", "Dataset", list(DATASETS), "and", format_func=DATASETS.get)
-    samples = params.slider("samples", "Samples", 1, 500, 100)
+    samples = params.slider("samples", "Samples", 2, 500, 100)
     noise = params.slider("noise", "Noise", 0.0, 0.6, 0.2, 0.05)
     seed = params.number("data_seed", "Data seed", 0, 9999, 0)
     return name, samples, noise, int(seed)
@@ -65,16 +67,22 @@ def perceptron_run(dataset, samples, noise, data_seed, settings):
     return points, labels, train_perceptron(points, labels, PerceptronConfig(**settings))
 
 
-@st.cache_resource(max_entries=16, show_spinner="Training a small network…")
-def network_boundary(dataset, samples, noise, data_seed, hidden_units, epochs):
-    """A sigmoid network trained by gradient descent on the same points, and its boundary."""
-    points, labels = data.make_toy_dataset(dataset, samples, noise, data_seed)
-    spec = models.ModelSpec(hidden_units=hidden_units, activation="tanh")
-    result = training.train(
-        spec, training.TrainConfig(learning_rate=1.0, epochs=epochs), points, labels
-    )
-    grid = training.plane_grid(points, resolution=120)
-    return result, grid, training.decision_grid(result, grid)
+def network_boundary(dataset_settings, spec, config, label):
+    """A network trained by gradient descent on the perceptron's points (kept in the server's
+    result store and recorded as one of the session's runs), and its boundary."""
+    points, labels = data.make_toy_dataset(*dataset_settings)
+    key = ("perceptron", dataset_settings, spec, config)
+
+    def make():
+        result = training.train(spec, config, points, labels)
+        grid = training.plane_grid(points, resolution=120)
+        return result, grid, training.decision_grid(result, grid)
+
+    result, grid, probabilities = results.compute(key, make)
+    name, samples, noise, data_seed = dataset_settings
+    data_settings = {"dataset": name, "samples": samples, "noise": noise, "data_seed": data_seed}
+    record_run("perceptron", key, {**data_settings, "model": label}, result)
+    return points, labels, result, grid, probabilities
 
 
 def move_step(to):
@@ -149,7 +157,7 @@ def rule_text(history, points, step):
 
 
 def perceptron_chart(points, labels, history, step):
-    domain = charts.plane_domain(points)
+    domain = data.plane_bounds(points)
     layers = [charts.points_layer(points, labels, domain=domain)]
     line = line_through(history.weights[step], domain[0])
     if line is not None:
@@ -177,9 +185,11 @@ def verdict(history):
         )
 
 
-def network_section(dataset_settings, hidden_units, epochs, title):
-    result, grid, probabilities = network_boundary(*dataset_settings, hidden_units, epochs)
-    points, labels = data.make_toy_dataset(*dataset_settings)
+def network_section(dataset_settings, spec, config, title):
+    with st.spinner("Training a small network…"):
+        points, labels, result, grid, probabilities = network_boundary(
+            dataset_settings, spec, config, title
+        )
     left, right = st.columns([3, 2])
     left.altair_chart(
         charts.decision_boundary(grid, probabilities, points, labels, size=380, title=title)
@@ -225,7 +235,12 @@ with xor_tab:
         key=f"perceptron_show_mlp_{dataset_settings[0]}",
         value=dataset_settings[0] == "xor",
     ):
-        network_section(dataset_settings, (4,), 1000, "MLP with one hidden layer of 4 units")
+        network_section(
+            dataset_settings,
+            chapter.XOR_NETWORK,
+            chapter.XOR_TRAINING,
+            "MLP with one hidden layer of 4 units",
+        )
 
 with neuron_tab:
     st.markdown(
@@ -235,4 +250,9 @@ with neuron_tab:
         "settles on the best line even when none is perfect, and says how sure it is."
     )
     if st.toggle("Fit one sigmoid neuron to this data", key="perceptron_show_neuron"):
-        network_section(dataset_settings, (), 500, "One sigmoid neuron (logistic regression)")
+        network_section(
+            dataset_settings,
+            chapter.LOGISTIC_NEURON,
+            chapter.LOGISTIC_TRAINING,
+            "One sigmoid neuron (logistic regression)",
+        )

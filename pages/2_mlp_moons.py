@@ -1,11 +1,12 @@
 """Under- and overfitting on 2-D data: the chapter's moons experiment, one slider at a time."""
 
+from dataclasses import replace
+
 import numpy as np
 import streamlit as st
 
-from nn_core import charts, data, models, training
-from nn_core.experiments import fit_verdict, near_zero_share
-from ui.cache import cached, train_cached
+from nn_core import chapter, charts, data, diagnostics, training
+from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.layout import setup_page, show_error
 from ui.params import PageParams
@@ -16,35 +17,40 @@ DATASETS = {"moons": "Moons", "circles": "Circles", "xor": "XOR", "spiral": "Spi
 UNIT_CHOICES = (1, 2, 3, 4, 5, 8, 10, 15, 20, 30, 40, 50, 64, 75, 100)
 EPOCH_CHOICES = (100, 200, 500, 1000, 2000, 5000, 10000)
 BATCH_CHOICES = ("full batch", 8, 16, 32, 64, 128)
+MAX_LAYERS, MAX_SAMPLES = 4, 2000
 SWEEPS = {  # parameter -> (label, choices, default values: the chapter's figure for units)
-    "hidden_units": ("Hidden units (one layer)", UNIT_CHOICES, [1, 3, 5, 20, 50]),
+    "hidden_units": ("Hidden units (one layer)", UNIT_CHOICES, list(chapter.MOONS_SWEEP_UNITS)),
     "l2_rate": ("L2 rate", (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1), [0.0, 0.001, 0.01, 0.1]),
     "l1_rate": ("L1 rate", (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03), [0.0, 0.001, 0.01]),
     "dropout_rate": ("Dropout rate", (0.0, 0.1, 0.25, 0.4, 0.5, 0.6), [0.0, 0.25, 0.5]),
     "learning_rate": ("Learning rate", (0.01, 0.03, 0.1, 0.3, 1.0, 3.0), [0.01, 0.1, 1.0]),
 }
+# What the verdict's advice may suggest: nothing beyond these controls' ranges.
+LIMITS = diagnostics.Limits(
+    max_units=max(UNIT_CHOICES),
+    max_layers=MAX_LAYERS,
+    max_epochs=max(EPOCH_CHOICES),
+    max_samples=MAX_SAMPLES,
+)
+VERDICT_BOXES = {"good fit": st.success, "no validation": st.info}  # problems: st.warning
 
-# The chapter's experiments, one click each. The regularized examples are the settings the
-# tests check: with 30% held out, each has a smaller train-validation gap than 50 units alone.
-EXAMPLES = {  # button key suffix -> (label, settings)
-    "underfit": ("1 unit: underfitting", {"moons_units_0": 1}),
-    "overfit": ("50 units: overfitting", {"moons_units_0": 50}),
-    "l2": ("50 units + L2 0.001", {"moons_l2": 0.001}),
-    "dropout": ("50 units + dropout 0.25", {"moons_dropout": 0.25}),
-}
-# What an example resets first: the chapter's network, so examples do not mix.
-CHAPTER_NETWORK = {
-    "moons_layers": 1,
-    "moons_units_0": 50,
-    "moons_activation": "tanh",
-    "moons_optimizer": "sgd",
-    "moons_learning_rate": 1.0,
-    "moons_epochs": 5000,
-    "moons_batch": "full batch",
-    "moons_l1": 0.0,
-    "moons_l2": 0.0,
-    "moons_dropout": 0.0,
-}
+
+def network_widgets(spec, config) -> dict:
+    """The sidebar's widget values that show this network and training setting."""
+    values = {
+        "moons_layers": len(spec.hidden_units),
+        "moons_activation": spec.activation,
+        "moons_optimizer": config.optimizer,
+        "moons_learning_rate": config.learning_rate,
+        "moons_epochs": config.epochs,
+        "moons_batch": config.batch_size or "full batch",
+        "moons_l1": spec.l1_rate,
+        "moons_l2": spec.l2_rate,
+        "moons_dropout": spec.dropout_rate,
+    }
+    values.update({f"moons_units_{index}": units for index, units in enumerate(spec.hidden_units)})
+    return values
+
 
 setup_page(
     "MLP on moons: under- and overfitting",
@@ -57,14 +63,17 @@ setup_page(
 
 
 def apply_example(name):
-    st.session_state.update({**CHAPTER_NETWORK, **EXAMPLES[name][1]})
+    """Show one of the chapter's experiments: its network with the chapter's training."""
+    example = chapter.MOONS_EXAMPLES[name]
+    st.session_state.update(network_widgets(example.network, chapter.MOONS_TRAINING))
 
 
 def example_buttons():
     st.caption("The chapter's experiments, one click each:")
-    for column, (name, (label, _)) in zip(st.columns(len(EXAMPLES)), EXAMPLES.items(), strict=True):
+    examples = chapter.MOONS_EXAMPLES
+    for column, (name, example) in zip(st.columns(len(examples)), examples.items(), strict=True):
         column.button(
-            label,
+            example.label,
             key=f"moons_example_{name}",
             on_click=apply_example,
             args=(name,),
@@ -74,13 +83,22 @@ def example_buttons():
 
 def data_controls(params):
     params.header("Data")
-    name = params.selectbox("dataset", "Dataset", list(DATASETS), "moons", format_func=DATASETS.get)
-    samples = params.slider("samples", "Samples", 50, 2000, 200, 50)
-    noise = params.slider("noise", "Noise", 0.0, 0.6, 0.4, 0.05)
-    validation_share = params.slider(
-        "validation", "Held out for validation", 0.0, 0.5, 0.3, 0.05, format="%.2f"
+    default = chapter.MOONS_DATA
+    name = params.selectbox(
+        "dataset", "Dataset", list(DATASETS), default.name, format_func=DATASETS.get
     )
-    seed = params.number("data_seed", "Data seed", 0, 9999, 0)
+    samples = params.slider("samples", "Samples", 50, MAX_SAMPLES, default.samples, 50)
+    noise = params.slider("noise", "Noise", 0.0, 0.6, default.noise, 0.05)
+    validation_share = params.slider(
+        "validation",
+        "Held out for validation",
+        0.0,
+        0.5,
+        default.validation_share,
+        0.05,
+        format="%.2f",
+    )
+    seed = params.number("data_seed", "Data seed", 0, 9999, default.seed)
     if not params.presenting:
         st.sidebar.button(
             "New random sample",
@@ -96,18 +114,32 @@ def _regenerate():
 
 
 def model_controls(params):
+    network, default = chapter.MOONS_NETWORK, chapter.MOONS_TRAINING
     params.header("Network")
-    hidden_units, activation = architecture_controls(params, (1, 4, 1), UNIT_CHOICES, 50, "tanh")
+    hidden_units, activation = architecture_controls(
+        params, (1, MAX_LAYERS, len(network.hidden_units)), UNIT_CHOICES, network
+    )
     params.header("Training")
-    optimizer, learning_rate = optimizer_controls(params, "sgd", 1.0)
-    epochs = params.select_slider("epochs", "Epochs", EPOCH_CHOICES, 5000)
+    optimizer, learning_rate = optimizer_controls(params, default)
+    epochs = params.select_slider("epochs", "Epochs", EPOCH_CHOICES, default.epochs)
     batch = params.select_slider("batch", "Batch size", BATCH_CHOICES, "full batch")
-    seed = params.number("seed", "Weights seed", 0, 9999, 0)
+    seed = params.number("seed", "Weights seed", 0, 9999, default.seed)
     params.header("Regularization")
     l1_rate, l2_rate, dropout_rate = regularization_controls(params)
-    spec = models.ModelSpec(2, hidden_units, activation, l1_rate, l2_rate, dropout_rate)
+    spec = replace(
+        network,
+        hidden_units=hidden_units,
+        activation=activation,
+        l1_rate=l1_rate,
+        l2_rate=l2_rate,
+        dropout_rate=dropout_rate,
+    )
     config = training.TrainConfig(
-        optimizer, learning_rate, epochs, None if batch == "full batch" else batch, int(seed)
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        epochs=epochs,
+        batch_size=None if batch == "full batch" else batch,
+        seed=int(seed),
     )
     return spec, config
 
@@ -127,11 +159,13 @@ def train_run(dataset, validation_share, spec, config, progress_label="Training"
     run is recorded for the session's comparisons."""
     split = split_dataset(dataset, validation_share)
     key = run_key(dataset, validation_share, spec, config)
-    result = train_cached(
+    result = results.compute(
         key,
-        lambda progress: training.train_split(spec, config, split, progress),
-        progress_label,
-        show_curves=False,
+        results.with_progress(
+            progress_label,
+            lambda progress: training.train_split(spec, config, split, progress),
+            show_curves=False,
+        ),
     )
     data_settings = {
         "dataset": dataset["name"],
@@ -163,10 +197,23 @@ def boundary_chart(result, dataset, validation_share, discrete, size=420, title=
         return grid, training.decision_grid(result, grid)
 
     key = ("grid", *run_key(dataset, validation_share, result.spec, result.config))
-    grid, probabilities = cached(key, compute)
+    grid, probabilities = results.compute(key, compute)
     return charts.decision_boundary(
         grid, probabilities, points, labels, roles, discrete, size, title
     )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def true_pattern(dataset, validation_share):
+    """How the best possible classifier does on these very samples (see nn_core.diagnostics)."""
+    split = split_dataset(dataset, validation_share)
+    return diagnostics.pattern_scores(dataset["name"], dataset["noise"], split)
+
+
+def verdict_box(result, dataset, validation_share):
+    pattern = true_pattern(dataset, validation_share)
+    verdict = diagnostics.fit_verdict(result, pattern, dataset["samples"], LIMITS)
+    VERDICT_BOXES.get(verdict.kind, st.warning)(verdict.message)
 
 
 def metrics_row(result):
@@ -181,14 +228,11 @@ def metrics_row(result):
     columns[2].metric("Gap (train − validation)", f"{gap:+.1%}" if has_validation else "n/a")
     columns[3].metric("Parameters", f"{result.parameter_count:,}")
     columns[4].metric("Training time", f"{result.seconds:.2f} s")
-    message, level = fit_verdict(metrics["train_accuracy"], metrics["val_accuracy"])
-    getattr(st, level)(message)
 
 
 def weights_view(result):
-    hidden_kernels = [weights for weights in result.weights[:-2] if weights.ndim == 2]
-    values = np.concatenate([kernel.ravel() for kernel in hidden_kernels])
-    share = near_zero_share(values)
+    values = np.concatenate([kernel.ravel() for kernel in result.hidden_kernels])
+    share = diagnostics.near_zero_share(values)
     left, right = st.columns([3, 2])
     left.altair_chart(charts.weight_histogram(values), width="stretch")
     right.metric("Hidden weights within ±0.01 of zero", f"{share:.0%}")
@@ -234,13 +278,10 @@ def sweep_view(dataset, validation_share, spec, config, discrete):
     bar = st.progress(0.0, text="Sweep…")
     columns = st.columns(3)
     for index, value in enumerate(sorted(values)):
-        run_spec, run_config = sweep_setting(spec, config, parameter, value)
+        run_spec, run_config = training.with_setting(spec, config, parameter, value)
         bar.progress(index / len(values), text=f"Training {label.lower()} = {value}…")
         result = train_run(dataset, validation_share, run_spec, run_config, f"{label} = {value}")
-        title = (
-            f"{label} = {value}: train {result.metrics['train_accuracy']:.0%}, "
-            f"validation {result.metrics['val_accuracy']:.0%}"
-        )
+        title = [f"{label} = {value}", accuracy_line(result)]
         columns[index % 3].altair_chart(
             boundary_chart(result, dataset, validation_share, discrete, 260, title)
         )
@@ -256,28 +297,30 @@ def seeds_view(dataset, validation_share, spec, config):
     if not st.button("Run with these seeds", key="moons_seeds_run", icon=":material/stacks:"):
         return
     bar = st.progress(0.0, text="Training…")
-    results = []
+    runs = []
     for seed in range(count):
         bar.progress(seed / count, text=f"Seed {seed + 1} of {count}…")
-        seeded = training.TrainConfig(**{**config.__dict__, "seed": seed})
-        results.append(train_run(dataset, validation_share, spec, seeded, f"Seed {seed}"))
+        seeded = replace(config, seed=seed)
+        runs.append(train_run(dataset, validation_share, spec, seeded, f"Seed {seed}"))
     bar.empty()
-    accuracies = [result.metrics["val_accuracy"] for result in results]
+    measured = "val_accuracy" if validation_share > 0 else "train_accuracy"
+    accuracies = [run.metrics[measured] for run in runs]
     st.metric(
-        "Validation accuracy over seeds", f"{np.mean(accuracies):.1%} ± {np.std(accuracies):.1%}"
+        f"{'Validation' if validation_share > 0 else 'Training'} accuracy over seeds",
+        f"{np.mean(accuracies):.1%} ± {np.std(accuracies):.1%}",
     )
     left, right = st.columns(2)
-    histories = [result.history for result in results]
+    histories = [run.history for run in runs]
     left.altair_chart(charts.seed_band(histories, "loss"), width="stretch")
     right.altair_chart(charts.seed_band(histories, "accuracy"), width="stretch")
 
 
-def sweep_setting(spec, config, parameter, value):
-    if parameter == "hidden_units":
-        return models.ModelSpec(**{**spec.__dict__, "hidden_units": (value,)}), config
-    if parameter == "learning_rate":
-        return spec, training.TrainConfig(**{**config.__dict__, "learning_rate": value})
-    return models.ModelSpec(**{**spec.__dict__, parameter: value}), config
+def accuracy_line(result) -> str:
+    """'train 84%, validation 80%' (or only the training accuracy without validation data)."""
+    line = f"train {result.metrics['train_accuracy']:.0%}"
+    if not np.isnan(result.metrics["val_accuracy"]):
+        line += f", validation {result.metrics['val_accuracy']:.0%}"
+    return line
 
 
 params = PageParams("moons")
@@ -294,6 +337,7 @@ except ValueError as error:
     show_error(error)
 
 metrics_row(result)
+verdict_box(result, dataset, validation_share)
 chart_column, curve_column = st.columns([1, 1])
 with chart_column:
     discrete = st.toggle(

@@ -1,12 +1,15 @@
 """The chapter's handwritten-digit classifier, trained live and inspected down to its errors."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core import charts, data, drawing, experiments, models, training
-from ui.cache import cached, mnist, stored_result, train_cached
+from nn_core import chapter, charts, data, diagnostics, drawing, models, training
+from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
+from ui.datasets import mnist
 from ui.draw_pad import draw_pad
 from ui.layout import setup_page, show_error
 from ui.params import PageParams
@@ -26,12 +29,15 @@ setup_page(
 
 
 def model_controls(params):
+    network, default = chapter.MNIST_NETWORK, chapter.MNIST_TRAINING
     params.header("Network")
-    hidden_units, activation = architecture_controls(params, (0, 3, 1), UNIT_CHOICES, 15, "relu")
+    hidden_units, activation = architecture_controls(params, (0, 3, 1), UNIT_CHOICES, network)
     params.header("Training")
-    optimizer, learning_rate = optimizer_controls(params, "rmsprop", 0.001)
-    epochs = params.slider("epochs", "Epochs", 1, 30, 10)
-    batch_size = params.select_slider("batch", "Batch size", (16, 32, 64, 128, 256, 512, 1024), 128)
+    optimizer, learning_rate = optimizer_controls(params, default)
+    epochs = params.slider("epochs", "Epochs", 1, 30, default.epochs)
+    batch_size = params.select_slider(
+        "batch", "Batch size", (16, 32, 64, 128, 256, 512, 1024), default.batch_size
+    )
     params.header("Regularization")
     l1_rate, l2_rate, dropout_rate = regularization_controls(params)
     params.header("Data")
@@ -49,20 +55,25 @@ def model_controls(params):
         0.1,
         format_func=lambda share: f"{share:.0%}",
     )
-    seed = params.number("seed", "Seed", 0, 9999, 0)
+    seed = params.number("seed", "Seed", 0, 9999, default.seed)
     params.link_help()
     params.sync()
-    spec = models.ModelSpec(
-        784,
-        hidden_units,
-        activation,
-        l1_rate,
-        l2_rate,
-        dropout_rate,
-        output_units=10,
-        input_scale=1 / 255,
+    spec = replace(
+        network,
+        hidden_units=hidden_units,
+        activation=activation,
+        l1_rate=l1_rate,
+        l2_rate=l2_rate,
+        dropout_rate=dropout_rate,
     )
-    config = training.TrainConfig(optimizer, learning_rate, epochs, batch_size, int(seed))
+    config = replace(
+        default,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=int(seed),
+    )
     return spec, config, train_size, validation_share
 
 
@@ -111,7 +122,9 @@ def run_training(dataset, spec, config, train_size, validation_share, progress):
 def test_predictions(result, key, dataset):
     """Probabilities [10000, 10] for the test images, computed once per trained model."""
     x_test = data.flatten_images(dataset.x_test)
-    return cached(("mnist test predictions", key), lambda: training.predict(result, x_test))
+    return results.compute(
+        ("mnist test predictions", key), lambda: training.predict(result, x_test)
+    )
 
 
 def results_view(result, probabilities, test_accuracy, dataset, key):
@@ -127,7 +140,7 @@ def results_view(result, probabilities, test_accuracy, dataset, key):
         st.altair_chart(charts.learning_curves(result.history, "loss"), width="stretch")
         st.altair_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
     confusion.altair_chart(
-        charts.confusion_matrix(experiments.confusion_matrix(dataset.y_test, predicted, 10))
+        charts.confusion_heatmap(diagnostics.confusion_matrix(dataset.y_test, predicted, 10))
     )
     st.subheader("The first test digits, as the chapter shows them")
     st.image(
@@ -140,7 +153,9 @@ def results_view(result, probabilities, test_accuracy, dataset, key):
     st.download_button(
         "Download the trained model (.keras)",
         # Written once per trained model, before the click (see the Runs page's exports).
-        cached(("mnist model file", key), lambda: models.keras_file(result.spec, result.weights)),
+        results.compute(
+            ("mnist model file", key), lambda: models.keras_file(result.spec, result.weights)
+        ),
         file_name="mnist_classifier.keras",
         mime="application/octet-stream",
         key="mnist_download",
@@ -233,7 +248,8 @@ def hidden_units_view(result):
         "unit up, red ones down, on one colour scale for all. Train with L1, L2 or "
         "dropout and compare the pictures."
     )
-    kernel = result.weights[0]  # [784, units] of the first Dense layer
+    # [784, units]: the first hidden layer's kernel, or the output layer's without one.
+    kernel = result.hidden_kernels[0] if result.spec.hidden_units else result.weights[0]
     shown = min(64, kernel.shape[1])
     captions = [
         f"unit {unit + 1}" if result.spec.hidden_units else f"digit {unit}" for unit in range(shown)
@@ -248,7 +264,7 @@ except data.DatasetError as error:
 data_preview(dataset)
 try:
     spec, config, train_size, validation_share = model_controls(PageParams("mnist"))
-    training_split(dataset, train_size, validation_share, config.seed)
+    data.validation_count(train_size, validation_share)  # a readable error, before training
 except ValueError as error:
     show_error(error)
 
@@ -257,14 +273,16 @@ with st.expander("Model summary (as model.summary() prints it)", icon=":material
     st.caption(f"Total parameters: {models.parameter_count(spec):,}")
 
 key = ("mnist", spec, config, train_size, validation_share)
-result = stored_result(key)
+result = results.lookup(key)
 if st.button("Train", key="mnist_train", type="primary", icon=":material/play_arrow:"):
-    result = train_cached(
+    result = results.compute(
         key,
-        lambda progress: run_training(
-            dataset, spec, config, train_size, validation_share, progress
+        results.with_progress(
+            "Training on MNIST",
+            lambda progress: run_training(
+                dataset, spec, config, train_size, validation_share, progress
+            ),
         ),
-        "Training on MNIST",
     )
 if result is None:
     st.info(

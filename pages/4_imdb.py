@@ -1,35 +1,23 @@
 """Overfitting on real movie reviews, and three ways to fight it (the chapter's IMDB sections)."""
 
 import html
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core import charts, data, experiments, models, training
-from ui.cache import (
-    cached,
-    imdb,
-    imdb_matrices,
-    imdb_word_index,
-    imdb_words_by_index,
-    stored_result,
-    train_cached,
-)
+from nn_core import chapter, charts, data, diagnostics, training
+from ui import results
 from ui.controls import optimizer_controls, regularization_controls
+from ui.datasets import imdb, imdb_matrices, imdb_word_index, imdb_words_by_index
 from ui.layout import setup_page, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
 
 VOCABULARY_SIZES = (1000, 2000, 5000, 10000, 15000, 20000)
-CHAPTER_TRAINING = dict(optimizer="rmsprop", learning_rate=0.001, epochs=20, batch_size=512)
-PRESETS = {  # the chapter's four networks
-    "baseline 16-16": dict(hidden_units=(16, 16)),
-    "smaller 8-8": dict(hidden_units=(8, 8)),
-    "8-8 + L2 0.001": dict(hidden_units=(8, 8), l2_rate=0.001),
-    "8-8 + L2 + dropout 0.5": dict(hidden_units=(8, 8), l2_rate=0.001, dropout_rate=0.5),
-}
+PRESETS = list(chapter.IMDB_PRESETS)  # the chapter's four networks, by name
 CUSTOM = "custom (sidebar)"
 
 setup_page(
@@ -45,35 +33,55 @@ setup_page(
 def data_controls(params):
     params.header("Data")
     return params.select_slider(
-        "vocabulary", "Vocabulary (most frequent words kept)", VOCABULARY_SIZES, 10000
+        "vocabulary",
+        "Vocabulary (most frequent words kept)",
+        VOCABULARY_SIZES,
+        chapter.IMDB_VOCABULARY,
     )
 
 
 def custom_controls(params):
+    baseline, default = chapter.IMDB_BASELINE, chapter.IMDB_TRAINING
     params.header("Custom model")
-    layers = params.slider("layers", "Hidden layers", 1, 3, 2)
-    units = params.select_slider("units", "Units per layer", (4, 8, 16, 32, 64), 16)
-    optimizer, learning_rate = optimizer_controls(params, "rmsprop", 0.001)
-    epochs = params.slider("epochs", "Epochs", 1, 40, 20)
-    batch_size = params.select_slider("batch", "Batch size", (64, 128, 256, 512, 1024), 512)
+    layers = params.slider("layers", "Hidden layers", 1, 3, len(baseline.hidden_units))
+    units = params.select_slider(
+        "units", "Units per layer", (4, 8, 16, 32, 64), baseline.hidden_units[0]
+    )
+    optimizer, learning_rate = optimizer_controls(params, default)
+    epochs = params.slider("epochs", "Epochs", 1, 40, default.epochs)
+    batch_size = params.select_slider(
+        "batch", "Batch size", (64, 128, 256, 512, 1024), default.batch_size
+    )
     l1_rate, l2_rate, dropout_rate = regularization_controls(params)
-    seed = int(params.number("seed", "Seed (all models)", 0, 9999, 0))
+    seed = int(params.number("seed", "Seed (all models)", 0, 9999, default.seed))
     params.link_help()
     params.sync()
-    architecture = dict(
-        hidden_units=(units,) * layers, l1_rate=l1_rate, l2_rate=l2_rate, dropout_rate=dropout_rate
+    spec = replace(
+        baseline,
+        hidden_units=(units,) * layers,
+        l1_rate=l1_rate,
+        l2_rate=l2_rate,
+        dropout_rate=dropout_rate,
     )
-    config = training.TrainConfig(optimizer, learning_rate, epochs, batch_size, seed)
-    return architecture, config
+    config = replace(
+        default,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+    )
+    return spec, config
 
 
-def model_settings(vocabulary_size, custom_architecture, custom_config):
-    """name -> (ModelSpec, TrainConfig) for the presets and the custom model."""
-    settings = {}
-    chapter = training.TrainConfig(**CHAPTER_TRAINING, seed=custom_config.seed)
-    for name, architecture in {**PRESETS, CUSTOM: custom_architecture}.items():
-        spec = models.ModelSpec(vocabulary_size, activation="relu", **architecture)
-        settings[name] = (spec, custom_config if name == CUSTOM else chapter)
+def model_settings(vocabulary_size, custom_spec, custom_config):
+    """name -> (ModelSpec, TrainConfig) for the chapter's presets and the custom model; the
+    presets train as the chapter does, with the custom model's seed."""
+    preset_training = replace(chapter.IMDB_TRAINING, seed=custom_config.seed)
+    settings = {
+        name: (chapter.imdb_preset(name, vocabulary_size), preset_training) for name in PRESETS
+    }
+    settings[CUSTOM] = (replace(custom_spec, input_size=vocabulary_size), custom_config)
     return settings
 
 
@@ -111,12 +119,14 @@ def train_models(names, settings, vocabulary_size, matrices):
         bar.progress(
             position / len(names), text=f"Training {name} ({position + 1} of {len(names)})"
         )
-        train_cached(
+        results.compute(
             run_key(vocabulary_size, spec, config),
-            lambda progress, spec=spec, config=config: training.train_split(
-                spec, config, matrices, progress
+            results.with_progress(
+                name,
+                lambda progress, spec=spec, config=config: training.train_split(
+                    spec, config, matrices, progress
+                ),
             ),
-            name,
         )
     bar.empty()
 
@@ -126,7 +136,9 @@ def run_key(vocabulary_size, spec, config):
 
 
 def test_probabilities(result, key, matrices):
-    return cached(("imdb test", key), lambda: training.predict(result, matrices.x_test)[:, 0])
+    return results.compute(
+        ("imdb test", key), lambda: training.predict(result, matrices.x_test)[:, 0]
+    )
 
 
 def test_accuracy(result, key, matrices) -> float:
@@ -134,11 +146,11 @@ def test_accuracy(result, key, matrices) -> float:
     return float(np.mean(predicted == matrices.y_test))
 
 
-def summary_table(results, keys, matrices):
+def comparison_table(trained, keys, matrices):
     rows = []
-    for name, result in results.items():
+    for name, result in trained.items():
         history = result.history
-        best = experiments.best_epoch(history["val_loss"])
+        best = diagnostics.best_epoch(history["val_loss"])
         rows.append(
             {
                 "model": name,
@@ -164,50 +176,56 @@ def summary_table(results, keys, matrices):
     )
 
 
-def insight_view(results, keys, vocabulary_size, matrices):
-    name = st.selectbox("Model to inspect", list(results), key="imdb_inspect")
-    result = results[name]
-    influence = cached(
-        ("imdb influence", keys[name]), lambda: experiments.word_influence(result, vocabulary_size)
+def insight_view(trained, keys, vocabulary_size, matrices):
+    name = st.selectbox("Model to inspect", list(trained), key="imdb_inspect")
+    result = trained[name]
+    influence = results.compute(
+        ("imdb influence", keys[name]),
+        lambda: diagnostics.word_influence(result, vocabulary_size),
     )
     words = imdb_words_by_index()
-    # Indices 0-2 are markers and 3 is never used: rank only real words (the unused index's
-    # untrained weights once topped the chart as "?").
-    first_word = data.IMDB_INDEX_FROM + 1
-    order = first_word + np.argsort(influence[first_word:])
-    top = pd.DataFrame(
-        [
-            {"word": words.get(int(i), "?"), "influence": float(influence[i])}
-            for i in order[-15:][::-1]
-        ]
-        + [{"word": words.get(int(i), "?"), "influence": float(influence[i])} for i in order[:15]]
-    )
+    top = pd.DataFrame(diagnostics.top_words(influence, words), columns=["word", "influence"])
     st.caption(
         "Influence of a word: the predicted probability of *positive* for a review made "
         "of that word alone, minus the one for an empty review (the real network, ReLUs "
         "included)."
     )
-    st.altair_chart(charts.word_influence(top), width="stretch")
+    st.altair_chart(charts.word_influence_bars(top), width="stretch")
     probabilities = test_probabilities(result, keys[name], matrices)
     wrong = np.flatnonzero((probabilities > 0.5) != matrices.y_test)
     st.markdown(f"**{len(wrong):,} test reviews misclassified.** The first three:")
     reviews = imdb(vocabulary_size).test
     for index in wrong[:3]:
-        label = "positive" if matrices.y_test[index] else "negative"
         with st.container(border=True):
-            st.markdown(
-                f"True label **{label}**, predicted positive with probability "
-                f"**{probabilities[index]:.2f}**"
-            )
+            st.markdown(misclassified_caption(matrices.y_test[index], probabilities[index]))
             text = data.decode_review(reviews.review(index), words)
             st.write(text[:1200] + ("…" if len(text) > 1200 else ""))
+
+
+def misclassified_caption(label: int, probability_positive: float) -> str:
+    """'True label positive, predicted negative: P(positive) = 0.46'."""
+    names = ("negative", "positive")
+    predicted = names[int(probability_positive > 0.5)]
+    return (
+        f"True label **{names[int(label)]}**, predicted **{predicted}**: "
+        f"P(positive) = {decided_digits(probability_positive)}"
+    )
+
+
+def decided_digits(probability: float) -> str:
+    """Two decimals, or as many more as it takes to show which side of 0.5 it is on."""
+    for digits in range(2, 7):
+        shown = f"{probability:.{digits}f}"
+        if float(shown) != 0.5:
+            return shown
+    return shown
 
 
 MAX_REVIEW_WORDS = 1000  # longer texts are cut: more words add little and slow the answer
 
 
 @st.fragment
-def review_section(results, vocabulary_size):
+def review_section(trained, vocabulary_size):
     """A student's own review through every trained model, each word coloured by how much it
     moved that model's answer. A fragment: typing reruns only this section."""
     st.subheader("Try it yourself: write a review")
@@ -236,9 +254,9 @@ def review_section(results, vocabulary_size):
             icon=":material/translate:",
         )
         return
-    columns = st.columns(min(len(results), 2))
-    for position, (name, result) in enumerate(results.items()):
-        probability, contributions = experiments.review_contributions(
+    columns = st.columns(min(len(trained), 2))
+    for position, (name, result) in enumerate(trained.items()):
+        probability, contributions = diagnostics.review_contributions(
             result, encoded, vocabulary_size
         )
         with columns[position % len(columns)].container(border=True):
@@ -269,16 +287,16 @@ def highlighted(words, indices, contributions) -> str:
 try:
     params = PageParams("imdb")
     vocabulary_size = data_controls(params)
-    custom_architecture, custom_config = custom_controls(params)
+    custom_spec, custom_config = custom_controls(params)
     matrices = imdb_matrices(vocabulary_size)
-    settings = model_settings(vocabulary_size, custom_architecture, custom_config)
+    settings = model_settings(vocabulary_size, custom_spec, custom_config)
 except (data.DatasetError, ValueError) as error:
     show_error(error)
 
 data_preview(vocabulary_size, matrices)
-chosen = st.multiselect("Models", list(settings), list(PRESETS), key="imdb_models")
+chosen = st.multiselect("Models", list(settings), PRESETS, key="imdb_models")
 keys = {name: run_key(vocabulary_size, *settings[name]) for name in chosen}
-missing = [name for name in chosen if stored_result(keys[name]) is None]
+missing = [name for name in chosen if results.lookup(keys[name]) is None]
 if st.button(
     f"Train {len(missing)} model(s)" if missing else "All chosen models are trained",
     key="imdb_train",
@@ -287,8 +305,8 @@ if st.button(
     disabled=not missing,
 ):
     train_models(missing, settings, vocabulary_size, matrices)
-results = {name: stored_result(keys[name]) for name in chosen if stored_result(keys[name])}
-if not results:
+trained = {name: results.lookup(keys[name]) for name in chosen if results.lookup(keys[name])}
+if not trained:
     st.info(
         "Choose models and press **Train** (about 5 s each with the chapter's settings). Once "
         "a model is trained you can write your own review and see every word's effect.",
@@ -297,16 +315,16 @@ if not results:
     st.stop()
 
 metric = st.radio("Curve", ["loss", "accuracy"], horizontal=True, key="imdb_metric")
-shaded = st.selectbox("Shade the training/validation gap of", list(results), key="imdb_shaded")
+shaded = st.selectbox("Shade the training/validation gap of", list(trained), key="imdb_shaded")
 st.altair_chart(
-    charts.compare_curves({n: r.history for n, r in results.items()}, metric, shaded),
+    charts.compare_curves({n: r.history for n, r in trained.items()}, metric, shaded),
     width="stretch",
 )
 st.caption(
     "Losses are the data loss (binary cross-entropy), without the L2 penalty, so models "
     "with and without regularization compare fairly."
 )
-for name, result in results.items():
+for name, result in trained.items():
     record_run(
         "imdb",
         keys[name],
@@ -314,8 +332,8 @@ for name, result in results.items():
         result,
         {"test_accuracy": test_accuracy(result, keys[name], matrices)},
     )
-summary_table(results, keys, matrices)
+comparison_table(trained, keys, matrices)
 compare_panel("imdb")
-review_section(results, vocabulary_size)
+review_section(trained, vocabulary_size)
 st.subheader("What the network learned")
-insight_view(results, keys, vocabulary_size, matrices)
+insight_view(trained, keys, vocabulary_size, matrices)

@@ -35,8 +35,19 @@ def import_runs():
         except ValueError as error:
             st.error(f"{error} Nothing was imported; your runs are unchanged.")
             return
-        added = add_imported(imported)
-        st.success(f"Imported {added} run(s) ({len(imported) - added} already present).")
+        st.success(import_summary(add_imported(imported)))
+
+
+def import_summary(merged) -> str:
+    """'Added 3 runs (moons-1 renamed moons-4: that name was taken); 1 was already here.'"""
+    text = f"Added {merged.added} run{'' if merged.added == 1 else 's'}"
+    if merged.renamed:
+        names = ", ".join(f"{old} as {new}" for old, new in merged.renamed.items())
+        text += f" ({names}: those names were taken)"
+    if merged.duplicates:
+        were = "was" if merged.duplicates == 1 else "were"
+        text += f"; {merged.duplicates} {were} already here (same settings and curves)"
+    return text + "."
 
 
 def filtered_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -48,7 +59,7 @@ def filtered_table(table: pd.DataFrame) -> pd.DataFrame:
     shown = table[table["page"].isin(pages)]
     if query:
         matches = shown.astype(str).apply(
-            lambda row: row.str.contains(query, case=False).any(), axis=1
+            lambda row: row.str.contains(query, case=False, regex=False).any(), axis=1
         )
         shown = shown[matches]
     st.dataframe(shown, hide_index=True, key="runs_table")

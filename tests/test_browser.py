@@ -80,9 +80,23 @@ def test_moons_trains_on_every_slider_move(server, browser):
     page.get_by_text("Underfitting").first.wait_for()
     for title in ("Decision boundary", "Loss", "Accuracy"):
         wait_for_chart(page, title)
-    assert "units_0=1" in page.url  # the link carries the new setting
+    assert "moons_units_0=1" in page.url  # the link carries the new setting
+    assert "moons_epochs" not in page.url  # defaults stay out of it
     assert exception_count(page) == 0
     shoot(page, "moons")
+
+
+def test_an_example_button_leaves_no_stale_settings_in_the_link(server, browser):
+    page = open_page(browser, f"{server}/mlp_moons?moons_layers=2&moons_units_1=5&epochs=500")
+    page.get_by_text("Training accuracy").first.wait_for()
+    assert "moons_units_1=5" in page.url and "moons_epochs=500" in page.url  # old name read
+    click_button(page, "moons_example_underfit")
+    page.wait_for_url(lambda url: "moons_units_0=1" in url)
+    wait_idle(page)
+    page.get_by_text("Underfitting").first.wait_for()
+    # One layer now: the second layer's units and the old epochs leave the link.
+    assert "moons_units_1" not in page.url and "moons_layers" not in page.url
+    assert "epochs" not in page.url
 
 
 def test_mnist_trains_and_shows_its_results(server, browser):
@@ -146,14 +160,14 @@ def test_runs_page_lists_the_session_and_rejects_bad_uploads(server, browser, tm
     download.value.save_as(exported)
     assert json.loads(exported.read_text())["runs"][0]["run_id"] == "moons-1"
     page.locator(".st-key-runs_upload input[type='file']").set_input_files(str(exported))
-    page.get_by_text("Imported 0 run(s) (1 already present)").first.wait_for()
+    page.get_by_text("Added 0 runs; 1 was already here").first.wait_for()
     page.get_by_text("1 of 1 runs").first.wait_for()
     assert exception_count(page) == 0
     shoot(page, "runs")
 
 
 def test_a_shared_link_opens_with_its_settings(server, browser):
-    page = open_page(browser, f"{server}/mlp_moons?units_0=3&l2=0.001&noise=banana")
+    page = open_page(browser, f"{server}/mlp_moons?moons_units_0=3&l2=0.001&noise=banana")
     assert slider_value(page, "moons_units_0") == "3"
     assert slider_value(page, "moons_l2") == "0.001"
     page.get_by_text("not understood").first.wait_for()  # noise=banana: default plus notice

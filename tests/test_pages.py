@@ -60,11 +60,12 @@ def test_perceptron_learning_rate_zero_is_explained():
     assert "never changes the weights" in texts(app.warning)
 
 
-def test_perceptron_one_sample_is_explained_not_a_traceback():
+def test_perceptron_needs_two_samples_and_a_link_asking_for_one_is_explained():
     app = page("pages/1_perceptron.py")
-    app.slider(key="perceptron_samples").set_value(1).run()
-    assert not app.exception
-    assert app.error and "at least 2 samples" in app.error[0].value
+    assert app.slider(key="perceptron_samples").min == 2
+    app = page_with_query("pages/1_perceptron.py", samples="1")
+    assert app.slider(key="perceptron_samples").value == 100
+    assert "samples=1" in texts(app.warning) and "between 2 and 500" in texts(app.warning)
 
 
 def test_perceptron_xor_fix_trains_an_mlp():
@@ -110,7 +111,8 @@ def test_moons_sweep_draws_one_boundary_per_value():
     assert not app.exception
     charts_after = len(app.get("vega_lite_chart")) + len(app.get("arrow_vega_lite_chart"))
     assert charts_after == charts_before + 2
-    assert "Hidden units (one layer) = 5: train" in chart_titles(app)
+    # Two-line titles: the setting, then both accuracies (one cut line hid them).
+    assert '"title": ["Hidden units (one layer) = 5", "train ' in chart_titles(app)
 
 
 # ---------------------------------------------------------------------------- MNIST
@@ -211,6 +213,7 @@ def test_runs_from_two_pages_are_recorded_and_compared(offline_data):
     assert {"moons", "mnist"} <= set(table["page"])
     assert {"moons-1", "moons-2", "mnist-1"} <= set(table["run"])
     assert set(table.loc[table["page"] == "moons", "hidden_units"]) == {"50", "5"}
+    assert set(table.loc[table["page"] == "mnist", "batch_size"]) == {"128"}
     assert "Hyperparameters against" in chart_titles(app)
     app.selectbox(key="runs_baseline").set_value("moons-1").run()
     differences = next(frame.value for frame in app.dataframe if "changed" in frame.value)
@@ -244,6 +247,11 @@ def test_a_shared_link_restores_the_settings():
     assert not app.warning or "not understood" not in texts(app.warning)
 
 
+def query_value(app, name):
+    value = app.query_params[name]
+    return value[0] if isinstance(value, list) else value
+
+
 def test_nonsense_link_values_fall_back_to_defaults_with_a_notice():
     app = page_with_query(
         "pages/2_mlp_moons.py", units_0="7000", noise="banana", dataset="mars", epochs="-3"
@@ -253,13 +261,6 @@ def test_nonsense_link_values_fall_back_to_defaults_with_a_notice():
     assert app.selectbox(key="moons_dataset").value == "moons"
     notice = texts(app.warning)
     assert "not understood" in notice and "units_0=7000" in notice and "noise=banana" in notice
-
-
-def test_changed_settings_are_written_to_the_link():
-    app = page("pages/2_mlp_moons.py")
-    app.select_slider(key="moons_units_0").set_value(20).run()
-    assert app.query_params["units_0"] == ["20"] or app.query_params["units_0"] == "20"
-    assert "epochs" not in app.query_params  # defaults stay out of the link
 
 
 def test_presenter_mode_hides_all_but_the_chosen_controls():

@@ -3,13 +3,14 @@ dataset was."""
 
 import base64
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
-from nn_core import data, drawing, experiments, models, training
+from nn_core import chapter, data, diagnostics, drawing, training
 
 
 def canvas_url(gray: np.ndarray) -> str:
@@ -73,9 +74,10 @@ def rendered_digits(count: int, seed: int):
 
 def test_digits_through_the_drawing_path_are_classified_as_through_the_normal_path():
     train_images, train_labels = rendered_digits(600, seed=0)
-    spec = models.ModelSpec(784, (32,), "relu", output_units=10, input_scale=1 / 255)
+    spec = replace(chapter.MNIST_NETWORK, hidden_units=(32,))
     raw = np.round(train_images * 255).astype(np.uint8).reshape(len(train_images), 784)
-    result = training.train(spec, training.TrainConfig("adam", 0.003, 15, 64), raw, train_labels)
+    config = training.TrainConfig(optimizer="adam", learning_rate=0.003, epochs=15, batch_size=64)
+    result = training.train(spec, config, raw, train_labels)
     test_images, test_labels = rendered_digits(20, seed=1)
     normal = training.predict(result, drawing.as_model_input(test_images)).argmax(axis=1)
     assert np.mean(normal == test_labels) >= 0.8  # the model did learn the rendered digits
@@ -115,15 +117,14 @@ def test_unknown_words_and_rare_words_become_the_unknown_index():
 def test_each_word_contribution_is_the_change_without_it(offline_data):
     imdb = data.load_imdb(vocabulary_size=100)
     matrices = data.imdb_matrices(imdb)
-    spec = models.ModelSpec(100, (8,), "relu")
-    result = training.train(
-        spec, training.TrainConfig("rmsprop", 0.01, 5, 64), matrices.x_train, matrices.y_train
-    )
+    spec = chapter.imdb_preset("smaller 8-8", vocabulary_size=100)
+    config = replace(chapter.IMDB_TRAINING, learning_rate=0.01, epochs=5, batch_size=64)
+    result = training.train(spec, config, matrices.x_train, matrices.y_train)
     word_index = data.load_imdb_word_index()
     encoded = data.encode_words(
         data.tokenize("the movie was great and loved it zzz"), word_index, 100
     )
-    probability, contributions = experiments.review_contributions(result, encoded, 100)
+    probability, contributions = diagnostics.review_contributions(result, encoded, 100)
     assert data.IMDB_UNKNOWN not in contributions
     great = word_index["great"] + data.IMDB_INDEX_FROM
     without = [index for index in encoded if index != great]

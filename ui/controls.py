@@ -3,8 +3,9 @@ the page's PageParams, so their keys are unique per page and their values live i
 
 from __future__ import annotations
 
-from nn_core.models import ACTIVATIONS
+from nn_core.models import ACTIVATIONS, ModelSpec
 from nn_core.networks import OPTIMIZERS
+from nn_core.training import TrainConfig
 from ui.params import PageParams
 
 # Log-friendly choices: the chapter's values are all on these ladders.
@@ -19,33 +20,30 @@ OPTIMIZER_LABELS = {
 
 
 def architecture_controls(
-    params: PageParams,
-    layers: tuple[int, int, int],
-    unit_choices,
-    default_units: int,
-    default_activation: str,
+    params: PageParams, layers: tuple[int, int, int], unit_choices, default: ModelSpec
 ):
-    """Number of hidden layers (min, max, default) and units per layer; returns
-    (hidden_units tuple, activation)."""
+    """Number of hidden layers (min, max, default) and units per layer, starting from the
+    default network's; returns (hidden_units tuple, activation)."""
     low, high, default_layers = layers
     count = params.slider("layers", "Hidden layers", low, high, default_layers)
+    default_units = default.hidden_units[0] if default.hidden_units else unit_choices[0]
     hidden_units = tuple(
         params.select_slider(
             f"units_{index}", f"Units in hidden layer {index + 1}", unit_choices, default_units
         )
         for index in range(count)
     )
-    activation = params.selectbox("activation", "Activation", ACTIVATIONS, default_activation)
+    activation = params.selectbox("activation", "Activation", ACTIVATIONS, default.activation)
     return hidden_units, activation
 
 
-def optimizer_controls(params: PageParams, default_optimizer: str, default_learning_rate: float):
-    """(optimizer name, learning rate)."""
+def optimizer_controls(params: PageParams, default: TrainConfig):
+    """(optimizer name, learning rate), starting from the default training setting's."""
     optimizer = params.selectbox(
-        "optimizer", "Optimizer", OPTIMIZERS, default_optimizer, format_func=OPTIMIZER_LABELS.get
+        "optimizer", "Optimizer", OPTIMIZERS, default.optimizer, format_func=OPTIMIZER_LABELS.get
     )
     learning_rate = params.select_slider(
-        "learning_rate", "Learning rate", LEARNING_RATES, default_learning_rate
+        "learning_rate", "Learning rate", LEARNING_RATES, default.learning_rate
     )
     return optimizer, learning_rate
 

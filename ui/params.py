@@ -1,13 +1,22 @@
-"""Widgets whose values live in the URL query string, so a copied link opens the page with the
-same settings and seed (as TensorFlow Playground's links do), plus a presenter mode.
+"""Widgets whose values live in the URL, so a copied link opens the page with the same settings
+and seed (as TensorFlow Playground's links do), plus a presenter mode.
+
+What Streamlit does (`bind="query-params"` on every widget drawn through PageParams): a value
+in the URL seeds the widget on a session's first run; every change, and every value set
+through st.session_state (the example buttons), is written back; a parameter whose widget
+returns to its default, or is no longer drawn (units of a removed layer), leaves the URL. The
+parameter's name is the widget's key, e.g. `?moons_units_0=3`.
+
+What this module adds:
+- A visible notice for values a link gets wrong. Streamlit drops them silently; here each
+  one is checked first, named in a warning, and the default is used.
+- Links made before the binding used short names (`?units_0=3`). They are still understood:
+  on the first run each short name is read, checked and handed to its widget.
+- Presenter mode: `?present=1` hides the sidebar and enlarges text for a projector;
+  `&show=units_0,l2` keeps just those controls, drawn at the top of the page. Hidden controls
+  are not drawn, so their values come from the link (and stay in it) without a widget.
 
 A page makes one `PageParams(prefix)`, draws its controls through it, then calls `sync()`.
-On a session's first run a value in the URL replaces the widget's default; an unknown or
-out-of-range value falls back to the default and is listed in a visible notice. Afterwards the
-widgets own their values and `sync()` writes those that differ from the defaults to the URL.
-
-Presenter mode: `?present=1` hides the sidebar and enlarges text for a projector;
-`&show=units_0,l2` keeps just those controls, drawn at the top of the page.
 """
 
 from __future__ import annotations
@@ -26,13 +35,12 @@ PRESENTER_CSS = """
   [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {font-size: 3rem !important;}
 </style>
 """
-RESERVED = {"present", "show"}  # URL keys that are not widget values
+BOUND = "query-params"
 
 
 @dataclass
 class PageParams:
-    prefix: str  # widget keys are f"{prefix}_{name}"; URL keys are just name
-    defaults: dict = field(default_factory=dict)
+    prefix: str  # widget keys (and URL names) are f"{prefix}_{name}"; `show=` takes the name
     notices: list = field(default_factory=list)
 
     def __post_init__(self):
@@ -59,51 +67,65 @@ class PageParams:
 
     # ---------------------------------------------------------------- widgets
 
-    def _widget(self, name, default, parse, draw: Callable, **draw_options):
+    def _widget(self, name, default, check: Callable, draw: Callable, **draw_options):
+        """check(text, linked) -> value parses a URL value (linked: written by the binding,
+        else an old short-name link) or raises ValueError saying what is wrong."""
         key = f"{self.prefix}_{name}"
-        self.defaults[name] = default
-        if key not in st.session_state:
-            st.session_state[key] = self._from_url(name, default, parse)
         container = self._container(name)
+        if key not in st.session_state:  # the session's first run of this widget
+            value = self._from_link(name, key, default, check, drawn=container is not None)
+            if value is not None:
+                st.session_state[key] = value
         if container is None:  # hidden in presenter mode: the value still counts
-            return st.session_state[key]
-        return draw(container, key=key, **draw_options)
+            return st.session_state.get(key, default)
+        return draw(container, key=key, value_or_index=default, **draw_options)
 
-    def _from_url(self, name, default, parse):
-        if name not in st.query_params:
-            return default
-        text = st.query_params[name]
-        try:
-            return parse(text)
-        except (ValueError, TypeError, IndexError) as error:
-            self.notices.append(f"`{name}={text}` ({error}); using the default, {default}.")
-            return default
+    def _from_link(self, name, key, default, check, drawn: bool):
+        """The value a link gives this control, or None to leave it to Streamlit (a bound
+        parameter it will read itself) or to the default."""
+        for url_name, linked in ((key, True), (name, False)):
+            if url_name not in st.query_params:
+                continue
+            text = st.query_params[url_name]
+            try:
+                value = check(text, linked)
+            except (ValueError, TypeError, IndexError) as error:
+                self.notices.append(f"`{url_name}={text}` ({error}); using the default, {default}.")
+                del st.query_params[url_name]
+                return None
+            if linked and drawn:
+                return None  # valid: the binding seeds the widget from the URL
+            if not linked:
+                del st.query_params[url_name]  # the bound name replaces the short one
+            return value
+        return None
 
     def slider(self, name, label, low, high, default, step=None, **options):
         whole = all(isinstance(value, int) for value in (low, high, default, step or 1))
-        parse = _number_parser(low, high, whole)
-        return self._widget(
-            name,
-            default,
-            parse,
-            lambda where, **kw: where.slider(label, low, high, step=step, **kw),
-            **options,
-        )
+        check = _number_checker(low, high, whole)
+
+        def draw(where, value_or_index, **kw):
+            return where.slider(label, low, high, value_or_index, step=step, bind=BOUND, **kw)
+
+        return self._widget(name, default, check, draw, **options)
 
     def number(self, name, label, low, high, default, **options):
-        parse = _number_parser(low, high, whole=True)
-        return self._widget(
-            name,
-            default,
-            parse,
-            lambda where, **kw: where.number_input(label, low, high, **kw),
-            **options,
-        )
+        def draw(where, value_or_index, **kw):
+            return where.number_input(label, low, high, value_or_index, bind=BOUND, **kw)
+
+        return self._widget(name, default, _number_checker(low, high, whole=True), draw, **options)
 
     def _choice(self, kind: str, name, label, choices: Sequence, default, **options):
         """A widget picking one of `choices` (kind: select_slider, selectbox or radio)."""
-        draw = lambda where, **kw: getattr(where, kind)(label, choices, **kw)  # noqa: E731
-        return self._widget(name, default, _choice_parser(choices), draw, **options)
+        shown = options.get("format_func", str)
+
+        def draw(where, value_or_index, **kw):
+            if kind == "select_slider":
+                return where.select_slider(label, choices, value_or_index, bind=BOUND, **kw)
+            index = list(choices).index(value_or_index)
+            return getattr(where, kind)(label, choices, index, bind=BOUND, **kw)
+
+        return self._widget(name, default, _choice_checker(choices, shown), draw, **options)
 
     def select_slider(self, name, label, choices: Sequence, default, **options):
         return self._choice("select_slider", name, label, choices, default, **options)
@@ -117,37 +139,26 @@ class PageParams:
     # ---------------------------------------------------------------- after the controls
 
     def sync(self) -> None:
-        """Show notices about rejected URL values, then write non-default values to the URL."""
+        """Show a notice about values the link got wrong (Streamlit keeps the URL itself)."""
         if self.notices:
             st.warning(
                 "Some settings in the link were not understood and use their defaults: "
                 + " ".join(self.notices),
                 icon=":material/link_off:",
             )
-        for name, default in self.defaults.items():
-            value = st.session_state.get(f"{self.prefix}_{name}", default)
-            if value == default:
-                st.query_params.pop(name, None)
-            else:
-                st.query_params[name] = _to_text(value)
 
     def link_help(self) -> None:
         if self.presenting:
             return
         st.sidebar.caption(
             "The address bar holds these settings: copy it to share this exact run. Add "
-            "`&present=1` for a projector, and `&show=name,name` to keep only those controls."
+            "`&present=1` for a projector, and `&show=name,name` (e.g. `units_0,l2`) to keep "
+            "only those controls."
         )
 
 
-def _to_text(value) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)
-
-
-def _number_parser(low, high, whole: bool):
-    def parse(text: str):
+def _number_checker(low, high, whole: bool):
+    def check(text: str, linked: bool):
         number = float(text)
         if not math.isfinite(number) or not low <= number <= high:
             raise ValueError(f"must be between {low} and {high}")
@@ -157,18 +168,21 @@ def _number_parser(low, high, whole: bool):
             return int(number)
         return number
 
-    return parse
+    return check
 
 
-def _choice_parser(choices: Sequence):
-    def parse(text: str):
+def _choice_checker(choices: Sequence, shown: Callable):
+    """The binding writes a choice as the text its widget shows (format_func); old links
+    wrote str(choice), and numbers may come as '0.0010'."""
+
+    def check(text: str, linked: bool):
         for choice in choices:
-            if str(choice) == text or _same_number(choice, text):
+            if text in (str(shown(choice)), str(choice)) or _same_number(choice, text):
                 return choice
-        shown = ", ".join(str(choice) for choice in choices[:8])
-        raise ValueError(f"must be one of {shown}{', ...' if len(choices) > 8 else ''}")
+        listed = ", ".join(str(shown(choice)) for choice in choices[:8])
+        raise ValueError(f"must be one of {listed}{', ...' if len(choices) > 8 else ''}")
 
-    return parse
+    return check
 
 
 def _same_number(choice, text: str) -> bool:

@@ -22,17 +22,15 @@ def record(page: str, key, dataset: dict, result, extra_metrics=None) -> None:
         return
     seen.add(key)
     recorded = session_runs()
-    run_id = f"{page}-{sum(run.page == page for run in recorded) + 1}"
+    run_id = runs.next_run_id(page, {run.run_id for run in recorded})
     recorded.append(runs.make_record(run_id, page, dataset, result, extra_metrics))
 
 
-def add_imported(imported: list[runs.RunRecord]) -> int:
-    """Add imported runs whose ids are new; returns how many were added."""
-    recorded = session_runs()
-    known = {run.run_id for run in recorded}
-    new = [run for run in imported if run.run_id not in known]
-    recorded.extend(new)
-    return len(new)
+def add_imported(imported: list[runs.RunRecord]) -> runs.Merge:
+    """Add every distinct imported run to the session (see nn_core.runs.merge)."""
+    merged = runs.merge(session_runs(), imported)
+    st.session_state[RUNS_KEY] = merged.runs
+    return merged
 
 
 def compare_panel(page: str, shown: int = 6) -> None:

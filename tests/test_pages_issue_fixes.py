@@ -1,0 +1,70 @@
+"""Page behaviour the correctness-and-clarity issue fixed: verdicts that match the chapter, a
+Runs page that survives runs of every page, readable numbers and messages."""
+
+import re
+
+from test_pages import chart_titles, metric_value, page, texts, train_mnist
+
+
+def test_moons_page_states_the_chapters_verdicts():
+    app = page("pages/2_mlp_moons.py")  # the chapter's 50 units
+    assert "Overfitting" in texts(app.warning)
+    app.button(key="moons_example_l2").click().run()
+    assert "A good fit" in texts(app.success) and not app.warning
+    app.button(key="moons_example_dropout").click().run()
+    assert "A good fit" in texts(app.success)
+    app.button(key="moons_example_underfit").click().run()
+    assert "Underfitting" in texts(app.warning)
+
+
+def test_repeat_with_seeds_without_validation_shows_training_accuracy():
+    app = page("pages/2_mlp_moons.py")
+    app.session_state["moons_tab"] = "Repeat with seeds"
+    app.slider(key="moons_validation").set_value(0.0).run()
+    app.select_slider(key="moons_epochs").set_value(200).run()
+    app.slider(key="moons_seed_count").set_value(2).run()
+    app.button(key="moons_seeds_run").click().run()
+    assert not app.exception
+    value = metric_value(app, "Training accuracy over seeds")
+    assert "nan" not in value and re.fullmatch(r"\d+\.\d% ± \d+\.\d%", value)
+
+
+def train_every_page(app):
+    """A short run on each training page, as a student clicking through the app would."""
+    app.switch_page("pages/2_mlp_moons.py").run()
+    app.select_slider(key="moons_epochs").set_value(500).run()
+    app.switch_page("pages/1_perceptron.py").run()
+    app.selectbox(key="perceptron_dataset").set_value("xor").run()  # trains the MLP fix
+    app.switch_page("pages/3_mnist.py").run()
+    train_mnist(app, epochs=2)
+    app.switch_page("pages/4_imdb.py").run()
+    app.multiselect(key="imdb_models").set_value(["smaller 8-8"]).run()
+    app.button(key="imdb_train").click().run()
+    assert not app.exception
+
+
+def test_runs_page_with_runs_of_every_page(offline_data):
+    app = page("pages/5_runs.py")
+    train_every_page(app)
+    # The IMDB page's cards say which class the model predicted.
+    cards = [text for text in texts(app.markdown).split("True label")[1:]]
+    assert cards, "the tiny fixture leaves some reviews misclassified"
+    for card in cards:
+        truth, predicted, probability = re.search(
+            r"\*\*(\w+)\*\*, predicted \*\*(\w+)\*\*: P\(positive\) = ([\d.]+)", card
+        ).groups()
+        assert truth != predicted and (predicted == "positive") == (float(probability) > 0.5)
+    app.switch_page("pages/5_runs.py").run()
+    assert not app.exception
+    table = next(frame.value for frame in app.dataframe if "run" in frame.value)
+    assert set(table["page"]) == {"moons", "perceptron", "mnist", "imdb"}
+    titles = chart_titles(app)
+    assert "Hyperparameters against" in titles and "val_accuracy against" in titles
+    assert app.get("download_button")
+    app.text_input(key="runs_filter").set_value("(").run()  # once a regular expression error
+    assert not app.exception
+    assert f"0 of {len(table)} runs" in texts(app.caption)
+    app.text_input(key="runs_filter").set_value("full").run()  # plain text: full-batch runs
+    assert not app.exception
+    shown = next(frame.value for frame in app.dataframe if "run" in frame.value)
+    assert set(shown["page"]) == {"moons", "perceptron"}
