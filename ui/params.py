@@ -67,36 +67,38 @@ class PageParams:
 
     # ---------------------------------------------------------------- widgets
 
-    def _widget(self, name, default, check: Callable, draw: Callable, **draw_options):
-        """check(text, linked) -> value parses a URL value (linked: written by the binding,
-        else an old short-name link) or raises ValueError saying what is wrong."""
+    def _widget(self, name, default, check: Callable, draw: Callable, to_text=str, **options):
+        """check(text) -> value parses a URL value or raises ValueError saying what is wrong;
+        to_text(value) is how the binding writes a value in the URL."""
         key = f"{self.prefix}_{name}"
         container = self._container(name)
         if key not in st.session_state:  # the session's first run of this widget
-            value = self._from_link(name, key, default, check, drawn=container is not None)
+            value = self._from_link(name, key, default, check, to_text, container is not None)
             if value is not None:
                 st.session_state[key] = value
         if container is None:  # hidden in presenter mode: the value still counts
             return st.session_state.get(key, default)
-        return draw(container, key=key, value_or_index=default, **draw_options)
+        return draw(container, key=key, value_or_index=default, **options)
 
-    def _from_link(self, name, key, default, check, drawn: bool):
+    def _from_link(self, name, key, default, check, to_text, drawn: bool):
         """The value a link gives this control, or None to leave it to Streamlit (a bound
         parameter it will read itself) or to the default."""
-        for url_name, linked in ((key, True), (name, False)):
+        for url_name in (key, name):
             if url_name not in st.query_params:
                 continue
             text = st.query_params[url_name]
             try:
-                value = check(text, linked)
+                value = check(text)
             except (ValueError, TypeError, IndexError) as error:
                 self.notices.append(f"`{url_name}={text}` ({error}); using the default, {default}.")
                 del st.query_params[url_name]
                 return None
-            if linked and drawn:
+            if url_name == key and drawn:
                 return None  # valid: the binding seeds the widget from the URL
-            if not linked:
-                del st.query_params[url_name]  # the bound name replaces the short one
+            if url_name == name:  # an old short name: the link keeps it under the bound name
+                del st.query_params[name]
+                if value != default:
+                    st.query_params[key] = to_text(value)
             return value
         return None
 
@@ -125,7 +127,10 @@ class PageParams:
             index = list(choices).index(value_or_index)
             return getattr(where, kind)(label, choices, index, bind=BOUND, **kw)
 
-        return self._widget(name, default, _choice_checker(choices, shown), draw, **options)
+        to_text = lambda value: str(shown(value))  # noqa: E731
+        return self._widget(
+            name, default, _choice_checker(choices, shown), draw, to_text, **options
+        )
 
     def select_slider(self, name, label, choices: Sequence, default, **options):
         return self._choice("select_slider", name, label, choices, default, **options)
@@ -158,7 +163,7 @@ class PageParams:
 
 
 def _number_checker(low, high, whole: bool):
-    def check(text: str, linked: bool):
+    def check(text: str):
         number = float(text)
         if not math.isfinite(number) or not low <= number <= high:
             raise ValueError(f"must be between {low} and {high}")
@@ -175,7 +180,7 @@ def _choice_checker(choices: Sequence, shown: Callable):
     """The binding writes a choice as the text its widget shows (format_func); old links
     wrote str(choice), and numbers may come as '0.0010'."""
 
-    def check(text: str, linked: bool):
+    def check(text: str):
         for choice in choices:
             if text in (str(shown(choice)), str(choice)) or _same_number(choice, text):
                 return choice
