@@ -116,31 +116,19 @@ def _regenerate():
 def model_controls(params):
     network, default = chapter.MOONS_NETWORK, chapter.MOONS_TRAINING
     params.header("Network")
-    hidden_units, activation = architecture_controls(
+    architecture = architecture_controls(
         params, (1, MAX_LAYERS, len(network.hidden_units)), UNIT_CHOICES, network
     )
     params.header("Training")
-    optimizer, learning_rate = optimizer_controls(params, default)
+    optimizer = optimizer_controls(params, default)
     epochs = params.select_slider("epochs", "Epochs", EPOCH_CHOICES, default.epochs)
     batch = params.select_slider("batch", "Batch size", BATCH_CHOICES, "full batch")
     seed = params.number("seed", "Weights seed", 0, 9999, default.seed)
     params.header("Regularization")
-    l1_rate, l2_rate, dropout_rate = regularization_controls(params)
-    spec = replace(
-        network,
-        hidden_units=hidden_units,
-        activation=activation,
-        l1_rate=l1_rate,
-        l2_rate=l2_rate,
-        dropout_rate=dropout_rate,
-    )
-    config = training.TrainConfig(
-        optimizer=optimizer,
-        learning_rate=learning_rate,
-        epochs=epochs,
-        batch_size=None if batch == "full batch" else batch,
-        seed=int(seed),
-    )
+    regularization = regularization_controls(params)
+    spec = replace(network, **architecture, **regularization)
+    batch_size = None if batch == "full batch" else batch
+    config = replace(default, **optimizer, epochs=epochs, batch_size=batch_size, seed=int(seed))
     return spec, config
 
 

@@ -31,15 +31,15 @@ setup_page(
 def model_controls(params):
     network, default = chapter.MNIST_NETWORK, chapter.MNIST_TRAINING
     params.header("Network")
-    hidden_units, activation = architecture_controls(params, (0, 3, 1), UNIT_CHOICES, network)
+    architecture = architecture_controls(params, (0, 3, 1), UNIT_CHOICES, network)
     params.header("Training")
-    optimizer, learning_rate = optimizer_controls(params, default)
+    optimizer = optimizer_controls(params, default)
     epochs = params.slider("epochs", "Epochs", 1, 30, default.epochs)
     batch_size = params.select_slider(
         "batch", "Batch size", (16, 32, 64, 128, 256, 512, 1024), default.batch_size
     )
     params.header("Regularization")
-    l1_rate, l2_rate, dropout_rate = regularization_controls(params)
+    regularization = regularization_controls(params)
     params.header("Data")
     train_size = params.select_slider(
         "train_size",
@@ -58,22 +58,8 @@ def model_controls(params):
     seed = params.number("seed", "Seed", 0, 9999, default.seed)
     params.link_help()
     params.sync()
-    spec = replace(
-        network,
-        hidden_units=hidden_units,
-        activation=activation,
-        l1_rate=l1_rate,
-        l2_rate=l2_rate,
-        dropout_rate=dropout_rate,
-    )
-    config = replace(
-        default,
-        optimizer=optimizer,
-        learning_rate=learning_rate,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=int(seed),
-    )
+    spec = replace(network, **architecture, **regularization)
+    config = replace(default, **optimizer, epochs=epochs, batch_size=batch_size, seed=int(seed))
     return spec, config, train_size, validation_share
 
 

@@ -47,30 +47,17 @@ def custom_controls(params):
     units = params.select_slider(
         "units", "Units per layer", (4, 8, 16, 32, 64), baseline.hidden_units[0]
     )
-    optimizer, learning_rate = optimizer_controls(params, default)
+    optimizer = optimizer_controls(params, default)
     epochs = params.slider("epochs", "Epochs", 1, 40, default.epochs)
     batch_size = params.select_slider(
         "batch", "Batch size", (64, 128, 256, 512, 1024), default.batch_size
     )
-    l1_rate, l2_rate, dropout_rate = regularization_controls(params)
+    regularization = regularization_controls(params)
     seed = int(params.number("seed", "Seed (all models)", 0, 9999, default.seed))
     params.link_help()
     params.sync()
-    spec = replace(
-        baseline,
-        hidden_units=(units,) * layers,
-        l1_rate=l1_rate,
-        l2_rate=l2_rate,
-        dropout_rate=dropout_rate,
-    )
-    config = replace(
-        default,
-        optimizer=optimizer,
-        learning_rate=learning_rate,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-    )
+    spec = replace(baseline, hidden_units=(units,) * layers, **regularization)
+    config = replace(default, **optimizer, epochs=epochs, batch_size=batch_size, seed=seed)
     return spec, config
 
 

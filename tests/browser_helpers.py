@@ -114,8 +114,13 @@ def wait_idle(page, timeout: float = 120_000) -> None:
 
 
 def open_page(browser, url: str, viewport=(1400, 1000)):
+    """Open a page and wait until its first script run has drawn the title and finished. On
+    a freshly started, busy server the first run can begin seconds after the page loads, and
+    the app reports "not running" until then: waiting for the title first means the idle
+    state seen afterwards is the end of that run."""
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.goto(url)
+    page.locator("h1").first.wait_for(timeout=120_000)
     wait_idle(page)
     return page
 

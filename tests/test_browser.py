@@ -10,6 +10,7 @@ import json
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from browser_helpers import (
     ROOT,
@@ -183,7 +184,9 @@ def test_deep_link_on_a_freshly_started_server(tiny_data_dir, browser):
         page = open_page(browser, f"{url}/mnist")
         page.get_by_role("heading", name="MNIST: recognising handwritten digits").wait_for()
         sidebar = page.locator("[data-testid='stSidebar']")
-        assert sidebar.get_by_role("link", name="Home").count() == 1
+        # Waiting assertions: read once the page has drawn its menu, not at a fixed moment.
+        expect(sidebar.get_by_role("link", name="Home")).to_have_count(1)
+        expect(sidebar.get_by_role("link", name="MNIST digits")).to_have_count(1)
         assert sidebar.get_by_text("streamlit app").count() == 0
         assert exception_count(page) == 0
         shoot(page, "deep-link")

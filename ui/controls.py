@@ -1,5 +1,7 @@
-"""Hyperparameter widgets several pages share. Each returns plain values; widgets go through
-the page's PageParams, so their keys are unique per page and their values live in the URL."""
+"""Hyperparameter widgets several pages share. Each returns plain values named as the fields
+of ModelSpec or TrainConfig, so a page builds its network with dataclasses.replace; widgets go
+through the page's PageParams, so their keys are unique per page and their values live in the
+URL."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ def architecture_controls(
     params: PageParams, layers: tuple[int, int, int], unit_choices, default: ModelSpec
 ):
     """Number of hidden layers (min, max, default) and units per layer, starting from the
-    default network's; returns (hidden_units tuple, activation)."""
+    default network's; returns {hidden_units, activation}."""
     low, high, default_layers = layers
     count = params.slider("layers", "Hidden layers", low, high, default_layers)
     default_units = default.hidden_units[0] if default.hidden_units else unit_choices[0]
@@ -34,23 +36,23 @@ def architecture_controls(
         for index in range(count)
     )
     activation = params.selectbox("activation", "Activation", ACTIVATIONS, default.activation)
-    return hidden_units, activation
+    return {"hidden_units": hidden_units, "activation": activation}
 
 
 def optimizer_controls(params: PageParams, default: TrainConfig):
-    """(optimizer name, learning rate), starting from the default training setting's."""
+    """{optimizer, learning_rate}, starting from the default training setting's."""
     optimizer = params.selectbox(
         "optimizer", "Optimizer", OPTIMIZERS, default.optimizer, format_func=OPTIMIZER_LABELS.get
     )
     learning_rate = params.select_slider(
         "learning_rate", "Learning rate", LEARNING_RATES, default.learning_rate
     )
-    return optimizer, learning_rate
+    return {"optimizer": optimizer, "learning_rate": learning_rate}
 
 
 def regularization_controls(params: PageParams):
-    """(L1 rate, L2 rate, dropout rate); 0 means off."""
+    """{l1_rate, l2_rate, dropout_rate}; 0 means off."""
     l1_rate = params.select_slider("l1", "L1 rate", RATE_CHOICES, 0.0)
     l2_rate = params.select_slider("l2", "L2 rate", RATE_CHOICES, 0.0)
     dropout_rate = params.slider("dropout", "Dropout rate", 0.0, 0.8, 0.0, 0.05)
-    return l1_rate, l2_rate, dropout_rate
+    return {"l1_rate": l1_rate, "l2_rate": l2_rate, "dropout_rate": dropout_rate}
