@@ -18,13 +18,15 @@ RUN_COUNT = 200
 
 
 def recorded_runs():
-    from nn_core import data, models, runs, training
+    from dataclasses import replace
+
+    from nn_core import chapter, data, runs, training
 
     points, labels = data.make_toy_dataset("moons", 200, 0.4, seed=0)
     split = data.split_train_validation(points, labels, 0.3)
     result = training.train(
-        models.ModelSpec(hidden_units=(10,)),
-        training.TrainConfig(),
+        replace(chapter.MOONS_NETWORK, hidden_units=(10,)),
+        chapter.MOONS_TRAINING,
         split.x_train,
         split.y_train,
         split.x_validation,

@@ -184,9 +184,14 @@ def test_multi_hot_first_layer_equals_a_dense_layer_on_the_vector(offline_data):
     np.testing.assert_allclose(sparse_output, keras_output, rtol=1e-5, atol=1e-6)
 
 
-def test_parameter_count_matches_keras():
-    spec = models.ModelSpec(input_size=784, hidden_units=(15,), activation="relu", output_units=10)
-    assert models.parameter_count(spec) == models.build_model(spec).count_params() == 11_935
+def test_parameter_count_matches_keras_and_the_chapter():
+    from nn_core import chapter
+
+    spec = chapter.MNIST_NETWORK
+    expected = chapter.MNIST_PRINTED["parameters"]
+    assert models.parameter_count(spec) == models.build_model(spec).count_params() == expected
+    for name, network in chapter.IMDB_PRESETS.items():
+        assert models.parameter_count(network) == chapter.IMDB_PRINTED["parameters"][name]
 
 
 @pytest.mark.parametrize(

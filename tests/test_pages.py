@@ -173,28 +173,22 @@ def test_corrupt_dataset_is_named(path, tmp_path, monkeypatch):
 
 
 def test_moons_regularized_examples_close_the_gap_for_three_seeds():
-    """The page's L2 and dropout examples, checked as behaviour (issue: accuracy sanity)."""
-    from nn_core import data, models, training
+    """The page's L2 and dropout examples, checked as behaviour on three data samples."""
+    from dataclasses import replace
 
+    from nn_core import chapter, data, training
+
+    examples = chapter.MOONS_EXAMPLES
     for seed in range(3):
-        points, labels = data.make_toy_dataset("moons", 200, 0.4, seed)
-        split = data.split_train_validation(points, labels, 0.3, seed)
+        settings = replace(chapter.MOONS_DATA, seed=seed)
+        points, labels = data.make_toy_dataset("moons", settings.samples, settings.noise, seed)
+        split = data.split_train_validation(points, labels, settings.validation_share, seed)
+        config = replace(chapter.MOONS_TRAINING, seed=seed)
         gaps = {}
-        for name, settings in {
-            "plain": {},
-            "l2": {"l2_rate": 0.001},
-            "dropout": {"dropout_rate": 0.25},
-        }.items():
-            result = training.train(
-                models.ModelSpec(**settings),
-                training.TrainConfig(seed=seed),
-                split.x_train,
-                split.y_train,
-                split.x_validation,
-                split.y_validation,
-            )
+        for name in ("overfit", "l2", "dropout"):
+            result = training.train_split(examples[name].network, config, split)
             gaps[name] = result.metrics["train_accuracy"] - result.metrics["val_accuracy"]
-        assert gaps["l2"] < gaps["plain"] and gaps["dropout"] < gaps["plain"], (seed, gaps)
+        assert gaps["l2"] < gaps["overfit"] and gaps["dropout"] < gaps["overfit"], (seed, gaps)
     assert np.isfinite(list(gaps.values())).all()
 
 
