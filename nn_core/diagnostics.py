@@ -160,8 +160,9 @@ def _diverged_verdict(result, limits: Limits) -> Verdict:
     if np.isfinite(losses).all():
         final = result.metrics["train_loss"]
         what = (
-            f"the loss rose as high as {max(losses.max(), final):.1f} and ends at {final:.2f}, "
-            f"where answering 50/50 for every sample would score {_guessing_loss(result.spec):.2f}"
+            f"the training loss rose as high as {max(losses.max(), final):.1f} and ends at "
+            f"{final:.2f}, where answering 50/50 for every sample would score "
+            f"{_guessing_loss(result.spec):.2f}"
         )
     else:
         what = "the loss became infinite or not a number"
