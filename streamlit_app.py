@@ -17,6 +17,8 @@ st.markdown(
 | page | what it teaches | try first |
 |---|---|---|
 | **Perceptron** | Rosenblatt's learning rule, one update at a time; why it fails on XOR | step through AND, then switch to XOR |
+| **Inside a network** | one neuron, activation functions and their slopes, why hidden layers need non-linearity, the forward pass as matrix products, universal approximation | turn a neuron's weights, then fit a sine with 1, then 30 units |
+| **How it learns** | gradient descent and the learning rate, backpropagation step by step, weight initialisation, batch size | raise the learning rate until descent zig-zags, then diverges |
 | **MLP on moons** | underfitting and overfitting; L1/L2 and dropout | hidden units 1, then 50, then add dropout |
 | **MNIST digits** | a digit classifier, its errors, what its hidden units see | train with the defaults, then draw a digit |
 | **IMDB reviews** | overfitting on real text, and three ways to fight it | train the four presets, then write a review |

@@ -97,7 +97,7 @@ def page_redraw_seconds() -> dict:
 
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
     app.run()
-    app.switch_page("pages/2_mlp_moons.py")
+    app.switch_page("pages/4_mlp_moons.py")
     started = time.perf_counter()
     app.run()
     first = time.perf_counter() - started

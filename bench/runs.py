@@ -56,7 +56,7 @@ def main():
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
     app.run()
     app.session_state["recorded_runs"] = recorded_runs()
-    app.switch_page("pages/5_runs.py")
+    app.switch_page("pages/7_runs.py")
     timings = []
     for _ in range(3):  # the first run imports the page's modules; later ones are reruns
         started = time.perf_counter()

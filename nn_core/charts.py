@@ -70,7 +70,8 @@ def unit_image(values: np.ndarray, activation: str) -> np.ndarray:
     return _blend(scaled[::-1])
 
 
-def _image_layer(url: str, x_range, y_range) -> alt.Chart:
+def image_layer(url: str, x_range, y_range, titles=("x1", "x2")) -> alt.Chart:
+    """A PNG stretched over the plot's ranges (row 0 of the image at the top)."""
     frame = pd.DataFrame(
         {"x": [x_range[0]], "x2": [x_range[1]], "y": [y_range[0]], "y2": [y_range[1]], "url": [url]}
     )
@@ -78,9 +79,9 @@ def _image_layer(url: str, x_range, y_range) -> alt.Chart:
         alt.Chart(frame)
         .mark_image(aspect=False)
         .encode(
-            x=alt.X("x:Q", scale=alt.Scale(domain=list(x_range), nice=False), title="x1"),
+            x=alt.X("x:Q", scale=alt.Scale(domain=list(x_range), nice=False), title=titles[0]),
             x2="x2:Q",
-            y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_range), nice=False), title="x2"),
+            y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_range), nice=False), title=titles[1]),
             y2="y2:Q",
             url="url:N",
         )
@@ -157,7 +158,7 @@ def decision_boundary(
     """Shaded probability of class 1 over the grid, with the data points on top."""
     x_range = (float(grid.x_values[0]), float(grid.x_values[-1]))
     y_range = (float(grid.y_values[0]), float(grid.y_values[-1]))
-    image = _image_layer(probability_image(probabilities, discrete), x_range, y_range)
+    image = image_layer(probability_image(probabilities, discrete), x_range, y_range)
     chart = alt.layer(image, points_layer(points, labels, roles, (x_range, y_range))).properties(
         width=size, height=size, **titled(title)
     )

@@ -16,6 +16,13 @@ from nn_core.forward import forward
 from nn_core.models import ModelSpec, build_model
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+# How a run's kernels start (biases always start at 0). The chapter: "non-zero, random, small".
+INITIALIZERS = {
+    "glorot": "Glorot/Xavier uniform (Keras' default: scaled to each layer's fan-in and fan-out)",
+    "small": "small random (normal, standard deviation 0.01)",
+    "large": "large random (normal, standard deviation 3)",
+    "zeros": "all zero",
+}
 MAX_FULL_BATCH_EPOCHS = 10_000  # size of the in-graph history buffer of the full-batch loop
 HISTORY_COLUMNS = ("loss", "total_loss", "accuracy", "val_loss", "val_accuracy")
 # Loops are written as tf.while_loop, so AutoGraph's source rewriting (about 1 s per trace,
@@ -53,6 +60,16 @@ class Trainer:
     graph_epoch: object
 
 
+def _kernel_initializer(name: str, seed: int):
+    if name == "glorot":
+        return keras.initializers.GlorotUniform(seed=seed)
+    if name == "small":
+        return keras.initializers.RandomNormal(stddev=0.01, seed=seed)
+    if name == "large":
+        return keras.initializers.RandomNormal(stddev=3.0, seed=seed)
+    return keras.initializers.Zeros()
+
+
 class Network:
     """One model and its traced train/evaluate functions. Use through nn_core.pool.checkout()."""
 
@@ -65,11 +82,12 @@ class Network:
 
     # ---------------------------------------------------------------- state
 
-    def reset(self, seed: int) -> None:
-        """Fresh Glorot-uniform kernels and zero biases, as a new Keras model gets, seeded."""
+    def reset(self, seed: int, initializer: str = "glorot") -> None:
+        """Fresh seeded kernels (Glorot-uniform, as a new Keras model gets, unless asked
+        otherwise: see INITIALIZERS) and zero biases."""
         for index, layer in enumerate(self.dense_layers):
-            initializer = keras.initializers.GlorotUniform(seed=seed * 1009 + index)
-            layer.kernel.assign(initializer(layer.kernel.shape))
+            start = _kernel_initializer(initializer, seed * 1009 + index)
+            layer.kernel.assign(start(layer.kernel.shape))
             layer.bias.assign(tf.zeros_like(layer.bias))
 
     @property

@@ -17,7 +17,7 @@ import tensorflow as tf
 from nn_core.data import plane_bounds
 from nn_core.forward import as_network_input
 from nn_core.models import ModelSpec, parameter_count
-from nn_core.networks import HISTORY_COLUMNS, MAX_FULL_BATCH_EPOCHS, OPTIMIZERS
+from nn_core.networks import HISTORY_COLUMNS, INITIALIZERS, MAX_FULL_BATCH_EPOCHS, OPTIMIZERS
 from nn_core.pool import checkout
 
 # Called after each epoch with (epochs done, epochs in all, history so far).
@@ -31,8 +31,13 @@ class TrainConfig:
     epochs: int = 5000  # the chapter's moons runs
     batch_size: int | None = None  # None = full batch (batch gradient descent, as in the chapter)
     seed: int = 0  # fixes initial weights, dropout masks and batch order
+    initializer: str = "glorot"  # how the kernels start (nn_core.networks.INITIALIZERS)
 
     def __post_init__(self):
+        if self.initializer not in INITIALIZERS:
+            raise ValueError(
+                f"Unknown initializer '{self.initializer}': use {', '.join(INITIALIZERS)}."
+            )
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer '{self.optimizer}': use {', '.join(OPTIMIZERS)}.")
         if not 0 < self.learning_rate <= 100:
@@ -97,7 +102,7 @@ def train(
         x_validation, y_validation = x_train[:0], y_train[:0]
     started = time.perf_counter()
     with checkout(spec) as network:
-        network.reset(config.seed)
+        network.reset(config.seed, config.initializer)
         trainer = network.trainer(config.optimizer, config.learning_rate)
         inputs = [as_network_input(x) for x in (x_train, x_validation)]
         labels = [
@@ -127,6 +132,13 @@ def train(
     if len(y_validation) == 0:
         history[["val_loss", "val_accuracy"]] = np.nan
     return TrainingResult(spec, config, history, metrics, weights, time.perf_counter() - started)
+
+
+def initial_weights(spec: ModelSpec, config: TrainConfig) -> list[np.ndarray]:
+    """The weights a run of this setting starts from (same seed and initializer as train)."""
+    with checkout(spec) as network:
+        network.reset(config.seed, config.initializer)
+        return network.weights()
 
 
 def train_split(spec: ModelSpec, config: TrainConfig, split, on_epoch_end=None) -> TrainingResult:

@@ -190,3 +190,40 @@ def test_deep_link_on_a_freshly_started_server(tiny_data_dir, browser):
         assert sidebar.get_by_text("streamlit app").count() == 0
         assert exception_count(page) == 0
         shoot(page, "deep-link")
+
+
+def choose_section(page, prefix: str, label: str) -> None:
+    page.locator(f".st-key-{prefix}_section button", has_text=label).first.click()
+    wait_idle(page)
+
+
+def test_inside_a_network_neuron_and_forward_pass(server, browser):
+    page = open_page(browser, f"{server}/inside_a_network")
+    wait_for_chart(page, "Output of one neuron")
+    move_slider(page, "inside_w1", 5)  # 1.0 -> 1.5
+    wait_idle(page)
+    assert "inside_w1=1.5" in page.url
+    page.get_by_text("1.5\\,x_1", exact=False).first.wait_for(state="attached")
+    choose_section(page, "inside", "Forward pass")
+    page.get_by_text("largest difference is").first.wait_for()
+    move_slider(page, "inside_w11", -3)
+    wait_idle(page)
+    assert "inside_w11=0.2" in page.url and exception_count(page) == 0
+    choose_section(page, "inside", "Universal approximation")
+    wait_for_chart(page, "Fit, target and the contribution of each unit (orange)")
+    assert exception_count(page) == 0
+    shoot(page, "inside-a-network")
+
+
+def test_how_it_learns_descent_and_backpropagation(server, browser):
+    page = open_page(browser, f"{server}/how_it_learns?learns_learning_rate=1.0")
+    page.get_by_text("Diverged").first.wait_for()
+    wait_for_chart(page, "Loss surface and the path of gradient descent")
+    choose_section(page, "learns", "Backpropagation")
+    click_button(page, "learns_go_forward")
+    page.get_by_text("Press Backward one step").first.wait_for()
+    click_button(page, "learns_go_backward")
+    page.get_by_text("Backward, step 1 of").first.wait_for()
+    page.locator("[data-testid='stGraphVizChart'] svg").first.wait_for()
+    assert "learns_stage=2" in page.url and exception_count(page) == 0
+    shoot(page, "how-it-learns")

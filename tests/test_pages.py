@@ -88,7 +88,7 @@ def percent(value: str) -> float:
 
 
 def test_moons_defaults_reproduce_the_chapter_and_one_unit_underfits():
-    app = page("pages/2_mlp_moons.py")
+    app = page("pages/4_mlp_moons.py")
     assert app.select_slider(key="moons_units_0").value == 50
     assert app.select_slider(key="moons_learning_rate").value == 1.0
     assert app.select_slider(key="moons_epochs").value == 5000
@@ -102,7 +102,7 @@ def test_moons_defaults_reproduce_the_chapter_and_one_unit_underfits():
 
 
 def test_moons_sweep_draws_one_boundary_per_value():
-    app = page("pages/2_mlp_moons.py")
+    app = page("pages/4_mlp_moons.py")
     app.session_state["moons_tab"] = "Sweep"  # tabs are lazy: open the sweep tab
     app.select_slider(key="moons_epochs").set_value(500).run()
     app.multiselect(key="moons_sweep_values_hidden_units").set_value([1, 5]).run()
@@ -127,7 +127,7 @@ def train_mnist(app: AppTest, epochs: int) -> None:
 
 
 def test_mnist_trains_and_shows_accuracy_confusion_matrix_and_download(offline_data):
-    app = page("pages/3_mnist.py")
+    app = page("pages/5_mnist.py")
     assert "Press **Train**" in texts(app.info)
     train_mnist(app, epochs=3)
     accuracy = percent(metric_value(app, "Test accuracy"))
@@ -141,7 +141,7 @@ def test_mnist_trains_and_shows_accuracy_confusion_matrix_and_download(offline_d
 
 def test_mnist_without_data_says_how_to_fix_it(tmp_path, monkeypatch):
     monkeypatch.setenv("NN_CORE_DATA_DIR", str(tmp_path))
-    app = page("pages/3_mnist.py")
+    app = page("pages/5_mnist.py")
     assert app.error and "NN_CORE_DATA_DIR" in app.error[0].value
 
 
@@ -149,7 +149,7 @@ def test_mnist_without_data_says_how_to_fix_it(tmp_path, monkeypatch):
 
 
 def test_imdb_trains_presets_and_compares_them(offline_data):
-    app = page("pages/4_imdb.py")
+    app = page("pages/6_imdb.py")
     app.multiselect(key="imdb_models").set_value(["baseline 16-16", "smaller 8-8"]).run()
     app.button(key="imdb_train").click().run()
     assert not app.exception
@@ -163,7 +163,7 @@ def test_imdb_trains_presets_and_compares_them(offline_data):
     assert "misclassified" in texts(app.markdown)
 
 
-@pytest.mark.parametrize("path", ["pages/3_mnist.py", "pages/4_imdb.py"])
+@pytest.mark.parametrize("path", ["pages/5_mnist.py", "pages/6_imdb.py"])
 def test_corrupt_dataset_is_named(path, tmp_path, monkeypatch):
     for name in ("mnist.npz", "imdb.npz"):
         (tmp_path / name).write_bytes(b"garbage")
@@ -196,12 +196,12 @@ def test_moons_regularized_examples_close_the_gap_for_three_seeds():
 
 
 def test_runs_from_two_pages_are_recorded_and_compared(offline_data):
-    app = page("pages/2_mlp_moons.py")
+    app = page("pages/4_mlp_moons.py")
     app.select_slider(key="moons_epochs").set_value(500).run()
     app.select_slider(key="moons_units_0").set_value(5).run()
-    app.switch_page("pages/3_mnist.py").run()
+    app.switch_page("pages/5_mnist.py").run()
     train_mnist(app, epochs=2)
-    app.switch_page("pages/5_runs.py").run()
+    app.switch_page("pages/7_runs.py").run()
     assert not app.exception
     table = next(frame.value for frame in app.dataframe if "run" in frame.value)
     assert {"moons", "mnist"} <= set(table["page"])
@@ -215,7 +215,7 @@ def test_runs_from_two_pages_are_recorded_and_compared(offline_data):
 
 
 def test_runs_page_without_runs_says_what_to_do():
-    app = page("pages/5_runs.py")
+    app = page("pages/7_runs.py")
     assert "No runs yet" in texts(app.info)
 
 
@@ -231,7 +231,7 @@ def page_with_query(path: str, **query) -> AppTest:
 
 def test_a_shared_link_restores_the_settings():
     app = page_with_query(
-        "pages/2_mlp_moons.py", units_0="3", l2="0.001", epochs="1000", dataset="circles", seed="7"
+        "pages/4_mlp_moons.py", units_0="3", l2="0.001", epochs="1000", dataset="circles", seed="7"
     )
     assert app.select_slider(key="moons_units_0").value == 3
     assert app.select_slider(key="moons_l2").value == 0.001
@@ -248,7 +248,7 @@ def query_value(app, name):
 
 def test_nonsense_link_values_fall_back_to_defaults_with_a_notice():
     app = page_with_query(
-        "pages/2_mlp_moons.py", units_0="7000", noise="banana", dataset="mars", epochs="-3"
+        "pages/4_mlp_moons.py", units_0="7000", noise="banana", dataset="mars", epochs="-3"
     )
     assert app.select_slider(key="moons_units_0").value == 50
     assert app.slider(key="moons_noise").value == 0.4
@@ -258,7 +258,7 @@ def test_nonsense_link_values_fall_back_to_defaults_with_a_notice():
 
 
 def test_presenter_mode_hides_all_but_the_chosen_controls():
-    app = page_with_query("pages/2_mlp_moons.py", present="1", show="units_0")
+    app = page_with_query("pages/4_mlp_moons.py", present="1", show="units_0")
     assert len(app.sidebar.select_slider) == 0 and len(app.sidebar.slider) == 0
     assert [widget.key for widget in app.main.select_slider] == ["moons_units_0"]
 
@@ -267,7 +267,7 @@ def test_presenter_mode_hides_all_but_the_chosen_controls():
 
 
 def test_imdb_review_box_scores_text_and_handles_bad_input(offline_data):
-    app = page("pages/4_imdb.py")
+    app = page("pages/6_imdb.py")
     app.multiselect(key="imdb_models").set_value(["smaller 8-8"]).run()
     app.button(key="imdb_train").click().run()
     assert "write a few sentences" in texts(app.info).lower()
@@ -283,7 +283,7 @@ def test_imdb_review_box_scores_text_and_handles_bad_input(offline_data):
 
 
 def test_mnist_draw_section_waits_for_a_drawing_and_shows_unit_pictures(offline_data):
-    app = page("pages/3_mnist.py")
+    app = page("pages/5_mnist.py")
     assert "draw your own digit" in texts(app.info)
     train_mnist(app, epochs=1)
     assert "Draw a digit on the black pad" in texts(app.info)

@@ -7,7 +7,7 @@ from test_pages import chart_titles, metric_value, page, texts, train_mnist
 
 
 def test_moons_page_states_the_chapters_verdicts():
-    app = page("pages/2_mlp_moons.py")  # the chapter's 50 units
+    app = page("pages/4_mlp_moons.py")  # the chapter's 50 units
     assert "Overfitting" in texts(app.warning)
     app.button(key="moons_example_l2").click().run()
     assert "A good fit" in texts(app.success) and not app.warning
@@ -18,7 +18,7 @@ def test_moons_page_states_the_chapters_verdicts():
 
 
 def test_repeat_with_seeds_without_validation_shows_training_accuracy():
-    app = page("pages/2_mlp_moons.py")
+    app = page("pages/4_mlp_moons.py")
     app.session_state["moons_tab"] = "Repeat with seeds"
     app.slider(key="moons_validation").set_value(0.0).run()
     app.select_slider(key="moons_epochs").set_value(200).run()
@@ -31,20 +31,20 @@ def test_repeat_with_seeds_without_validation_shows_training_accuracy():
 
 def train_every_page(app):
     """A short run on each training page, as a student clicking through the app would."""
-    app.switch_page("pages/2_mlp_moons.py").run()
+    app.switch_page("pages/4_mlp_moons.py").run()
     app.select_slider(key="moons_epochs").set_value(500).run()
     app.switch_page("pages/1_perceptron.py").run()
     app.selectbox(key="perceptron_dataset").set_value("xor").run()  # trains the MLP fix
-    app.switch_page("pages/3_mnist.py").run()
+    app.switch_page("pages/5_mnist.py").run()
     train_mnist(app, epochs=2)
-    app.switch_page("pages/4_imdb.py").run()
+    app.switch_page("pages/6_imdb.py").run()
     app.multiselect(key="imdb_models").set_value(["smaller 8-8"]).run()
     app.button(key="imdb_train").click().run()
     assert not app.exception
 
 
 def test_runs_page_with_runs_of_every_page(offline_data):
-    app = page("pages/5_runs.py")
+    app = page("pages/7_runs.py")
     train_every_page(app)
     # The IMDB page's cards say which class the model predicted.
     cards = [text for text in texts(app.markdown).split("True label")[1:]]
@@ -54,7 +54,7 @@ def test_runs_page_with_runs_of_every_page(offline_data):
             r"\*\*(\w+)\*\*, predicted \*\*(\w+)\*\*: P\(positive\) = ([\d.]+)", card
         ).groups()
         assert truth != predicted and (predicted == "positive") == (float(probability) > 0.5)
-    app.switch_page("pages/5_runs.py").run()
+    app.switch_page("pages/7_runs.py").run()
     assert not app.exception
     table = next(frame.value for frame in app.dataframe if "run" in frame.value)
     assert set(table["page"]) == {"moons", "perceptron", "mnist", "imdb"}

@@ -13,10 +13,12 @@ keep_keras_state()
 PAGES = (
     ("streamlit_app.py", "Home", ":material/home:"),
     ("pages/1_perceptron.py", "Perceptron", ":material/linear_scale:"),
-    ("pages/2_mlp_moons.py", "MLP on moons", ":material/bubble_chart:"),
-    ("pages/3_mnist.py", "MNIST digits", ":material/draw:"),
-    ("pages/4_imdb.py", "IMDB reviews", ":material/movie:"),
-    ("pages/5_runs.py", "Runs", ":material/table_chart:"),
+    ("pages/2_inside_a_network.py", "Inside a network", ":material/hub:"),
+    ("pages/3_how_it_learns.py", "How it learns", ":material/trending_down:"),
+    ("pages/4_mlp_moons.py", "MLP on moons", ":material/bubble_chart:"),
+    ("pages/5_mnist.py", "MNIST digits", ":material/draw:"),
+    ("pages/6_imdb.py", "IMDB reviews", ":material/movie:"),
+    ("pages/7_runs.py", "Runs", ":material/table_chart:"),
 )
 
 
@@ -29,6 +31,19 @@ def setup_page(title: str, icon: str, purpose: str) -> None:
         st.divider()
     st.title(title)
     st.markdown(purpose)
+
+
+def sectioned(params, sections: dict, default: str) -> None:
+    """A page of sections, one shown at a time: a row of buttons (bound to the URL like every
+    control, so a link opens a section) and the chosen section's view. sections: name ->
+    (label, view); view(params) draws the section."""
+    with params.inside(st.container()):
+        section = params.segmented(
+            "section", "Section", list(sections), default, format_func=lambda s: sections[s][0]
+        )
+    sections[section][1](params)
+    params.link_help()
+    params.sync()
 
 
 def show_error(error: Exception) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -42,6 +43,7 @@ BOUND = "query-params"
 class PageParams:
     prefix: str  # widget keys (and URL names) are f"{prefix}_{name}"; `show=` takes the name
     notices: list = field(default_factory=list)
+    home: object = None  # where controls go outside presenter mode (None: the sidebar)
 
     def __post_init__(self):
         flag = st.query_params.get("present", "")
@@ -59,10 +61,21 @@ class PageParams:
         if not self.presenting:
             st.sidebar.header(text)
 
+    @contextmanager
+    def inside(self, container):
+        """Draw the controls made in this block in `container` (e.g. next to a section's
+        chart) instead of the sidebar; presenter mode still hides all but `show=`."""
+        before, self.home = self.home, container
+        try:
+            yield container
+        finally:
+            self.home = before
+
     def _container(self, name: str):
-        """Where a control goes: the sidebar, the top of the page, or nowhere (hidden)."""
+        """Where a control goes: the sidebar (or `inside` one), the top of the page, or
+        nowhere (hidden)."""
         if not self.presenting:
-            return st.sidebar
+            return self.home or st.sidebar
         return self.top if name in self.shown else None
 
     # ---------------------------------------------------------------- widgets
@@ -93,12 +106,14 @@ class PageParams:
                 self.notices.append(f"`{url_name}={text}` ({error}); using the default, {default}.")
                 del st.query_params[url_name]
                 return None
-            if url_name == key and drawn:
-                return None  # valid: the binding seeds the widget from the URL
-            if url_name == name:  # an old short name: the link keeps it under the bound name
-                del st.query_params[name]
-                if value != default:
-                    st.query_params[key] = to_text(value)
+            if url_name == key and drawn and text == to_text(value):
+                return None  # as the binding writes it: Streamlit seeds the widget itself
+            # An old short name, or a value written another way than the binding writes it
+            # (`inside_section=activations` for the label "Activation functions", "0.0010"):
+            # the link keeps it, under the bound name and in the bound form.
+            del st.query_params[url_name]
+            if value != default:
+                st.query_params[key] = to_text(value)
             return value
         return None
 
@@ -118,12 +133,17 @@ class PageParams:
         return self._widget(name, default, _number_checker(low, high, whole=True), draw, **options)
 
     def _choice(self, kind: str, name, label, choices: Sequence, default, **options):
-        """A widget picking one of `choices` (kind: select_slider, selectbox or radio)."""
+        """A widget picking one of `choices` (kind: select_slider, selectbox, radio or
+        segmented_control)."""
         shown = options.get("format_func", str)
 
         def draw(where, value_or_index, **kw):
             if kind == "select_slider":
                 return where.select_slider(label, choices, value_or_index, bind=BOUND, **kw)
+            if kind == "segmented_control":  # required: a click on the chosen one keeps it
+                return where.segmented_control(
+                    label, choices, default=value_or_index, required=True, bind=BOUND, **kw
+                )
             index = list(choices).index(value_or_index)
             return getattr(where, kind)(label, choices, index, bind=BOUND, **kw)
 
@@ -140,6 +160,10 @@ class PageParams:
 
     def radio(self, name, label, choices: Sequence, default, **options):
         return self._choice("radio", name, label, choices, default, **options)
+
+    def segmented(self, name, label, choices: Sequence, default, **options):
+        """A row of buttons picking exactly one choice."""
+        return self._choice("segmented_control", name, label, choices, default, **options)
 
     # ---------------------------------------------------------------- after the controls
 
