@@ -265,6 +265,11 @@ class ChainStep:
     factors: tuple[float, ...]  # the numbers multiplied
     value: float
 
+    @property
+    def label(self) -> str:
+        """The name as plain text: w_{12} -> w_12, z_{out} -> z_out."""
+        return self.name.replace("{", "").replace("}", "")
+
 
 def chain(name: str, rule: str, *factors: float) -> ChainStep:
     """A gradient that is the product of its factors."""

@@ -145,8 +145,11 @@ def loss_surface_chart(w_values, b_values, surface, path, size: int = 420):
     )
 
 
-def named_curves(frame: pd.DataFrame, x: str, y: str, series: str, title: str, height=260):
-    """One line per value of `series` (each its own colour and dash), e.g. loss per step."""
+def named_curves(
+    frame: pd.DataFrame, x: str, y: str, series: str, title: str, height=260, log=False
+):
+    """One line per value of `series` (each its own colour and dash), e.g. loss per step;
+    log: a logarithmic y axis, for curves that start far above where they end."""
     names = list(dict.fromkeys(frame[series]))
     dashes = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3]]
     return (
@@ -154,7 +157,9 @@ def named_curves(frame: pd.DataFrame, x: str, y: str, series: str, title: str, h
         .mark_line(strokeWidth=2.5)
         .encode(
             x=alt.X(f"{x}:Q", title=x),
-            y=alt.Y(f"{y}:Q", title=y, scale=alt.Scale(zero=False)),
+            y=alt.Y(
+                f"{y}:Q", title=y, scale=alt.Scale(type="log") if log else alt.Scale(zero=False)
+            ),
             color=alt.Color(
                 f"{series}:N",
                 title=None,
@@ -171,14 +176,15 @@ def named_curves(frame: pd.DataFrame, x: str, y: str, series: str, title: str, h
     )
 
 
-def backprop_graph(network, x, y, show_values: bool, gradients: dict[str, float]) -> str:
+def backprop_graph(network, x, y, show_values: bool, gradients: dict) -> str:
     """The 2-2-1 network as a Graphviz computational graph: inputs, hidden units (z, h and bias),
     output (z_out, y'), loss; edges carry their weight and, once backpropagation reached them,
-    the gradient. gradients: the ones revealed so far (ChainStep names)."""
+    the gradient. gradients: ChainStep name -> ChainStep, the ones revealed so far."""
     values = network.forward(x, y) if show_values else None
 
     def known(name: str) -> str:
-        return f"\\n∂L/∂{_plain(name)} = {gradients[name]:+.4f}" if name in gradients else ""
+        step = gradients.get(name)
+        return f"\\n∂L/∂{step.label} = {step.value:+.4f}" if step else ""
 
     def node(name: str, text: str) -> str:
         return f'  {name} [label="{text}"];'
@@ -214,8 +220,3 @@ def backprop_graph(network, x, y, show_values: bool, gradients: dict[str, float]
     lines.append("  out -> loss;")
     lines.append("}")
     return "\n".join(lines)
-
-
-def _plain(name: str) -> str:
-    """A ChainStep name without LaTeX braces: w_{12} -> w12, z_{out} -> z_out."""
-    return name.replace("_{", "").replace("}", "").replace("zout", "z_out")

@@ -40,7 +40,7 @@ def neuron_section(params):
         w2 = params.slider("w2", "Weight w2", -3.0, 3.0, -1.0, 0.1)
         bias = params.slider("b", "Bias b", -3.0, 3.0, 0.5, 0.1)
         activation = params.selectbox("activation", "Activation f", theory.ACTIVATIONS, "sigmoid")
-    controls.latex(
+    st.latex(
         rf"y' = f(w_1 x_1 + w_2 x_2 + b) = \mathrm{{{activation}}}"
         rf"({w1:g}\,x_1 {w2:+g}\,x_2 {bias:+g})"
     )
@@ -175,7 +175,9 @@ def forward_section(params):
             rf"\underbrace{{{matrix(product.kernel)}}}_{{W\,[{product.kernel.shape[0]}\times{units}]}}"
             rf"+ \underbrace{{{matrix(product.bias)}}}_{{b\,[{units}]}}"
             rf"= \underbrace{{{matrix(product.pre_activation)}}}_{{Z\,[{batch}\times{units}]}}"
-            rf"\;\Rightarrow\;"
+        )
+        st.latex(
+            rf"A = \mathrm{{{product.activation}}}(Z) = "
             rf"\underbrace{{{matrix(product.output)}}}_{{A\,[{batch}\times{units}]}}"
         )
     difference = np.abs(

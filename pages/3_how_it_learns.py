@@ -95,7 +95,7 @@ def backprop_section(params):
             args=(target,),
         )
     revealed = network_steps[: max(stage - 1, 0)]
-    gradients = {step.name: step.value for step in revealed}
+    gradients = {step.name: step for step in revealed}
     st.graphviz_chart(theory_charts.backprop_graph(TINY, SAMPLE, TARGET, stage >= 1, gradients))
     values = TINY.forward(SAMPLE, TARGET)
     if stage == 0:
@@ -124,7 +124,7 @@ def backprop_section(params):
         )
     if revealed:
         table = pd.DataFrame(
-            [{"gradient": f"∂L/∂{step.name}", "value": step.value} for step in revealed]
+            [{"gradient": f"∂L/∂{step.label}", "value": step.value} for step in revealed]
         )
         st.dataframe(
             table,
@@ -167,7 +167,7 @@ def init_section(params):
     curves = pd.concat([result.history.assign(start=name) for name, result in trained.items()])
     st.altair_chart(
         theory_charts.named_curves(
-            curves, "epoch", "loss", "start", "Training loss by starting weights"
+            curves, "epoch", "loss", "start", "Training loss by starting weights", log=True
         ),
         width="stretch",
     )
@@ -272,11 +272,16 @@ def batch_section(params):
             "loss jumps (mean |change| per epoch)": st.column_config.NumberColumn(format="%.4f"),
         },
     )
+    table = pd.DataFrame(rows).set_index("batches")
+    noisiest = table["loss jumps (mean |change| per epoch)"].idxmax()
+    slowest = table["seconds per epoch"].idxmax()
     st.caption(
         f"The same {samples} training points and learning rate. Full batch takes one exact "
-        "gradient step per epoch; mini-batches take many noisier ones; one sample at a time "
-        "takes the most and noisiest steps. More steps learn more per epoch, but each epoch "
-        "costs more time."
+        f"gradient step per epoch, mini-batches of 16 take {table['steps per epoch'].iloc[1]} "
+        f"noisier ones, one sample at a time {samples}. Here the loss moved most from epoch to "
+        f"epoch with **{noisiest}**, and **{slowest}** took longest per epoch "
+        f"({table['seconds per epoch'].max():.4f} s, including its first compile if it was "
+        "trained just now)."
     )
 
 

@@ -11,7 +11,12 @@ What this module adds:
 - A visible notice for values a link gets wrong. Streamlit drops them silently; here each
   one is checked first, named in a warning, and the default is used.
 - Links made before the binding used short names (`?units_0=3`). They are still understood:
-  on the first run each short name is read, checked and handed to its widget.
+  on the first run each short name is read, checked, handed to its widget and rewritten in
+  the URL under the bound name. The binding writes a choice as the control shows it
+  (`moons_dataset=Circles`, `inside_section=Forward+pass`); a hand-written link may use the
+  choice's own name (`circles`) too: the page opens with it, though the address bar drops
+  that one value until the control is next changed (Streamlit's browser side discards a
+  bound parameter it cannot read).
 - Presenter mode: `?present=1` hides the sidebar and enlarges text for a projector;
   `&show=units_0,l2` keeps just those controls, drawn at the top of the page. Hidden controls
   are not drawn, so their values come from the link (and stay in it) without a widget.
@@ -108,12 +113,14 @@ class PageParams:
                 return None
             if url_name == key and drawn and text == to_text(value):
                 return None  # as the binding writes it: Streamlit seeds the widget itself
-            # An old short name, or a value written another way than the binding writes it
-            # (`inside_section=activations` for the label "Activation functions", "0.0010"):
-            # the link keeps it, under the bound name and in the bound form.
             del st.query_params[url_name]
-            if value != default:
+            if url_name == name and value != default:
+                # An old short name: the link keeps the value under the bound name.
                 st.query_params[key] = to_text(value)
+            # Else the bound name with a value written another way than the binding writes it
+            # (`moons_dataset=circles` for the shown "Circles"): the page opens with it, but
+            # the browser drops such a parameter from the address bar on load, until the
+            # control is next changed. Links the app makes are always in the bound form.
             return value
         return None
 
