@@ -9,6 +9,7 @@ every one of its numbers against GradientTape.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -32,6 +33,15 @@ def activate(name: str, z):
     if name not in _FUNCTIONS:
         raise ValueError(f"Unknown activation '{name}': use {', '.join(ACTIVATIONS)}.")
     return _FUNCTIONS[name](z)
+
+
+CURVE_Z = np.linspace(-6, 6, 241)  # where the activation curves are drawn
+
+
+@functools.lru_cache(maxsize=len(ACTIVATIONS))
+def activation_curve(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(f, f') over CURVE_Z, computed once per function."""
+    return activation_and_derivative(name, CURVE_Z)
 
 
 def activation_and_derivative(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -211,6 +221,15 @@ DIVERGED_LOSS = 1e6
 CONVERGED_GAP = 0.005  # a loss this close to the bottom of the bowl counts as arrived
 
 
+BOWL_AXIS = np.linspace(-4, 4, 121)  # w and b values where the loss surface is drawn
+
+
+@functools.lru_cache(maxsize=1)
+def bowl() -> np.ndarray:
+    """The descent example's loss over BOWL_AXIS x BOWL_AXIS, computed once."""
+    return mse_surface(BOWL_AXIS, BOWL_AXIS)
+
+
 def mse_surface(w_values, b_values, x=DESCENT_X, y=DESCENT_Y) -> np.ndarray:
     """Mean squared error of w x + b over a grid, [len(b_values), len(w_values)]."""
     w, b = np.meshgrid(w_values, b_values)
@@ -234,23 +253,53 @@ class DescentPath:
 def descent_path(
     start, learning_rate: float, steps: int, momentum: float = 0.0, x=DESCENT_X, y=DESCENT_Y
 ) -> DescentPath:
-    """Gradient descent from start = (w, b), gradients by tf.GradientTape; stops as soon as the
-    loss passes DIVERGED_LOSS (reported, never drawn as NaN)."""
-    parameters = tf.Variable(np.asarray(start, np.float64))
-    velocity = np.zeros(2)
-    inputs, targets = tf.constant(x, tf.float64), tf.constant(y, tf.float64)
-    rows = []
-    for step in range(steps + 1):
+    """Gradient descent from start = (w, b), gradients by tf.GradientTape, all steps in one
+    compiled loop; the path stops where the loss passes DIVERGED_LOSS (reported, never drawn
+    as NaN)."""
+    if not 1 <= steps <= MAX_DESCENT_STEPS:
+        raise ValueError(f"Use between 1 and {MAX_DESCENT_STEPS} steps.")
+    rows = _descent_loop(
+        tf.constant(np.asarray(start, np.float64)),
+        tf.constant(learning_rate, tf.float64),
+        tf.constant(momentum, tf.float64),
+        tf.constant(steps),
+        tf.constant(np.asarray(x, np.float64)),
+        tf.constant(np.asarray(y, np.float64)),
+    ).numpy()[: steps + 1]
+    too_large = ~np.isfinite(rows[:, 2]) | (rows[:, 2] > DIVERGED_LOSS)
+    if too_large.any():
+        first = int(np.argmax(too_large))
+        return DescentPath(rows[: max(first, 1)], first)
+    return DescentPath(rows, None)
+
+
+MAX_DESCENT_STEPS = 200
+
+
+@tf.function(autograph=False, reduce_retracing=True)
+def _descent_loop(start, learning_rate, momentum, steps, x, y):
+    """Rows [MAX_DESCENT_STEPS + 1, 3] of (w, b, loss) before each step, then the last."""
+
+    def loss_and_gradient(parameters):
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean((parameters[0] * inputs + parameters[1] - targets) ** 2)
-        rows.append([*parameters.numpy(), float(loss)])
-        if not np.isfinite(float(loss)) or float(loss) > DIVERGED_LOSS:
-            return DescentPath(np.array(rows[:-1] or rows), step)
-        if step == steps:
-            break
-        velocity = momentum * velocity - learning_rate * tape.gradient(loss, parameters).numpy()
-        parameters.assign_add(velocity)
-    return DescentPath(np.array(rows), None)
+            tape.watch(parameters)
+            loss = tf.reduce_mean((parameters[0] * x + parameters[1] - y) ** 2)
+        return loss, tape.gradient(loss, parameters)
+
+    def one_step(step, parameters, velocity, rows):
+        loss, gradient = loss_and_gradient(parameters)
+        rows = tf.tensor_scatter_nd_update(rows, [[step]], [tf.concat([parameters, [loss]], 0)])
+        velocity = momentum * velocity - learning_rate * gradient
+        return step + 1, parameters + velocity, velocity, rows
+
+    empty = tf.zeros([MAX_DESCENT_STEPS + 1, 3], tf.float64)
+    step, parameters, _, rows = tf.while_loop(
+        lambda step, *_: step < steps,
+        one_step,
+        (tf.constant(0), start, tf.zeros([2], tf.float64), empty),
+    )
+    loss, _ = loss_and_gradient(parameters)
+    return tf.tensor_scatter_nd_update(rows, [[step]], [tf.concat([parameters, [loss]], 0)])
 
 
 # ---------------------------------------------------------------------------- backpropagation

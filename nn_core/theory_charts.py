@@ -3,15 +3,21 @@ surface with a gradient-descent path, and curves compared by name."""
 
 from __future__ import annotations
 
+import functools
+import html
+import json
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from nn_core.charts import image_layer, png_data_url, titled
-from nn_core.theory import VANISHING
+from nn_core.theory import CURVE_Z, VANISHING, activation_curve
 
 
-def activation_chart(name: str, z, values, derivative, probe: float, height: int = 220):
+def activation_chart(
+    name: str, z, values, derivative, probe: float, height: int = 220, width: int = 330
+):
     """f(z) (solid) and f'(z) (dashed), the probe z as a rule, and shaded where the derivative
     is below VANISHING: there a unit passes almost no gradient back (saturated or dead)."""
     frame = pd.DataFrame({"z": z, "f(z)": values, "f'(z)": derivative}).melt(
@@ -42,8 +48,28 @@ def activation_chart(name: str, z, values, derivative, probe: float, height: int
         .mark_rect(color="#999999", opacity=0.18)
         .encode(x="start:Q", x2="end:Q")
     )
-    rule = alt.Chart(pd.DataFrame({"z": [probe]})).mark_rule(strokeWidth=2).encode(x="z:Q")
-    return alt.layer(bands, curves, rule).properties(height=height, **titled(name))
+    rule = alt.Chart().mark_rule(strokeWidth=2).encode(x=alt.datum(probe, type="quantitative"))
+    return alt.layer(bands, curves, rule).properties(height=height, width=width, **titled(name))
+
+
+_PROBE_MARK = 1234.5678  # stands for the probe in the cached spec below
+
+
+@functools.lru_cache(maxsize=1)
+def _activation_panels_json() -> str:
+    panels = [
+        activation_chart(name, CURVE_Z, *activation_curve(name), _PROBE_MARK, 200)
+        for name in ("step", "sigmoid", "tanh", "relu")
+    ]
+    title = "Activation functions f (solid) and their slopes f' (dashed)"
+    return alt.concat(*panels, columns=2).properties(**titled(title)).to_json()
+
+
+def activation_panels(probe: float) -> dict:
+    """The four activation charts as one Vega-Lite spec with the probe at z = probe. The
+    curves never change, so the spec is built once and only the probe is put in: building
+    and checking the charts again took most of a probe move's time."""
+    return json.loads(_activation_panels_json().replace(str(_PROBE_MARK), repr(float(probe))))
 
 
 def _runs(z: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
@@ -176,47 +202,98 @@ def named_curves(
     )
 
 
+# Fixed places for the 2-2-1 network's nodes (centre x, centre y) in an 800 x 300 drawing: a
+# layout engine (Graphviz) took the browser a third of a second per step for five boxes.
+_PLACES = {
+    "x1": (70, 85),
+    "x2": (70, 215),
+    "h1": (320, 70),
+    "h2": (320, 230),
+    "out": (560, 150),
+    "loss": (730, 150),
+}
+GRADIENT_COLOUR = "#a34700"  # dark orange: readable on white, and the text also says ∂L/∂
+
+
 def backprop_graph(network, x, y, show_values: bool, gradients: dict) -> str:
-    """The 2-2-1 network as a Graphviz computational graph: inputs, hidden units (z, h and bias),
-    output (z_out, y'), loss; edges carry their weight and, once backpropagation reached them,
-    the gradient. gradients: ChainStep name -> ChainStep, the ones revealed so far."""
+    """The 2-2-1 network as an SVG computational graph: inputs, hidden units (bias, z, h),
+    output (c, z_out, y'), loss; each edge carries its weight and, once backpropagation has
+    reached it, its gradient. gradients: ChainStep name -> ChainStep, those revealed so far."""
     values = network.forward(x, y) if show_values else None
 
-    def known(name: str) -> str:
+    def gradient(name: str) -> list[tuple[str, bool]]:
         step = gradients.get(name)
-        return f"\\n∂L/∂{step.label} = {step.value:+.4f}" if step else ""
+        return [(f"∂L/∂{step.label} = {step.value:+.4f}", True)] if step else []
 
-    def node(name: str, text: str) -> str:
-        return f'  {name} [label="{text}"];'
+    def shown(label: str, key: str, index: int | None = None) -> list[tuple[str, bool]]:
+        if not values:
+            return []
+        value = values[key] if index is None else values[key][index]
+        return [(f"{label} = {value:.4f}", False)]
 
-    lines = [
-        "digraph {",
-        "  rankdir=LR;",
-        '  node [shape=box, style="rounded", fontsize=11];',
-        "  edge [fontsize=10];",
+    boxes = {
+        "x1": [("x1", False)] + ([(f"= {x[0]:.2f}", False)] if values else []),
+        "x2": [("x2", False)] + ([(f"= {x[1]:.2f}", False)] if values else []),
+        "out": [("output", False), (f"c = {network.output_bias:.3f}", False)]
+        + gradient("c")
+        + shown("z_out", "z_out")
+        + gradient("z_{out}")
+        + shown("y'", "prediction"),
+        "loss": [(f"loss L (y = {y:g})", False)] + shown("L", "loss") + gradient("y'"),
+    }
+    for j in (1, 2):
+        boxes[f"h{j}"] = (
+            [(f"hidden {j}", False), (f"b{j} = {network.bias[j - 1]:.3f}", False)]
+            + gradient(f"b_{j}")
+            + shown(f"z{j}", "z", j - 1)
+            + gradient(f"z_{j}")
+            + shown(f"h{j}", "h", j - 1)
+            + gradient(f"h_{j}")
+        )
+    parts = [
+        '<svg viewBox="0 0 800 300" width="100%" role="img" aria-label="Computational graph '
+        'of the 2-2-1 network" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>',
     ]
-    for i in range(2):
-        shown = f"\\n= {x[i]:.2f}" if show_values else ""
-        lines.append(node(f"x{i + 1}", f"x{i + 1}{shown}"))
-    for j in range(2):
-        text = f"hidden {j + 1}\\nb{j + 1} = {network.bias[j]:.3f}{known(f'b_{j + 1}')}"
-        if values:
-            text += f"\\nz{j + 1} = {values['z'][j]:.4f}\\nh{j + 1} = {values['h'][j]:.4f}"
-        lines.append(node(f"h{j + 1}", text + known(f"z_{j + 1}")))
-    output = f"output\\nc = {network.output_bias:.3f}{known('c')}"
-    if values:
-        output += f"\\nz_out = {values['z_out']:.4f}\\ny' = {values['prediction']:.4f}"
-    lines.append(node("out", output + known("z_{out}")))
-    loss = f"loss L (y = {y:g})" + (f"\\nL = {values['loss']:.4f}" if values else "")
-    lines.append(node("loss", loss + known("y'")))
-    for i in range(2):
-        for j in range(2):
-            name = f"w_{{{i + 1}{j + 1}}}"
-            label = f"w{i + 1}{j + 1} = {network.kernel[i, j]:.3f}{known(name)}"
-            lines.append(f'  x{i + 1} -> h{j + 1} [label="{label}"];')
-    for j in range(2):
-        label = f"v{j + 1} = {network.output_kernel[j]:.3f}{known(f'v_{j + 1}')}"
-        lines.append(f'  h{j + 1} -> out [label="{label}"];')
-    lines.append("  out -> loss;")
-    lines.append("}")
-    return "\n".join(lines)
+    edges = [
+        (f"x{i}", f"h{j}", f"w{i}{j} = {network.kernel[i - 1, j - 1]:.3f}", f"w_{{{i}{j}}}")
+        for i in (1, 2)
+        for j in (1, 2)
+    ]
+    edges += [
+        (f"h{j}", "out", f"v{j} = {network.output_kernel[j - 1]:.3f}", f"v_{j}") for j in (1, 2)
+    ]
+    edges.append(("out", "loss", "", None))
+    for start, end, label, name in edges:
+        (x1, y1), (x2, y2) = _PLACES[start], _PLACES[end]
+        parts.append(
+            f'<line x1="{x1 + 55}" y1="{y1}" x2="{x2 - 62}" y2="{y2}" stroke="#444" '
+            'stroke-width="1.3" marker-end="url(#arrow)"/>'
+        )
+        lines = ([(label, False)] if label else []) + (gradient(name) if name else [])
+        # Input edges cross: their labels sit a quarter of the way along, near their input.
+        along = 0.27 if start.startswith("x") else 0.5
+        label_x = x1 + 55 + along * (x2 - 62 - x1 - 55)
+        label_y = y1 + along * (y2 - y1) - 6
+        parts.append(_text(label_x, label_y - 15 * (len(lines) - 1), lines, size=11))
+    for node, lines in boxes.items():
+        centre_x, centre_y = _PLACES[node]
+        height = 16 * len(lines) + 10
+        parts.append(
+            f'<rect x="{centre_x - 62}" y="{centre_y - height / 2}" width="124" '
+            f'height="{height}" rx="8" fill="white" stroke="#333"/>'
+        )
+        parts.append(_text(centre_x, centre_y - height / 2 + 17, lines, size=11.5))
+    return "".join(parts) + "</svg>"
+
+
+def _text(x: float, y: float, lines: list[tuple[str, bool]], size: float) -> str:
+    """Centred lines of text; gradient lines (second item True) in GRADIENT_COLOUR."""
+    spans = "".join(
+        f'<tspan x="{x:.0f}" dy="{0 if index == 0 else size + 4}"'
+        + (f' fill="{GRADIENT_COLOUR}" font-weight="bold"' if is_gradient else "")
+        + f">{html.escape(text)}</tspan>"
+        for index, (text, is_gradient) in enumerate(lines)
+    )
+    return f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" text-anchor="middle">{spans}</text>'

@@ -67,23 +67,22 @@ def neuron_section(params):
 def activations_section(params):
     with params.inside(st.container()):
         probe = params.slider("z", "Probe z (a neuron's weighted input)", -6.0, 6.0, 2.5, 0.1)
-    z = np.linspace(-6, 6, 241)
-    rows, columns = [], st.columns(2)
-    for position, name in enumerate(("step", "sigmoid", "tanh", "relu")):
-        values, derivative = theory.activation_and_derivative(name, z)
-        columns[position % 2].altair_chart(
-            theory_charts.activation_chart(name, z, values, derivative, probe), width="stretch"
-        )
+    st.vega_lite_chart(theory_charts.activation_panels(probe))
+    rows = []
+    for name in ("step", "sigmoid", "tanh", "relu"):
         at_probe, slope = theory.activation_and_derivative(name, np.array([probe]))
         rows.append({"function": name, "f(z)": at_probe[0], "f'(z)": slope[0]})
     table = pd.DataFrame(rows)
-    st.dataframe(
-        table,
-        hide_index=True,
-        column_config={
-            "f(z)": st.column_config.NumberColumn(format="%.4f"),
-            "f'(z)": st.column_config.NumberColumn(format="%.4f"),
-        },
+    st.markdown(
+        f"| at z = {probe:g} | "
+        + " | ".join(f"**{name}**" for name in table["function"])
+        + " |\n|---|"
+        + "---:|" * len(table)
+        + "\n| f(z) | "
+        + " | ".join(f"{value:.4f}" for value in table["f(z)"])
+        + " |\n| f'(z) | "
+        + " | ".join(f"{value:.4f}" for value in table["f'(z)"])
+        + " |"
     )
     flat = ", ".join(table.loc[table["f'(z)"].abs() < theory.VANISHING, "function"]) or "none"
     st.markdown(

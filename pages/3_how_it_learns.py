@@ -16,7 +16,6 @@ from ui.params import PageParams
 from ui.runs import record as record_run
 
 LEARNING_RATES = (0.01, 0.05, 0.1, 0.3, 0.5, 0.8, 0.9, 1.0)
-BOWL = np.linspace(-4, 4, 121)  # the w and b axes of the loss surface
 # The classic hand-worked example's weights (two inputs, two sigmoid hidden units, one output).
 TINY = theory.TinyNetwork(
     np.array([[0.15, 0.25], [0.20, 0.30]]), np.array([0.35, 0.35]), np.array([0.40, 0.45]), 0.60
@@ -47,7 +46,9 @@ def descent_section(params):
         start_b = params.slider("start_b", "Start: bias b", -4.0, 4.0, 3.0, 0.1)
     path = theory.descent_path((start_w, start_b), learning_rate, steps, momentum)
     chart.altair_chart(
-        theory_charts.loss_surface_chart(BOWL, BOWL, theory.mse_surface(BOWL, BOWL), path.points)
+        theory_charts.loss_surface_chart(
+            theory.BOWL_AXIS, theory.BOWL_AXIS, theory.bowl(), path.points
+        )
     )
     kind, sentence = theory.describe_descent(path)
     (st.error if kind == "diverged" else st.info)(sentence)
@@ -96,7 +97,8 @@ def backprop_section(params):
         )
     revealed = network_steps[: max(stage - 1, 0)]
     gradients = {step.name: step for step in revealed}
-    st.graphviz_chart(theory_charts.backprop_graph(TINY, SAMPLE, TARGET, stage >= 1, gradients))
+    graph = theory_charts.backprop_graph(TINY, SAMPLE, TARGET, stage >= 1, gradients)
+    st.markdown(graph, unsafe_allow_html=True)
     values = TINY.forward(SAMPLE, TARGET)
     if stage == 0:
         st.info("Press **Forward** to send the sample x = (0.05, 0.10) with target y = 1 through.")
@@ -228,7 +230,7 @@ def start_sentence(name: str, report) -> str:
 
 def batch_section(params):
     with params.inside(st.container()):
-        epochs = params.select_slider("batch_epochs", "Epochs", (20, 50, 100), 50)
+        epochs = params.select_slider("batch_epochs", "Epochs", (10, 20, 50), 20)
         learning_rate = params.select_slider(
             "batch_rate", "Learning rate (SGD)", (0.01, 0.03, 0.1, 0.3), 0.1
         )

@@ -224,6 +224,8 @@ def test_how_it_learns_descent_and_backpropagation(server, browser):
     page.get_by_text("Press Backward one step").first.wait_for()
     click_button(page, "learns_go_backward")
     page.get_by_text("Backward, step 1 of").first.wait_for()
-    page.locator("[data-testid='stGraphVizChart'] svg").first.wait_for()
+    graph = page.locator("svg", has_text="loss L (y = 1)").first
+    graph.wait_for()
+    assert "∂L/∂y'" in graph.text_content()  # the first gradient, written on the loss node
     assert "learns_stage=2" in page.url and exception_count(page) == 0
     shoot(page, "how-it-learns")
