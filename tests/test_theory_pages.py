@@ -119,3 +119,16 @@ def test_home_and_menu_follow_the_chapters_order():
     table = texts(home.markdown)
     positions = [table.index(f"**{label}**") for label in chapter_order[1:]]
     assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize(
+    "path, query, shown",
+    [
+        (INSIDE, {"inside_section": "Forward pass", "show": "w11"}, "inside_w11"),
+        (LEARNS, {"learns_section": "Backpropagation", "show": "stage"}, "learns_stage"),
+    ],
+)
+def test_presenter_mode_shows_the_linked_section_with_only_the_named_controls(path, query, shown):
+    app = page_with_query(path, present="1", **query)
+    assert [slider.key for slider in app.main.slider] == [shown]
+    assert len(app.sidebar.slider) == 0 and not app.get("button_group")  # no section buttons
