@@ -100,12 +100,12 @@ def approximation_chart(x, target, fit, contributions, points=None, height: int 
             color=alt.Color(
                 "curve:N",
                 title=None,
-                scale=alt.Scale(domain=["target", "network's fit"], range=["#999999", "#0877bd"]),
+                scale=alt.Scale(domain=list(curves), range=["#999999", "#0877bd"][-len(curves) :]),
             ),
             strokeDash=alt.StrokeDash(
                 "curve:N",
                 title=None,
-                scale=alt.Scale(domain=["target", "network's fit"], range=[[6, 4], [1, 0]]),
+                scale=alt.Scale(domain=list(curves), range=[[6, 4], [1, 0]][-len(curves) :]),
             ),
         )
     )

@@ -11,6 +11,7 @@ import streamlit as st
 from nn_core import chapter, charts, theory, theory_charts, training
 from nn_core.perceptron import line_through
 from ui import results
+from ui.curve_pad import curve_pad
 from ui.datasets import chapter_moons
 from ui.layout import sectioned, setup_page
 from ui.params import PageParams
@@ -18,9 +19,6 @@ from ui.runs import record as record_run
 
 PLANE = (-3.0, 3.0)  # the neuron's plane, both axes
 YOUR_POINTS = "your points"
-DEFAULT_POINTS = pd.DataFrame(
-    {"x": [-2.5, -1.5, -0.5, 0.0, 0.8, 1.5, 2.5], "y": [0.0, 1.0, 0.2, -0.5, 0.9, 0.1, 0.6]}
-)
 
 setup_page(
     "Inside a network",
@@ -201,12 +199,14 @@ def approximation_section(params):
     x = np.linspace(-3, 3, 200)
     points = None
     if target == YOUR_POINTS:
-        st.caption("Your points: edit, add or delete rows (x between -3 and 3).")
-        points = st.data_editor(DEFAULT_POINTS, num_rows="dynamic", key="inside_points").dropna()
-        points = points[(points["x"] >= -3) & (points["x"] <= 3)]
-        if len(points) < 2:
-            st.info("Give at least two points to fit.")
+        st.caption(
+            "Draw a curve on the pad (x from -3 to 3): the network fits the points you draw."
+        )
+        drawn = curve_pad("inside_curve_pad")
+        if not drawn or len(drawn) < 5:
+            st.info("Draw a curve from left to right on the pad above.", icon=":material/draw:")
             return
+        points = pd.DataFrame(drawn, columns=["x", "y"]).sort_values("x")
         train_x, train_y, curve = points["x"].to_numpy(float), points["y"].to_numpy(float), None
     else:
         train_x, curve = x, theory.target_curve(target, x)

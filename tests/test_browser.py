@@ -213,6 +213,33 @@ def test_inside_a_network_neuron_and_forward_pass(server, browser):
     wait_for_chart(page, "Fit, target and the contribution of each unit (orange)")
     assert exception_count(page) == 0
     shoot(page, "inside-a-network")
+    # A student's own curve: drawn on the pad, fitted by the network.
+    page.goto(
+        f"{server}/inside_a_network?inside_section=Universal+approximation"
+        "&inside_target=your+points&inside_units=10"
+    )
+    page.get_by_text("Draw a curve from left to right").first.wait_for()
+    draw_wave(page)
+    page.get_by_text("Mean squared error after").first.wait_for()
+    wait_for_chart(page, "Fit, target and the contribution of each unit (orange)")
+    assert exception_count(page) == 0
+    shoot(page, "inside-a-network-drawn-curve")
+
+
+def draw_wave(page) -> None:
+    """Draw one wave across the curve pad with the mouse, as a student would."""
+    import math
+
+    pad = page.locator("canvas#curve-pad").first
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 5, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(61):
+        x = box["x"] + 5 + step * (box["width"] - 10) / 60
+        y = box["y"] + box["height"] / 2 - math.sin(step / 60 * 2 * math.pi) * box["height"] / 3
+        page.mouse.move(x, y)
+    page.mouse.up()
 
 
 def test_how_it_learns_descent_and_backpropagation(server, browser):
