@@ -229,7 +229,7 @@ def approximation_section(params):
     )
 
 
-SECTIONS = {  # name in the URL -> (label, the function that draws it)
+SECTIONS = {  # name -> (label, shown and written in the URL; the function that draws it)
     "neuron": ("One neuron", neuron_section),
     "activations": ("Activation functions", activations_section),
     "nonlinear": ("Why non-linear", nonlinear_section),

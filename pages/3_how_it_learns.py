@@ -287,7 +287,7 @@ def batch_section(params):
     )
 
 
-SECTIONS = {  # name in the URL -> (label, the function that draws it)
+SECTIONS = {  # name -> (label, shown and written in the URL; the function that draws it)
     "descent": ("Gradient descent", descent_section),
     "backprop": ("Backpropagation", backprop_section),
     "init": ("Weight initialisation", init_section),
