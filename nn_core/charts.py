@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from nn_core.colours import BLUE, CLASS_COLOURS, HIGHLIGHT, ORANGE, SERIES
 from nn_core.data import plane_bounds
 from nn_core.history import thin_history
-
-CLASS_COLOURS = ("#d62728", "#1f77b4")  # class 0 red, class 1 blue, as in the chapter's plots
 
 
 @alt.theme.register("nn_explorer", enable=True)
@@ -35,8 +34,34 @@ def titled(title: str | list[str]) -> dict:
     return {"title": title, "description": title if isinstance(title, str) else ": ".join(title)}
 
 
-def _blend(probabilities: np.ndarray, low=(239, 138, 98), high=(103, 169, 207)) -> np.ndarray:
-    """Map probability of class 1 in [0, 1] to RGB between a light red and a light blue."""
+DASHES = ([1, 0], [6, 3], [2, 2], [8, 3, 2, 3])  # solid, dashed, dotted, dash-dot
+SHAPES = ["circle", "square", "triangle-up", "diamond", "cross"]
+
+
+def series_colour(field: str, names: list, title=None) -> alt.Color:
+    """Colours for the series of a chart, in order (colour-blind safe: nn_core.colours);
+    more than four series repeat them, told apart by series_dash."""
+    palette = [SERIES[index % len(SERIES)] for index in range(len(names))]
+    return alt.Color(
+        f"{field}:N",
+        title=title,
+        scale=alt.Scale(domain=names, range=palette),
+        # Full strength in the legend even where a layer draws the series faintly (a shaded
+        # training/validation gap).
+        legend=alt.Legend(symbolOpacity=1, symbolStrokeWidth=2.5),
+    )
+
+
+def series_dash(field: str, names: list, title=None) -> alt.StrokeDash:
+    """A dash pattern per series, shifted by one every four series so that colour and dash
+    together stay unique."""
+    patterns = [DASHES[(index + index // len(SERIES)) % len(DASHES)] for index in range(len(names))]
+    return alt.StrokeDash(f"{field}:N", title=title, scale=alt.Scale(domain=names, range=patterns))
+
+
+def _blend(probabilities: np.ndarray, low=(250, 201, 145), high=(132, 187, 222)) -> np.ndarray:
+    """Map probability of class 1 in [0, 1] to RGB between a light orange and a light blue
+    (the class colours halfway to white, so the points drawn on top stand out)."""
     weight = np.clip(probabilities, 0, 1)[..., None]
     mixed = np.array(low) * (1 - weight) + np.array(high) * weight
     # Fade towards white near 0.5 so the uncertain band reads as a soft edge.
@@ -59,7 +84,7 @@ def probability_image(probabilities: np.ndarray, discrete: bool = False) -> str:
 
 def unit_image(values: np.ndarray, activation: str) -> np.ndarray:
     """RGB thumbnail [rows, columns, 3] of one hidden unit's output over the plane (row 0 =
-    lowest y), scaled from the activation's range to red (low) .. blue (high)."""
+    lowest y), scaled from the activation's range to orange (low) .. blue (high)."""
     if activation == "tanh":
         scaled = (values + 1) / 2
     elif activation == "sigmoid":
@@ -97,7 +122,8 @@ def _axes(domain):
 
 
 def points_layer(points: np.ndarray, labels: np.ndarray, roles=None, domain=None) -> alt.Chart:
-    """Data points coloured by class; filled for training, hollow for validation."""
+    """Data points: class by colour and by shape (circle, square), one scale for outline and
+    fill; filled for training, hollow for validation."""
     frame = pd.DataFrame(
         {
             "x1": points[:, 0],
@@ -107,25 +133,26 @@ def points_layer(points: np.ndarray, labels: np.ndarray, roles=None, domain=None
         }
     )
     x, y = _axes(domain or plane_bounds(points))
+    class_scale = alt.Scale(domain=[0, 1], range=list(CLASS_COLOURS))
     return (
         alt.Chart(frame)
         .mark_point(size=45, strokeWidth=1.5, opacity=0.9)
         .encode(
             x=x,
             y=y,
-            color=alt.Color(
+            color=alt.Color("class:N", scale=class_scale, legend=alt.Legend(title="class")),
+            shape=alt.Shape(
                 "class:N",
-                scale=alt.Scale(domain=[0, 1], range=list(CLASS_COLOURS)),
+                scale=alt.Scale(domain=[0, 1], range=["circle", "square"]),
                 legend=alt.Legend(title="class"),
             ),
-            # Filled circles train, hollow triangles validate (said in a caption: a shape legend
-            # cannot show the fill difference).
-            shape=alt.Shape(
-                "set:N",
-                scale=alt.Scale(domain=["training", "validation"], range=["circle", "triangle"]),
-                legend=None,
+            # Filled: training, hollow: validation (said in a caption: a legend cannot show
+            # the fill difference).
+            fill=alt.condition(
+                "datum.set == 'training'",
+                alt.Color("class:N", scale=class_scale, legend=None),
+                alt.value("white"),
             ),
-            fill=alt.condition("datum.set == 'training'", alt.Color("class:N"), alt.value("white")),
             tooltip=["x1:Q", "x2:Q", "class:N", "set:N"],
         )
     )
@@ -135,7 +162,7 @@ def highlight_layer(point: np.ndarray, domain) -> alt.Chart:
     """A ring around one point (the sample the perceptron just looked at)."""
     x, y = _axes(domain)
     frame = pd.DataFrame({"x1": [point[0]], "x2": [point[1]]})
-    return alt.Chart(frame).mark_point(size=400, strokeWidth=3, color="#ff7f0e").encode(x=x, y=y)
+    return alt.Chart(frame).mark_point(size=400, strokeWidth=3, color=HIGHLIGHT).encode(x=x, y=y)
 
 
 def line_layer(line_points: np.ndarray, domain, colour: str = "black") -> alt.Chart:
@@ -189,10 +216,8 @@ def learning_curves(
         .encode(
             x=alt.X("epoch:Q", title="epoch"),
             y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
-            color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=list(present.values()))),
-            strokeDash=alt.StrokeDash(
-                "curve:N", title=None, scale=alt.Scale(domain=list(present.values()))
-            ),
+            color=series_colour("curve", list(present.values())),
+            strokeDash=series_dash("curve", list(present.values())),
             tooltip=["epoch:Q", "curve:N", alt.Tooltip("value:Q", title=metric, format=".4f")],
         )
         .properties(height=height, **titled(title or metric.capitalize()))
@@ -211,9 +236,7 @@ def errors_per_epoch(errors: np.ndarray, current_epoch: int | None = None) -> al
             y=alt.Y(
                 "errors:Q", title="misclassified samples", axis=alt.Axis(format="d", tickMinStep=1)
             ),
-            color=alt.condition(
-                f"datum.epoch == {current}", alt.value("#ff7f0e"), alt.value("#4c78a8")
-            ),
+            color=alt.condition(f"datum.epoch == {current}", alt.value(ORANGE), alt.value(BLUE)),
             tooltip=["epoch:Q", "errors:Q"],
         )
         .properties(height=200, **titled("Misclassifications per epoch"))
@@ -233,7 +256,7 @@ def weight_histogram(weights: np.ndarray, near_zero: float = 0.01) -> alt.Chart:
     )
     band = (
         alt.Chart(pd.DataFrame({"low": [-near_zero], "high": [near_zero]}))
-        .mark_rect(color="#ff7f0e", opacity=0.25)
+        .mark_rect(color=ORANGE, opacity=0.25)
         .encode(x="low:Q", x2="high:Q")
     )
     return alt.layer(band, bars).properties(height=200, **titled("Hidden-layer weights"))
@@ -270,9 +293,7 @@ def probability_bars(probabilities: np.ndarray, labels=None) -> alt.Chart:
         .encode(
             x=alt.X("class:N", sort=labels, title="class"),
             y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1])),
-            color=alt.condition(
-                f"datum['class'] == '{best}'", alt.value("#ff7f0e"), alt.value("#4c78a8")
-            ),
+            color=alt.condition(f"datum['class'] == '{best}'", alt.value(ORANGE), alt.value(BLUE)),
             tooltip=["class:N", alt.Tooltip("probability:Q", format=".3f")],
         )
         .properties(height=200)
@@ -285,15 +306,20 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
     frames = [history.assign(model=name) for name, history in histories.items()]
     long = pd.concat(frames, ignore_index=True)
     names = list(histories)
-    colour = alt.Color("model:N", scale=alt.Scale(domain=names, scheme="category10"), title="model")
+    colour = series_colour("model", names, title="model")
     x = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1))
+    y = alt.Y(f"val_{metric}:Q", title=f"validation {metric}", scale=alt.Scale(zero=False))
+    # Each model differs by colour, dash and point shape (one legend shows all three): two of
+    # the regularised models must stay apart for colour-blind students too.
     lines = (
         alt.Chart(long)
-        .mark_line(point=alt.OverlayMarkDef(size=20))
+        .mark_line(point=alt.OverlayMarkDef(size=30, filled=True))
         .encode(
             x=x,
-            y=alt.Y(f"val_{metric}:Q", title=f"validation {metric}", scale=alt.Scale(zero=False)),
+            y=y,
             color=colour,
+            strokeDash=series_dash("model", names, title="model"),
+            shape=alt.Shape("model:N", scale=alt.Scale(domain=names, range=SHAPES), title="model"),
             tooltip=["model:N", "epoch:Q", alt.Tooltip(f"val_{metric}:Q", format=".4f")],
         )
     )
@@ -337,14 +363,15 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
 
 
 def word_influence_bars(frame: pd.DataFrame) -> alt.Chart:
-    """Horizontal bars of word influence: green pushes towards positive, red towards negative."""
+    """Horizontal bars of word influence: blue pushes towards positive, orange towards negative
+    (and the bars point right or left)."""
     return (
         alt.Chart(frame)
         .mark_bar()
         .encode(
             x=alt.X("influence:Q", title="change in P(positive)"),
             y=alt.Y("word:N", sort="-x", title=None),
-            color=alt.condition("datum.influence > 0", alt.value("#2ca02c"), alt.value("#d62728")),
+            color=alt.condition("datum.influence > 0", alt.value(BLUE), alt.value(ORANGE)),
             tooltip=["word:N", alt.Tooltip("influence:Q", format="+.3f")],
         )
         .properties(height=alt.Step(20), **titled("Words that move the prediction most"))
@@ -359,7 +386,8 @@ def runs_curves(curves: pd.DataFrame, metric: str = "val_loss") -> alt.Chart:
         .encode(
             x=alt.X("epoch:Q"),
             y=alt.Y(f"{metric}:Q", title=metric.replace("_", " "), scale=alt.Scale(zero=False)),
-            color=alt.Color("run:N", scale=alt.Scale(scheme="category10")),
+            color=series_colour("run", list(dict.fromkeys(curves["run"]))),
+            strokeDash=series_dash("run", list(dict.fromkeys(curves["run"]))),
             tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
         .properties(height=280, **titled(metric.replace("_", " ").capitalize() + " by run"))
@@ -420,13 +448,15 @@ def _shown(value) -> str:
 def scatter(table: pd.DataFrame, x: str, metric: str) -> alt.Chart:
     """One hyperparameter against a metric, one point per run."""
     numeric = pd.api.types.is_numeric_dtype(table[x])
+    pages = sorted(table["page"].unique())
     return (
         alt.Chart(table.dropna(subset=[x]))
         .mark_circle(size=90, opacity=0.8)
         .encode(
             x=alt.X(f"{x}:{'Q' if numeric else 'N'}", title=x),
             y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)),
-            color=alt.Color("page:N"),
+            color=series_colour("page", pages),
+            shape=alt.Shape("page:N", scale=alt.Scale(domain=pages, range=SHAPES)),
             tooltip=["run:N", f"{x}:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
         .properties(height=280, **titled(f"{metric} against {x}"))
@@ -442,7 +472,7 @@ def seed_band(histories: list[pd.DataFrame], metric: str = "loss") -> alt.Chart:
     summary = long.groupby(["epoch", "curve"])["value"].agg(["mean", "min", "max"]).reset_index()
     summary["curve"] = summary["curve"].map(present)
     summary = pd.concat([thin_history(group) for _, group in summary.groupby("curve")])
-    colour = alt.Color("curve:N", title=None)
+    colour = series_colour("curve", list(present.values()))
     band = (
         alt.Chart(summary)
         .mark_area(opacity=0.25)
@@ -465,17 +495,20 @@ def seed_band(histories: list[pd.DataFrame], metric: str = "loss") -> alt.Chart:
     )
 
 
+def _rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
+
+
 def weight_images(kernel: np.ndarray, limit: int = 64, zoom: int = 3) -> list[np.ndarray]:
-    """Each unit's 784 input weights as a 28x28 RGB picture: blue positive, red negative, white
-    zero, on one colour scale shared by all units (so pictures compare), enlarged `zoom` times."""
+    """Each unit's 784 input weights as a 28x28 RGB picture: blue positive, orange negative,
+    white zero, on one colour scale shared by all units (so pictures compare), enlarged `zoom`
+    times."""
     kernel = kernel[:, :limit]
     scale = float(np.abs(kernel).max()) or 1.0
     images = []
     for unit in range(kernel.shape[1]):
-        values = (kernel[:, unit] / scale).reshape(28, 28)  # -1 .. 1
-        red_blue = np.stack(
-            [1 - np.clip(values, 0, 1), 1 - np.abs(values), 1 - np.clip(-values, 0, 1)], axis=-1
-        )
-        picture = (np.clip(red_blue, 0, 1) * 255).astype(np.uint8)
+        values = (kernel[:, unit] / scale).reshape(28, 28)[..., None]  # -1 .. 1
+        colour = np.where(values > 0, _rgb(BLUE), _rgb(ORANGE))  # [28, 28, 3]
+        picture = (255 - (255 - colour) * np.abs(values)).astype(np.uint8)  # white at 0
         images.append(picture.repeat(zoom, axis=0).repeat(zoom, axis=1))
     return images

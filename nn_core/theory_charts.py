@@ -11,7 +11,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from nn_core.charts import image_layer, png_data_url, titled
+from nn_core.charts import image_layer, png_data_url, series_colour, series_dash, titled
+from nn_core.colours import BLUE, ORANGE, SERIES
 from nn_core.theory import CURVE_Z, VANISHING, activation_curve
 
 
@@ -29,12 +30,8 @@ def activation_chart(
         .encode(
             x=alt.X("z:Q", title="z"),
             y=alt.Y("value:Q", title=None),
-            strokeDash=alt.StrokeDash(
-                "curve:N",
-                title=None,
-                scale=alt.Scale(domain=["f(z)", "f'(z)"], range=[[1, 0], [5, 3]]),
-            ),
-            color=alt.Color("curve:N", title=None, scale=alt.Scale(range=["#0877bd", "#f59322"])),
+            strokeDash=series_dash("curve", ["f(z)", "f'(z)"]),
+            color=series_colour("curve", ["f(z)", "f'(z)"]),
             tooltip=[
                 "curve:N",
                 alt.Tooltip("z:Q", format=".2f"),
@@ -45,7 +42,7 @@ def activation_chart(
     flat = _runs(np.asarray(z), np.abs(np.asarray(derivative)) < VANISHING)
     bands = (
         alt.Chart(pd.DataFrame(flat, columns=["start", "end"]))
-        .mark_rect(color="#999999", opacity=0.18)
+        .mark_rect(color=SERIES[3], opacity=0.25)
         .encode(x="start:Q", x2="end:Q")
     )
     rule = alt.Chart().mark_rule(strokeWidth=2).encode(x=alt.datum(probe, type="quantitative"))
@@ -91,6 +88,9 @@ def approximation_chart(x, target, fit, contributions, points=None, height: int 
     unit's weighted output (thin lines): the fit is their sum plus the output bias."""
     curves = {"network's fit": fit} if target is None else {"target": target, "network's fit": fit}
     fit_frame = pd.DataFrame({"x": x, **curves}).melt("x", var_name="curve", value_name="y")
+    # The fit blue and solid, the target grey and dashed: orange is the units' colour here.
+    looks = {"network's fit": (BLUE, [1, 0]), "target": (SERIES[3], [6, 4])}
+    shown = [name for name in looks if name in curves]
     lines = (
         alt.Chart(fit_frame)
         .mark_line(strokeWidth=3)
@@ -100,12 +100,12 @@ def approximation_chart(x, target, fit, contributions, points=None, height: int 
             color=alt.Color(
                 "curve:N",
                 title=None,
-                scale=alt.Scale(domain=list(curves), range=["#999999", "#0877bd"][-len(curves) :]),
+                scale=alt.Scale(domain=shown, range=[looks[name][0] for name in shown]),
             ),
             strokeDash=alt.StrokeDash(
                 "curve:N",
                 title=None,
-                scale=alt.Scale(domain=list(curves), range=[[6, 4], [1, 0]][-len(curves) :]),
+                scale=alt.Scale(domain=shown, range=[looks[name][1] for name in shown]),
             ),
         )
     )
@@ -119,14 +119,14 @@ def approximation_chart(x, target, fit, contributions, points=None, height: int 
     )
     bumps = (
         alt.Chart(unit_frame)
-        .mark_line(strokeWidth=1, opacity=0.55, color="#f59322")
+        .mark_line(strokeWidth=1, opacity=0.55, color=ORANGE)
         .encode(x="x:Q", y="contribution:Q", detail="unit:N", tooltip=["unit:N"])
     )
     layers = [bumps, lines]
     if points is not None:
         layers.append(
             alt.Chart(points)
-            .mark_point(size=70, filled=True, color="#333333")
+            .mark_point(size=70, filled=True, color=SERIES[2])
             .encode(x="x:Q", y="y:Q")
         )
     return alt.layer(*layers).properties(
@@ -149,10 +149,10 @@ def loss_surface_chart(w_values, b_values, surface, path, size: int = 420):
     line = (
         alt.Chart(steps)
         .mark_line(
-            color="#f59322",
+            color=ORANGE,
             strokeWidth=2,
             clip=True,
-            point=alt.OverlayMarkDef(color="#f59322", size=40, filled=True, shape="diamond"),
+            point=alt.OverlayMarkDef(color=ORANGE, size=40, filled=True, shape="diamond"),
         )
         .encode(
             x="w:Q",
@@ -177,7 +177,6 @@ def named_curves(
     """One line per value of `series` (each its own colour and dash), e.g. loss per step;
     log: a logarithmic y axis, for curves that start far above where they end."""
     names = list(dict.fromkeys(frame[series]))
-    dashes = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3]]
     return (
         alt.Chart(frame)
         .mark_line(strokeWidth=2.5)
@@ -186,16 +185,8 @@ def named_curves(
             y=alt.Y(
                 f"{y}:Q", title=y, scale=alt.Scale(type="log") if log else alt.Scale(zero=False)
             ),
-            color=alt.Color(
-                f"{series}:N",
-                title=None,
-                scale=alt.Scale(
-                    domain=names, range=["#0877bd", "#f59322", "#555555", "#8c564b"][: len(names)]
-                ),
-            ),
-            strokeDash=alt.StrokeDash(
-                f"{series}:N", title=None, scale=alt.Scale(domain=names, range=dashes[: len(names)])
-            ),
+            color=series_colour(series, names),
+            strokeDash=series_dash(series, names),
             tooltip=[f"{series}:N", f"{x}:Q", alt.Tooltip(f"{y}:Q", format=".4f")],
         )
         .properties(height=height, **titled(title))

@@ -56,7 +56,7 @@ def neuron_section(params):
         )
     )
     controls.caption(
-        f"Shading: the output over the plane, from {values.min():.2f} (red) to "
+        f"Shading: the output over the plane, from {values.min():.2f} (orange) to "
         f"{values.max():.2f} (blue). The black line is w·x + b = 0: one side gets "
         f"f(positive), the other f(negative). The weights turn it; the bias shifts it."
     )

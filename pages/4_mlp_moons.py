@@ -237,7 +237,7 @@ def hidden_units_view(result, dataset, validation_share):
     shown = min(16, activations.shape[1])
     st.caption(
         f"What each of the first {shown} units of hidden layer 1 computes over the plane "
-        "(blue high, red low): the boundary is built from these pieces."
+        "(blue high, orange low): the boundary is built from these pieces."
     )
     columns = st.columns(8)
     for unit in range(shown):
@@ -342,8 +342,8 @@ with chart_column:
         )
     )
     st.caption(
-        "Filled circles: training samples. Hollow triangles: validation samples. "
-        "Shading: the network's probability of class 1 (blue)."
+        "Circles: class 0 (orange); squares: class 1 (blue). Filled: training samples; "
+        "hollow: validation samples. Shading: the network's probability of class 1 (blue)."
     )
 with curve_column:
     st.altair_chart(charts.learning_curves(result.history, "loss"), width="stretch")

@@ -231,7 +231,7 @@ def hidden_units_view(result):
     st.subheader("What the hidden units see")
     st.caption(
         f"Each {layer}'s 784 input weights drawn as a 28×28 picture: blue pixels push the "
-        "unit up, red ones down, on one colour scale for all. Train with L1, L2 or "
+        "unit up, orange ones down, on one colour scale for all. Train with L1, L2 or "
         "dropout and compare the pictures."
     )
     # [784, units]: the first hidden layer's kernel, or the output layer's without one.

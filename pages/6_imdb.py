@@ -251,7 +251,7 @@ def review_section(trained, vocabulary_size):
             st.metric(name, f"{verdict} ({probability:.0%} positive)")
             st.html(highlighted(words, encoded[1:], contributions))
     st.caption(
-        "Green words pushed towards positive, red towards negative (how much the answer "
+        "Blue words pushed towards positive, orange towards negative (how much the answer "
         "changes without that word); grey words are outside the vocabulary."
     )
 
@@ -265,7 +265,7 @@ def highlighted(words, indices, contributions) -> str:
             style = "color:#888"
         else:
             value = contributions[index] / strongest
-            colour = "44,160,44" if value > 0 else "214,39,40"
+            colour = "8,119,189" if value > 0 else "245,147,34"  # blue, orange (charts' scale)
             style = f"background:rgba({colour},{abs(value) * 0.6:.2f});border-radius:3px"
         spans.append(f'<span style="{style}">{html.escape(word)}</span>')
     return f'<p style="line-height:1.8">{" ".join(spans)}</p>'
