@@ -38,6 +38,15 @@ DASHES = ([1, 0], [6, 3], [2, 2], [8, 3, 2, 3])  # solid, dashed, dotted, dash-d
 SHAPES = ["circle", "square", "triangle-up", "diamond", "cross"]
 
 
+# Epochs are whole numbers: no ticks at 1.5 on a short run.
+EPOCHS = alt.X("epoch:Q", title="epoch", axis=alt.Axis(format="d", tickMinStep=1))
+
+
+def value_axis(metric: str) -> alt.Axis:
+    """Accuracy in % like the metrics above the charts; losses as plain numbers."""
+    return alt.Axis(format=".0%") if "accuracy" in metric else alt.Axis()
+
+
 def series_colour(field: str, names: list, title=None) -> alt.Color:
     """Colours for the series of a chart, in order (colour-blind safe: nn_core.colours);
     more than four series repeat them, told apart by series_dash."""
@@ -214,8 +223,8 @@ def learning_curves(
         alt.Chart(long)
         .mark_line()
         .encode(
-            x=alt.X("epoch:Q", title="epoch"),
-            y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+            x=EPOCHS,
+            y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False), axis=value_axis(metric)),
             color=series_colour("curve", list(present.values())),
             strokeDash=series_dash("curve", list(present.values())),
             tooltip=["epoch:Q", "curve:N", alt.Tooltip("value:Q", title=metric, format=".4f")],
@@ -232,7 +241,7 @@ def errors_per_epoch(errors: np.ndarray, current_epoch: int | None = None) -> al
         alt.Chart(thin_history(frame))
         .mark_bar()
         .encode(
-            x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(format="d", tickMinStep=1)),
+            x=EPOCHS,
             y=alt.Y(
                 "errors:Q", title="misclassified samples", axis=alt.Axis(format="d", tickMinStep=1)
             ),
@@ -269,7 +278,8 @@ def confusion_heatmap(matrix: np.ndarray) -> alt.Chart:
         [{"true": t, "predicted": p, "count": int(matrix[t, p])} for t in classes for p in classes]
     )
     base = alt.Chart(frame).encode(
-        x=alt.X("predicted:O", title="predicted digit"), y=alt.Y("true:O", title="true digit")
+        x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("true:O", title="true digit"),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("count:Q", scale=alt.Scale(type="symlog", scheme="blues"), legend=None),
@@ -291,8 +301,8 @@ def probability_bars(probabilities: np.ndarray, labels=None) -> alt.Chart:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("class:N", sort=labels, title="class"),
-            y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1])),
+            x=alt.X("class:N", sort=labels, title="class", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
             color=alt.condition(f"datum['class'] == '{best}'", alt.value(ORANGE), alt.value(BLUE)),
             tooltip=["class:N", alt.Tooltip("probability:Q", format=".3f")],
         )
@@ -307,8 +317,13 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
     long = pd.concat(frames, ignore_index=True)
     names = list(histories)
     colour = series_colour("model", names, title="model")
-    x = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1))
-    y = alt.Y(f"val_{metric}:Q", title=f"validation {metric}", scale=alt.Scale(zero=False))
+    x = EPOCHS
+    y = alt.Y(
+        f"val_{metric}:Q",
+        title=f"validation {metric}",
+        scale=alt.Scale(zero=False),
+        axis=value_axis(metric),
+    )
     # Each model differs by colour, dash and point shape (one legend shows all three): two of
     # the regularised models must stay apart for colour-blind students too.
     lines = (
@@ -384,8 +399,13 @@ def runs_curves(curves: pd.DataFrame, metric: str = "val_loss") -> alt.Chart:
         alt.Chart(curves.dropna(subset=[metric]))
         .mark_line()
         .encode(
-            x=alt.X("epoch:Q"),
-            y=alt.Y(f"{metric}:Q", title=metric.replace("_", " "), scale=alt.Scale(zero=False)),
+            x=EPOCHS,
+            y=alt.Y(
+                f"{metric}:Q",
+                title=metric.replace("_", " "),
+                scale=alt.Scale(zero=False),
+                axis=value_axis(metric),
+            ),
             color=series_colour("run", list(dict.fromkeys(curves["run"]))),
             strokeDash=series_dash("run", list(dict.fromkeys(curves["run"]))),
             tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f")],
@@ -476,13 +496,13 @@ def seed_band(histories: list[pd.DataFrame], metric: str = "loss") -> alt.Chart:
     band = (
         alt.Chart(summary)
         .mark_area(opacity=0.25)
-        .encode(x="epoch:Q", y="min:Q", y2="max:Q", color=colour)
+        .encode(x=EPOCHS, y="min:Q", y2="max:Q", color=colour)
     )
     line = (
         alt.Chart(summary)
         .mark_line()
         .encode(
-            x="epoch:Q",
+            x=EPOCHS,
             y=alt.Y(
                 "mean:Q", title=f"{metric} (mean, band = min–max)", scale=alt.Scale(zero=False)
             ),

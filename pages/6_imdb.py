@@ -154,6 +154,7 @@ def comparison_table(trained, keys, matrices):
         pd.DataFrame(rows),
         hide_index=True,
         column_config={
+            "parameters": st.column_config.NumberColumn(format="localized"),  # 160,305
             "best validation loss": st.column_config.NumberColumn(format="%.4f"),
             "final validation loss": st.column_config.NumberColumn(format="%.4f"),
             "final validation accuracy": st.column_config.NumberColumn(format="percent"),
