@@ -439,7 +439,13 @@ def parallel_coordinates(table: pd.DataFrame, columns: list[str], metric: str) -
             x=alt.X("axis:N", sort=[*columns, metric], title=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("position:Q", axis=None),
             detail="run:N",
-            color=alt.Color(f"{metric}:Q", scale=alt.Scale(scheme="viridis"), title=metric),
+            # The best run dark (viridis' pale yellow end barely shows on white): reversed
+            # where higher is better.
+            color=alt.Color(
+                f"{metric}:Q",
+                scale=alt.Scale(scheme="viridis", reverse="accuracy" in metric),
+                title=metric,
+            ),
             tooltip=["run:N", "axis:N", "value:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
         )
         .properties(height=300, **titled(f"Hyperparameters against {metric}"))

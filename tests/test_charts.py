@@ -24,3 +24,14 @@ def test_every_chart_is_drawn_on_a_canvas_with_its_data():
     assert built[0].to_dict()["description"] == "Loss"
     assert built[1].to_dict()["description"] == "Hidden-layer weights"
     assert "description" not in built[2].to_dict()  # a layer of a chart, titled by its page
+
+
+def test_the_best_run_is_the_dark_end_of_the_parallel_coordinates():
+    table = pd.DataFrame(
+        {"run": ["a", "b"], "units": [1, 50], "val_accuracy": [0.8, 0.9], "val_loss": [0.4, 0.3]}
+    )
+    accuracy = charts.parallel_coordinates(table, ["units"], "val_accuracy").to_dict()
+    loss = charts.parallel_coordinates(table, ["units"], "val_loss").to_dict()
+    # viridis runs dark (low) to pale yellow (high): reversed when a high value is the best.
+    assert accuracy["encoding"]["color"]["scale"]["reverse"] is True
+    assert loss["encoding"]["color"]["scale"]["reverse"] is False

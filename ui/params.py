@@ -108,7 +108,8 @@ class PageParams:
             try:
                 value = check(text)
             except (ValueError, TypeError, IndexError) as error:
-                self.notices.append(f"`{url_name}={text}` ({error}); using the default, {default}.")
+                shown = to_text(default)
+                self.notices.append(f"`{url_name}={text}` ({error}); using the default, {shown}.")
                 del st.query_params[url_name]
                 return None
             if url_name == key and drawn and text == to_text(value):
