@@ -39,7 +39,7 @@ SHAPES = ["circle", "square", "triangle-up", "diamond", "cross"]
 
 
 # Epochs are whole numbers: no ticks at 1.5 on a short run.
-EPOCHS = alt.X("epoch:Q", title="epoch", axis=alt.Axis(format="d", tickMinStep=1))
+EPOCHS = alt.X("epoch:Q", title="epoch", axis=alt.Axis(format=",d", tickMinStep=1))
 
 
 def value_axis(metric: str) -> alt.Axis:

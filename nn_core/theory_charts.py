@@ -181,7 +181,7 @@ def named_curves(
         alt.Chart(frame)
         .mark_line(strokeWidth=2.5)
         .encode(
-            x=alt.X(f"{x}:Q", title=x, axis=alt.Axis(format="d", tickMinStep=1)),  # counts
+            x=alt.X(f"{x}:Q", title=x, axis=alt.Axis(format=",d", tickMinStep=1)),  # counts
             y=alt.Y(
                 f"{y}:Q", title=y, scale=alt.Scale(type="log") if log else alt.Scale(zero=False)
             ),
