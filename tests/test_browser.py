@@ -256,3 +256,14 @@ def test_how_it_learns_descent_and_backpropagation(server, browser):
     assert "∂L/∂y'" in graph.text_content()  # the first gradient, written on the loss node
     assert "learns_stage=2" in page.url and exception_count(page) == 0
     shoot(page, "how-it-learns")
+
+
+def test_presenter_mode_on_every_page_hides_the_sidebar(server, browser):
+    """Home and Runs have no controls to place, but a projected link still hides the menu."""
+    for path in ("/", "/runs", "/inside_a_network"):
+        page = open_page(browser, f"{server}{path}?present=1", viewport=(1920, 1080))
+        expect(page.locator("[data-testid='stSidebar']")).to_be_hidden()
+        assert exception_count(page) == 0
+        page.close()
+    page = open_page(browser, f"{server}/runs", viewport=(1920, 1080))
+    expect(page.locator("[data-testid='stSidebar']")).to_be_visible()  # and only then

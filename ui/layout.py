@@ -22,9 +22,27 @@ PAGES = (
 )
 
 
+PRESENTER_CSS = """
+<style>
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
+  .stMainBlockContainer {max-width: 96vw; font-size: 1.3rem;}
+  .stMainBlockContainer p, .stMainBlockContainer li {font-size: 1.3rem;}
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {font-size: 3rem !important;}
+</style>
+"""
+
+
+def presenting() -> bool:
+    """Presenter mode (`?present=1`): no sidebar, larger text, for a projector."""
+    return st.query_params.get("present", "").lower() in {"1", "true", "yes", "on"}
+
+
 def setup_page(title: str, icon: str, purpose: str) -> None:
-    """Page config, the shared sidebar menu, the title and the one-paragraph purpose."""
+    """Page config, the shared sidebar menu (hidden in presenter mode, on every page), the
+    title and the one-paragraph purpose."""
     st.set_page_config(page_title=f"{title} · NN explorer", page_icon=icon, layout="wide")
+    if presenting():
+        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
     with st.sidebar:
         for path, label, page_icon in PAGES:
             st.page_link(path, label=label, icon=page_icon)

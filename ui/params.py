@@ -33,14 +33,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-PRESENTER_CSS = """
-<style>
-  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
-  .stMainBlockContainer {max-width: 96vw; font-size: 1.3rem;}
-  .stMainBlockContainer p, .stMainBlockContainer li {font-size: 1.3rem;}
-  [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {font-size: 3rem !important;}
-</style>
-"""
+from ui.layout import presenting
+
 BOUND = "query-params"
 
 
@@ -51,12 +45,10 @@ class PageParams:
     home: object = None  # where controls go outside presenter mode (None: the sidebar)
 
     def __post_init__(self):
-        flag = st.query_params.get("present", "")
-        self.presenting = flag.lower() in {"1", "true", "yes", "on"}
+        self.presenting = presenting()
         shown = st.query_params.get("show", "")
         self.shown = {name.strip() for name in shown.split(",") if name.strip()}
-        if self.presenting:
-            st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
+        if self.presenting:  # (ui.layout.setup_page applied presenter mode's styles)
             self.top = st.container() if self.shown else None
 
     # ---------------------------------------------------------------- placement
