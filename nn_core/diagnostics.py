@@ -92,10 +92,6 @@ class Verdict:
     kind: str  # "underfitting", "overfitting", "good fit", "diverged" or "no validation"
     message: str  # a sentence about the network on screen, with its numbers
 
-    @property
-    def is_problem(self) -> bool:
-        return self.kind in {"underfitting", "overfitting", "diverged"}
-
 
 def fit_verdict(result, pattern: PatternScores, samples: int, limits: Limits = Limits()) -> Verdict:
     """Judge a trained 2-D classifier against the true pattern of its data (see module doc)."""

@@ -17,6 +17,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from nn_core import training
+
 ACTIVATIONS = ("step", "sigmoid", "tanh", "relu", "linear")
 VANISHING = 0.05  # a derivative below this barely passes a gradient back: the unit learns slowly
 
@@ -483,8 +485,6 @@ class StartReport:
 
 def start_report(result, points) -> StartReport:
     """Measure how a trained tanh network's starting weights shaped its training."""
-    from nn_core import training  # theory's other parts need no trainer
-
     start = training.initial_weights(result.spec, result.config)
     start_outputs = np.tanh(points @ start[0] + start[1])
     moved = np.linalg.norm(result.weights[0] - start[0])

@@ -174,7 +174,13 @@ def init_section(params):
         width="stretch",
     )
     split = chapter_moons()
-    reports = {name: theory.start_report(result, split.x_train) for name, result in trained.items()}
+    reports = {  # measured once per trained network, not on every rerun
+        name: results.compute(
+            ("start report", result.spec, result.config),
+            lambda result=result: theory.start_report(result, split.x_train),
+        )
+        for name, result in trained.items()
+    }
     st.dataframe(
         pd.DataFrame(
             [
