@@ -128,7 +128,7 @@ def stepper(points, labels, history):
     this part, not the XOR and single-neuron tabs, so stepping redraws at once."""
     step = step_controls(history)
     chart_column, info_column = st.columns([3, 2])
-    chart_column.altair_chart(perceptron_chart(points, labels, history, step))
+    chart_column.altair_chart(perceptron_chart(points, labels, history, step), width="content")
     info_column.markdown(rule_text(history, points, step))
 
 
@@ -192,7 +192,8 @@ def network_section(dataset_settings, spec, config, title):
         )
     left, right = st.columns([3, 2])
     left.altair_chart(
-        charts.decision_boundary(grid, probabilities, points, labels, size=380, title=title)
+        charts.decision_boundary(grid, probabilities, points, labels, size=380, title=title),
+        width="content",
     )
     right.metric("Training accuracy", f"{result.metrics['train_accuracy']:.0%}")
     right.altair_chart(charts.learning_curves(result.history, "loss", height=200), width="stretch")

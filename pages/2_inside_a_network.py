@@ -53,7 +53,8 @@ def neuron_section(params):
     chart.altair_chart(
         alt.layer(*layers).properties(
             width=420, height=420, **charts.titled("Output of one neuron")
-        )
+        ),
+        width="content",
     )
     controls.caption(
         f"Shading: the output over the plane, from {values.min():.2f} (orange) to "
@@ -119,7 +120,8 @@ def nonlinear_section(params):
             f"validation {result.metrics['val_accuracy']:.0%}",
         ]
         column.altair_chart(
-            charts.decision_boundary(grid, probabilities, points, labels, size=340, title=title)
+            charts.decision_boundary(grid, probabilities, points, labels, size=340, title=title),
+            width="content",  # square: drawn at its declared size, not stretched
         )
     st.markdown(
         "The same two hidden layers, data and training on each side. With **linear** "

@@ -48,7 +48,8 @@ def descent_section(params):
     chart.altair_chart(
         theory_charts.loss_surface_chart(
             theory.BOWL_AXIS, theory.BOWL_AXIS, theory.bowl(), path.points
-        )
+        ),
+        width="content",
     )
     kind, sentence = theory.describe_descent(path)
     (st.error if kind == "diverged" else st.info)(sentence)

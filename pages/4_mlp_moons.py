@@ -271,7 +271,7 @@ def sweep_view(dataset, validation_share, spec, config, discrete):
         result = train_run(dataset, validation_share, run_spec, run_config, f"{label} = {value}")
         title = [f"{label} = {value}", accuracy_line(result)]
         columns[index % 3].altair_chart(
-            boundary_chart(result, dataset, validation_share, discrete, 260, title)
+            boundary_chart(result, dataset, validation_share, discrete, 260, title), width="content"
         )
     bar.empty()
 
@@ -339,7 +339,8 @@ with chart_column:
             discrete,
             size=560 if params.presenting else 420,
             title="Decision boundary",
-        )
+        ),
+        width="content",  # square: drawn at its declared size, not stretched
     )
     st.caption(
         "Circles: class 0 (orange); squares: class 1 (blue). Filled: training samples; "

@@ -126,7 +126,8 @@ def results_view(result, probabilities, test_accuracy, dataset, key):
         st.altair_chart(charts.learning_curves(result.history, "loss"), width="stretch")
         st.altair_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
     confusion.altair_chart(
-        charts.confusion_heatmap(diagnostics.confusion_matrix(dataset.y_test, predicted, 10))
+        charts.confusion_heatmap(diagnostics.confusion_matrix(dataset.y_test, predicted, 10)),
+        width="content",
     )
     st.subheader("The first test digits, as the chapter shows them")
     st.image(
