@@ -538,3 +538,55 @@ def weight_images(kernel: np.ndarray, limit: int = 64, zoom: int = 3) -> list[np
         picture = (255 - (255 - colour) * np.abs(values)).astype(np.uint8)  # white at 0
         images.append(picture.repeat(zoom, axis=0).repeat(zoom, axis=1))
     return images
+
+
+# Presenter mode (a projector seen from the back row): text at 19-22 px where Streamlit's
+# theme draws 11-14 px, flat strips of curves made tall, square plots enlarged.
+PROJECTOR_LABEL_PX = 19
+PROJECTOR_TITLE_PX = 22
+PROJECTOR_STRIP_HEIGHT = 380  # learning curves are 200-260 px strips on a desk screen
+PROJECTOR_SQUARE = 540  # at 1920x1080 the metrics and the whole plot below them fit
+PROJECTOR_CONFIG = {
+    "axis": {"labelFontSize": PROJECTOR_LABEL_PX, "titleFontSize": PROJECTOR_LABEL_PX + 1},
+    "legend": {
+        "labelFontSize": PROJECTOR_LABEL_PX,
+        "titleFontSize": PROJECTOR_LABEL_PX + 1,
+        "symbolSize": 200,
+    },
+    "header": {"labelFontSize": PROJECTOR_LABEL_PX, "titleFontSize": PROJECTOR_TITLE_PX},
+    "title": {"fontSize": PROJECTOR_TITLE_PX, "subtitleFontSize": PROJECTOR_LABEL_PX},
+    "text": {"fontSize": PROJECTOR_LABEL_PX},
+}
+
+
+def for_projector(spec: dict) -> dict:
+    """A chart's Vega-Lite spec (chart.to_dict()) made readable on a projector: larger text
+    (axes, legends, titles and the chart's own text marks), curves taller, square plots
+    larger. Returns a new dict; the spec's own config, if any, wins over nothing but size."""
+    projected = _enlarged(spec)
+    config = projected.setdefault("config", {})
+    for part, settings in PROJECTOR_CONFIG.items():
+        config[part] = {**config.get(part, {}), **settings}
+    return projected
+
+
+def _enlarged(node):
+    """Walk a spec: every view's height and square size, every mark's font size."""
+    if isinstance(node, list):
+        return [_enlarged(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    # The data itself (named datasets, inline values) is copied as is, never walked.
+    result = {
+        key: value if key in ("datasets", "values") else _enlarged(value)
+        for key, value in node.items()
+    }
+    width, height = node.get("width"), node.get("height")
+    if isinstance(height, int | float):
+        if width == height:
+            result["width"] = result["height"] = max(height, PROJECTOR_SQUARE)
+        elif height <= 300:
+            result["height"] = PROJECTOR_STRIP_HEIGHT
+    if isinstance(node.get("fontSize"), int | float):  # a mark's own text (labels, cells)
+        result["fontSize"] = max(node["fontSize"], PROJECTOR_LABEL_PX)
+    return result

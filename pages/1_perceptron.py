@@ -6,7 +6,7 @@ import streamlit as st
 from nn_core import chapter, charts, data, training
 from nn_core.perceptron import PerceptronConfig, line_through, train_perceptron
 from ui import results
-from ui.layout import setup_page, show_error
+from ui.layout import setup_page, show_chart, show_error
 from ui.params import PageParams
 from ui.runs import record as record_run
 
@@ -128,7 +128,7 @@ def stepper(points, labels, history):
     this part, not the XOR and single-neuron tabs, so stepping redraws at once."""
     step = step_controls(history)
     chart_column, info_column = st.columns([3, 2])
-    chart_column.altair_chart(perceptron_chart(points, labels, history, step), width="content")
+    show_chart(perceptron_chart(points, labels, history, step), chart_column, width="content")
     info_column.markdown(rule_text(history, points, step))
 
 
@@ -191,12 +191,13 @@ def network_section(dataset_settings, spec, config, title):
             dataset_settings, spec, config, title
         )
     left, right = st.columns([3, 2])
-    left.altair_chart(
+    show_chart(
         charts.decision_boundary(grid, probabilities, points, labels, size=380, title=title),
+        left,
         width="content",
     )
     right.metric("Training accuracy", f"{result.metrics['train_accuracy']:.0%}")
-    right.altair_chart(charts.learning_curves(result.history, "loss", height=200), width="stretch")
+    show_chart(charts.learning_curves(result.history, "loss", height=200), right, width="stretch")
 
 
 params = PageParams("perceptron")
@@ -222,7 +223,7 @@ with rule_tab:
     verdict(history)
     stepper(points, labels, history)
     # Outside the fragment: it does not change with the step, so stepping does not redraw it.
-    st.altair_chart(charts.errors_per_epoch(history.errors_per_epoch), width="stretch")
+    show_chart(charts.errors_per_epoch(history.errors_per_epoch), width="stretch")
 
 with xor_tab:
     st.markdown(

@@ -13,7 +13,7 @@ from nn_core.perceptron import line_through
 from ui import results
 from ui.curve_pad import curve_pad
 from ui.datasets import chapter_moons
-from ui.layout import sectioned, setup_page
+from ui.layout import sectioned, setup_page, show_chart
 from ui.params import PageParams
 from ui.runs import record as record_run
 
@@ -50,10 +50,11 @@ def neuron_section(params):
     line = line_through(np.array([bias, w1, w2]), PLANE)
     if line is not None:
         layers.append(charts.line_layer(line, (PLANE, PLANE)))
-    chart.altair_chart(
+    show_chart(
         alt.layer(*layers).properties(
             width=420, height=420, **charts.titled("Output of one neuron")
         ),
+        chart,
         width="content",
     )
     controls.caption(
@@ -66,7 +67,7 @@ def neuron_section(params):
 def activations_section(params):
     with params.inside(st.container()):
         probe = params.slider("z", "Probe z (a neuron's weighted input)", -6.0, 6.0, 2.5, 0.1)
-    st.vega_lite_chart(theory_charts.activation_panels(probe))
+    show_chart(theory_charts.activation_panels(probe))
     rows = []
     for name in ("step", "sigmoid", "tanh", "relu"):
         at_probe, slope = theory.activation_and_derivative(name, np.array([probe]))
@@ -119,9 +120,10 @@ def nonlinear_section(params):
             f"train {result.metrics['train_accuracy']:.0%}, "
             f"validation {result.metrics['val_accuracy']:.0%}",
         ]
-        column.altair_chart(
+        show_chart(
             charts.decision_boundary(grid, probabilities, points, labels, size=340, title=title),
-            width="content",  # square: drawn at its declared size, not stretched
+            column,
+            width="content",  # square: drawn at its declared size
         )
     st.markdown(
         "The same two hidden layers, data and training on each side. With **linear** "
@@ -217,7 +219,7 @@ def approximation_section(params):
     with st.spinner("Training…"):
         fit = results.compute(key, lambda: theory.approximate(train_x, train_y, units, epochs))
     contributions = fit.contributions(x)
-    st.altair_chart(
+    show_chart(
         theory_charts.approximation_chart(x, curve, fit.predict(x), contributions, points),
         width="stretch",
     )

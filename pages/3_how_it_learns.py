@@ -11,7 +11,7 @@ from nn_core import chapter, charts, theory, theory_charts, training
 from nn_core.networks import INITIALIZERS
 from ui import results
 from ui.datasets import chapter_moons
-from ui.layout import sectioned, setup_page
+from ui.layout import sectioned, setup_page, show_chart
 from ui.params import PageParams
 from ui.runs import record as record_run
 
@@ -45,10 +45,11 @@ def descent_section(params):
         start_w = params.slider("start_w", "Start: weight w", -4.0, 4.0, -3.0, 0.1)
         start_b = params.slider("start_b", "Start: bias b", -4.0, 4.0, 3.0, 0.1)
     path = theory.descent_path((start_w, start_b), learning_rate, steps, momentum)
-    chart.altair_chart(
+    show_chart(
         theory_charts.loss_surface_chart(
             theory.BOWL_AXIS, theory.BOWL_AXIS, theory.bowl(), path.points
         ),
+        chart,
         width="content",
     )
     kind, sentence = theory.describe_descent(path)
@@ -69,7 +70,7 @@ def descent_section(params):
     losses = pd.DataFrame(
         {"step": np.arange(len(path.points)), "loss": path.points[:, 2], "path": "loss"}
     )
-    st.altair_chart(
+    show_chart(
         theory_charts.named_curves(losses, "step", "loss", "path", "Loss per step", height=200),
         width="stretch",
     )
@@ -168,7 +169,7 @@ def init_section(params):
         for name in INITIALIZERS
     }
     curves = pd.concat([result.history.assign(start=name) for name, result in trained.items()])
-    st.altair_chart(
+    show_chart(
         theory_charts.named_curves(
             curves, "epoch", "loss", "start", "Training loss by starting weights", log=True
         ),
@@ -266,7 +267,7 @@ def batch_section(params):
                 ),
             }
         )
-    st.altair_chart(
+    show_chart(
         theory_charts.named_curves(
             pd.concat(histories), "epoch", "loss", "batches", "Training loss per epoch"
         ),

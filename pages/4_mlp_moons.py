@@ -8,7 +8,7 @@ import streamlit as st
 from nn_core import chapter, charts, data, diagnostics, training
 from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
-from ui.layout import setup_page, show_error
+from ui.layout import setup_page, show_chart, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
@@ -222,7 +222,7 @@ def weights_view(result):
     values = np.concatenate([kernel.ravel() for kernel in result.hidden_kernels])
     share = diagnostics.near_zero_share(values)
     left, right = st.columns([3, 2])
-    left.altair_chart(charts.weight_histogram(values), width="stretch")
+    show_chart(charts.weight_histogram(values), left, width="stretch")
     right.metric("Hidden weights within ±0.01 of zero", f"{share:.0%}")
     right.metric("Mean |weight|", f"{np.abs(values).mean():.3f}")
     right.caption(
@@ -270,8 +270,10 @@ def sweep_view(dataset, validation_share, spec, config, discrete):
         bar.progress(index / len(values), text=f"Training {label.lower()} = {value}…")
         result = train_run(dataset, validation_share, run_spec, run_config, f"{label} = {value}")
         title = [f"{label} = {value}", accuracy_line(result)]
-        columns[index % 3].altair_chart(
-            boundary_chart(result, dataset, validation_share, discrete, 260, title), width="content"
+        show_chart(
+            boundary_chart(result, dataset, validation_share, discrete, 260, title),
+            columns[index % 3],
+            width="content",
         )
     bar.empty()
 
@@ -299,8 +301,8 @@ def seeds_view(dataset, validation_share, spec, config):
     )
     left, right = st.columns(2)
     histories = [run.history for run in runs]
-    left.altair_chart(charts.seed_band(histories, "loss"), width="stretch")
-    right.altair_chart(charts.seed_band(histories, "accuracy"), width="stretch")
+    show_chart(charts.seed_band(histories, "loss"), left, width="stretch")
+    show_chart(charts.seed_band(histories, "accuracy"), right, width="stretch")
 
 
 def accuracy_line(result) -> str:
@@ -312,7 +314,9 @@ def accuracy_line(result) -> str:
 
 
 params = PageParams("moons")
-if not params.presenting:  # a projected link shows only the controls under discussion
+# A projected link with `show=` keeps only the controls under discussion (and the
+# chapter's examples if it names them); without `show=` it keeps the examples.
+if not params.presenting or not params.shown or "examples" in params.shown:
     example_buttons()
 dataset, validation_share = data_controls(params)
 try:
@@ -325,30 +329,28 @@ except ValueError as error:
     show_error(error)
 
 metrics_row(result)
-verdict_box(result, dataset, validation_share)
+if not params.presenting:
+    verdict_box(result, dataset, validation_share)
 chart_column, curve_column = st.columns([1, 1])
 with chart_column:
+    boundary = st.container()
     discrete = st.toggle(
         "Show only the predicted class (no probability shading)", key="moons_discrete"
     )
-    st.altair_chart(
-        boundary_chart(
-            result,
-            dataset,
-            validation_share,
-            discrete,
-            size=560 if params.presenting else 420,
-            title="Decision boundary",
-        ),
-        width="content",  # square: drawn at its declared size, not stretched
+    show_chart(
+        boundary_chart(result, dataset, validation_share, discrete, title="Decision boundary"),
+        boundary,
+        width="content",  # square: drawn at its declared size
     )
     st.caption(
         "Circles: class 0 (orange); squares: class 1 (blue). Filled: training samples; "
         "hollow: validation samples. Shading: the network's probability of class 1 (blue)."
     )
 with curve_column:
-    st.altair_chart(charts.learning_curves(result.history, "loss"), width="stretch")
-    st.altair_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
+    if params.presenting:  # beside the boundary: the whole plot fits a projector's screen
+        verdict_box(result, dataset, validation_share)
+    show_chart(charts.learning_curves(result.history, "loss"), width="stretch")
+    show_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
 
 compare_panel("moons")
 # Lazy tabs: only the open tab's content runs and is sent to the browser.

@@ -11,7 +11,7 @@ from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.datasets import mnist
 from ui.draw_pad import draw_pad
-from ui.layout import setup_page, show_error
+from ui.layout import setup_page, show_chart, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
@@ -123,10 +123,11 @@ def results_view(result, probabilities, test_accuracy, dataset, key):
     columns[3].metric("Training time", f"{result.seconds:.1f} s")
     curves, confusion = st.columns(2)
     with curves:
-        st.altair_chart(charts.learning_curves(result.history, "loss"), width="stretch")
-        st.altair_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
-    confusion.altair_chart(
+        show_chart(charts.learning_curves(result.history, "loss"), width="stretch")
+        show_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
+    show_chart(
         charts.confusion_heatmap(diagnostics.confusion_matrix(dataset.y_test, predicted, 10)),
+        confusion,
         width="content",
     )
     st.subheader("The first test digits, as the chapter shows them")
@@ -183,7 +184,7 @@ def single_digit_view(probabilities, dataset):
     left.image(
         255 - dataset.x_test[index], width=140, caption=f"true label {dataset.y_test[index]}"
     )
-    right.altair_chart(charts.probability_bars(probabilities[index]), width="stretch")
+    show_chart(charts.probability_bars(probabilities[index]), right, width="stretch")
 
 
 @st.fragment
@@ -224,7 +225,7 @@ def draw_section(result):
     )
     right.metric("Prediction", f"It's a {int(probabilities.argmax())}")
     right.caption(f"{probabilities.max():.0%} sure. All ten probabilities:")
-    right.altair_chart(charts.probability_bars(probabilities), width="stretch")
+    show_chart(charts.probability_bars(probabilities), right, width="stretch")
 
 
 def hidden_units_view(result):

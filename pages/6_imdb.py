@@ -11,7 +11,7 @@ from nn_core import chapter, charts, data, diagnostics, training
 from ui import results
 from ui.controls import optimizer_controls, regularization_controls
 from ui.datasets import imdb, imdb_matrices, imdb_word_index, imdb_words_by_index
-from ui.layout import setup_page, show_error
+from ui.layout import setup_page, show_chart, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
@@ -178,7 +178,7 @@ def insight_view(trained, keys, vocabulary_size, matrices):
         "of that word alone, minus the one for an empty review (the real network, ReLUs "
         "included)."
     )
-    st.altair_chart(charts.word_influence_bars(top), width="stretch")
+    show_chart(charts.word_influence_bars(top), width="stretch")
     probabilities = test_probabilities(result, keys[name], matrices)
     wrong = np.flatnonzero((probabilities > 0.5) != matrices.y_test)
     st.markdown(f"**{len(wrong):,} test reviews misclassified.** The first three:")
@@ -304,7 +304,7 @@ if not trained:
 
 metric = st.radio("Curve", ["loss", "accuracy"], horizontal=True, key="imdb_metric")
 shaded = st.selectbox("Shade the training/validation gap of", list(trained), key="imdb_shaded")
-st.altair_chart(
+show_chart(
     charts.compare_curves({n: r.history for n, r in trained.items()}, metric, shaded),
     width="stretch",
 )

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from nn_core import charts, runs
-from ui.layout import setup_page
+from ui.layout import setup_page, show_chart
 from ui.runs import add_imported, session_runs
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -90,9 +90,7 @@ def compare_views(records, shown: pd.DataFrame):
     )
     chosen_records = [record for record in records if record.run_id in chosen]
     if chosen_records:
-        st.altair_chart(
-            charts.runs_curves(runs.curves_frame(chosen_records), curve), width="stretch"
-        )
+        show_chart(charts.runs_curves(runs.curves_frame(chosen_records), curve), width="stretch")
     metrics = numeric_metrics(shown)
     if not metrics:
         return
@@ -102,9 +100,9 @@ def compare_views(records, shown: pd.DataFrame):
         st.info("The shown runs share every hyperparameter: change one and train again.")
         return
     rows = shown.dropna(subset=[metric])
-    st.altair_chart(charts.parallel_coordinates(rows, columns, metric), width="stretch")
+    show_chart(charts.parallel_coordinates(rows, columns, metric), width="stretch")
     x = st.selectbox("Hyperparameter for the scatter", columns, key="runs_scatter_x")
-    st.altair_chart(charts.scatter(rows, x, metric), width="stretch")
+    show_chart(charts.scatter(rows, x, metric), width="stretch")
 
 
 def baseline_view(records):

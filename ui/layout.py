@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from nn_core import charts
 from ui.keras_state import keep_keras_state
 
 keep_keras_state()
@@ -25,9 +26,14 @@ PAGES = (
 PRESENTER_CSS = """
 <style>
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
-  .stMainBlockContainer {max-width: 96vw; font-size: 1.3rem;}
+  /* The main chart above the fold at 1280x720: no blank band above the title. */
+  .stMainBlockContainer {max-width: 96vw; font-size: 1.3rem; padding-top: 3rem;}
   .stMainBlockContainer p, .stMainBlockContainer li {font-size: 1.3rem;}
   [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {font-size: 3rem !important;}
+  /* Larger slider values need room above the track, or they sit on it. */
+  [data-testid="stSlider"] {padding-top: 0.6rem;}
+  [data-testid="stSliderThumbValue"] {font-size: 1.2rem; top: -1.6rem;}
+  [data-baseweb="select"] div {font-size: 1.2rem;}
 </style>
 """
 
@@ -49,6 +55,18 @@ def setup_page(title: str, icon: str, purpose: str) -> None:
         st.divider()
     st.title(title)
     st.markdown(purpose)
+
+
+def show_chart(chart, where=None, width="stretch"):
+    """Draw an Altair chart (or a Vega-Lite spec as a dict) in `where` (default: the page);
+    in presenter mode with projector-sized text, curves and plots."""
+    where = where or st
+    if presenting():
+        spec = chart if isinstance(chart, dict) else chart.to_dict()
+        return where.vega_lite_chart(charts.for_projector(spec), width=width)
+    if isinstance(chart, dict):
+        return where.vega_lite_chart(chart, width=width)
+    return where.altair_chart(chart, width=width)
 
 
 def sectioned(params, sections: dict, default: str) -> None:

@@ -49,7 +49,8 @@ class PageParams:
         shown = st.query_params.get("show", "")
         self.shown = {name.strip() for name in shown.split(",") if name.strip()}
         if self.presenting:  # (ui.layout.setup_page applied presenter mode's styles)
-            self.top = st.container() if self.shown else None
+            # The controls under discussion side by side, above the page's charts.
+            self.top = st.container(horizontal=True, gap="large") if self.shown else None
 
     # ---------------------------------------------------------------- placement
 

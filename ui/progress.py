@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from nn_core import charts
+from ui.layout import show_chart
 
 
 class TrainingProgress:
@@ -30,8 +31,8 @@ class TrainingProgress:
             epochs_done / epochs, text=f"{self.label}: epoch {epochs_done} of {epochs}"
         )
         if self.curves is not None and epochs_done < epochs:
-            self.curves.altair_chart(
-                charts.learning_curves(history, "loss", height=180), width="stretch"
+            show_chart(
+                charts.learning_curves(history, "loss", height=180), self.curves, width="stretch"
             )
 
     def clear(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nn_core import charts, runs
+from ui.layout import show_chart
 
 RUNS_KEY = "recorded_runs"  # list[RunRecord], oldest first
 SEEN_KEY = "recorded_run_keys"  # result keys already recorded, so a rerun is not a new run
@@ -57,4 +58,4 @@ def compare_panel(page: str, shown: int = 6) -> None:
         metric = (
             "val_loss" if any(run.curves["val_loss"][-1] is not None for run in latest) else "loss"
         )
-        st.altair_chart(charts.runs_curves(runs.curves_frame(latest), metric), width="stretch")
+        show_chart(charts.runs_curves(runs.curves_frame(latest), metric), width="stretch")
