@@ -14,6 +14,7 @@ from PIL import Image
 from nn_core.colours import BLUE, CLASS_COLOURS, HIGHLIGHT, ORANGE, SERIES
 from nn_core.data import plane_bounds
 from nn_core.history import thin_history
+from nn_core.runs import MISSING, field_name, shown
 
 
 @alt.theme.register("nn_explorer", enable=True)
@@ -56,8 +57,8 @@ def series_colour(field: str, names: list, title=None) -> alt.Color:
         title=title,
         scale=alt.Scale(domain=names, range=palette),
         # Full strength in the legend even where a layer draws the series faintly (a shaded
-        # training/validation gap).
-        legend=alt.Legend(symbolOpacity=1, symbolStrokeWidth=2.5),
+        # training/validation gap). Below the plot: at the side it took half a phone's width.
+        legend=alt.Legend(symbolOpacity=1, symbolStrokeWidth=2.5, orient="bottom"),
     )
 
 
@@ -243,12 +244,14 @@ def errors_per_epoch(errors: np.ndarray, current_epoch: int | None = None) -> al
         .encode(
             x=EPOCHS,
             y=alt.Y(
-                "errors:Q", title="misclassified samples", axis=alt.Axis(format="d", tickMinStep=1)
+                "errors:Q", title="misclassified", axis=alt.Axis(format="d", tickMinStep=1)
             ),
             color=alt.condition(f"datum.epoch == {current}", alt.value(ORANGE), alt.value(BLUE)),
             tooltip=["epoch:Q", "errors:Q"],
         )
-        .properties(height=200, **titled("Misclassifications per epoch"))
+        # Streamlit fits title, axes and plot in this height: at 200 px the plot was shorter
+        # than its axis title, which pushed the chart's title out of the top.
+        .properties(height=260, **titled("Misclassifications per epoch"))
     )
 
 
@@ -318,12 +321,10 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
     names = list(histories)
     colour = series_colour("model", names, title="model")
     x = EPOCHS
-    y = alt.Y(
-        f"val_{metric}:Q",
-        title=f"validation {metric}",
-        scale=alt.Scale(zero=False),
-        axis=value_axis(metric),
+    y_options = dict(
+        title=f"validation {metric}", scale=alt.Scale(zero=False), axis=value_axis(metric)
     )
+    y = alt.Y(f"val_{metric}:Q", **y_options)
     # Each model differs by colour, dash and point shape (one legend shows all three): two of
     # the regularised models must stay apart for colour-blind students too.
     lines = (
@@ -359,7 +360,7 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
             ],
         )
     )
-    layers = [lines, best_marks]
+    layers = [lines, best_marks, _line_end_names(histories, f"val_{metric}", x, y_options)]
     if shaded in histories:
         gap = (
             alt.Chart(histories[shaded].assign(model=shaded))
@@ -375,6 +376,38 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
     return alt.layer(*layers).properties(
         height=320, **titled(f"Validation {metric} (diamonds: best epoch)")
     )
+
+
+def _line_end_names(histories: dict, column: str, x, y_options: dict) -> alt.Chart:
+    """Each series' name at the end of its line (nudged apart where lines end close together),
+    so a line is told by its words, not by its colour alone."""
+    ends = pd.DataFrame(
+        [
+            {"model": name, "epoch": history["epoch"].iloc[-1], column: history[column].iloc[-1]}
+            for name, history in histories.items()
+        ]
+    )
+    values = pd.concat([history[column] for history in histories.values()])
+    minimum_gap = 0.07 * float(values.max() - values.min() or 1.0)  # ~20 px of a 320 px plot
+    ends["label_y"] = spread_apart(ends[column].to_numpy(), minimum_gap)
+    return (
+        alt.Chart(ends)
+        .mark_text(align="left", dx=8, fontSize=12, color="#31333f")
+        .encode(x=x, y=alt.Y("label_y:Q", **y_options), text="model:N")
+    )
+
+
+def spread_apart(values: np.ndarray, minimum_gap: float) -> np.ndarray:
+    """Label positions as close to `values` as possible with at least `minimum_gap` between
+    neighbours (in the same order), centred on the values' own middle."""
+    order = np.argsort(values, kind="stable")
+    placed = values[order].astype(float)
+    for index in range(1, len(placed)):
+        placed[index] = max(placed[index], placed[index - 1] + minimum_gap)
+    placed -= (placed.mean() - values.mean()) if len(placed) else 0.0
+    result = np.empty_like(placed)
+    result[order] = placed
+    return result
 
 
 def word_influence_bars(frame: pd.DataFrame) -> alt.Chart:
@@ -393,63 +426,97 @@ def word_influence_bars(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
-def runs_curves(curves: pd.DataFrame, metric: str = "val_loss") -> alt.Chart:
+def runs_curves(curves: pd.DataFrame, metric: str = "val_loss", title: str = "") -> alt.Chart:
     """One line per run (curves_frame's long table) for one curve column."""
+    name = field_name(metric)
     return (
         alt.Chart(curves.dropna(subset=[metric]))
         .mark_line()
         .encode(
             x=EPOCHS,
             y=alt.Y(
-                f"{metric}:Q",
-                title=metric.replace("_", " "),
-                scale=alt.Scale(zero=False),
-                axis=value_axis(metric),
+                f"{metric}:Q", title=name, scale=alt.Scale(zero=False), axis=value_axis(metric)
             ),
             color=series_colour("run", list(dict.fromkeys(curves["run"]))),
             strokeDash=series_dash("run", list(dict.fromkeys(curves["run"]))),
-            tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f")],
+            tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f", title=name)],
         )
-        .properties(height=280, **titled(metric.replace("_", " ").capitalize() + " by run"))
+        .properties(height=280, **titled(title or f"{name} by run"))
     )
 
 
 def parallel_coordinates(table: pd.DataFrame, columns: list[str], metric: str) -> alt.Chart:
     """TensorBoard's HParams view: one line per run across the hyperparameter axes (each scaled
-    to 0-1; categories spread evenly), coloured by the metric."""
-    rows = []
-    for column in [*columns, metric]:  # the metric is the last axis, as in TensorBoard
+    to 0-1; categories spread evenly), coloured by the metric, with each axis's values
+    written beside it (lowest and highest number, or every category)."""
+    axes = [*columns, metric]  # the metric is the last axis, as in TensorBoard
+    names = [field_name(column) for column in axes]
+    rows, ticks = [], []
+    for column, name in zip(axes, names, strict=True):
         values = table[column]
+        positions = _axis_positions(values)
         rows.append(
             pd.DataFrame(
                 {
                     "run": table["run"],
-                    "axis": column,
-                    "position": _axis_positions(values),
-                    "value": [_shown(value) for value in values],
+                    "axis": name,
+                    "position": positions,
+                    "value": [shown(value) for value in values],
                     metric: table[metric],
                 }
             )
         )
+        ticks.append(_axis_ticks(name, values, positions))
     long = pd.concat(rows, ignore_index=True)
-    return (
+    x = alt.X("axis:N", sort=names, title=None, axis=alt.Axis(labelAngle=0, orient="top"))
+    y = alt.Y("position:Q", axis=None, scale=alt.Scale(domain=[MISSING_POSITION - 0.05, 1.05]))
+    metric_name = field_name(metric)
+    lines = (
         alt.Chart(long)
         .mark_line(point=True, opacity=0.8)
         .encode(
-            x=alt.X("axis:N", sort=[*columns, metric], title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("position:Q", axis=None),
+            x=x,
+            y=y,
             detail="run:N",
             # The best run dark (viridis' pale yellow end barely shows on white): reversed
             # where higher is better.
             color=alt.Color(
                 f"{metric}:Q",
                 scale=alt.Scale(scheme="viridis", reverse="accuracy" in metric),
-                title=metric,
+                title=metric_name,
+                legend=alt.Legend(format=".0%" if "accuracy" in metric else ".3g"),
             ),
-            tooltip=["run:N", "axis:N", "value:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
+            tooltip=[
+                "run:N",
+                alt.Tooltip("axis:N", title="setting"),
+                "value:N",
+                alt.Tooltip(f"{metric}:Q", format=".4f", title=metric_name),
+            ],
         )
-        .properties(height=300, **titled(f"Hyperparameters against {metric}"))
     )
+    labels = (
+        alt.Chart(pd.concat(ticks, ignore_index=True))
+        .mark_text(align="right", dx=-7, fontSize=11, color="#555")
+        .encode(x=x, y=y, text="label:N")
+    )
+    return (lines + labels).properties(
+        height=300, **titled(f"Hyperparameters against {metric_name}")
+    )
+
+
+def _axis_ticks(axis: str, values: pd.Series, positions: pd.Series) -> pd.DataFrame:
+    """The values written beside one parallel axis, at their positions."""
+    if pd.api.types.is_numeric_dtype(values) and values.notna().any():
+        shown_values = values.dropna()
+        places = positions[shown_values.index]
+        labels = {float(places.min()): shown_values.min(), float(places.max()): shown_values.max()}
+        text = "{:.1%}" if "accuracy" in axis.lower() else "{:.4g}"
+        labels = {place: text.format(value) for place, value in labels.items()}
+        if values.isna().any():
+            labels[MISSING_POSITION] = MISSING
+    else:
+        labels = dict(zip(positions, values.astype(str), strict=True))
+    return pd.DataFrame({"axis": axis, "position": list(labels), "label": list(labels.values())})
 
 
 MISSING_POSITION = -0.1  # runs without a setting (IMDB runs have no noise) sit below its axis
@@ -467,25 +534,33 @@ def _axis_positions(values: pd.Series) -> pd.Series:
     return text.map({name: i for i, name in enumerate(categories)}) / max(len(categories) - 1, 1)
 
 
-def _shown(value) -> str:
-    return "—" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-
-
 def scatter(table: pd.DataFrame, x: str, metric: str) -> alt.Chart:
     """One hyperparameter against a metric, one point per run."""
     numeric = pd.api.types.is_numeric_dtype(table[x])
     pages = sorted(table["page"].unique())
+    x_name, metric_name = field_name(x), field_name(metric)
     return (
         alt.Chart(table.dropna(subset=[x]))
         .mark_circle(size=90, opacity=0.8)
         .encode(
-            x=alt.X(f"{x}:{'Q' if numeric else 'N'}", title=x),
-            y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)),
+            x=alt.X(
+                f"{x}:{'Q' if numeric else 'N'}", title=x_name, axis=alt.Axis(labelAngle=0)
+            ),
+            y=alt.Y(
+                f"{metric}:Q",
+                title=metric_name,
+                scale=alt.Scale(zero=False),
+                axis=value_axis(metric),
+            ),
             color=series_colour("page", pages),
             shape=alt.Shape("page:N", scale=alt.Scale(domain=pages, range=SHAPES)),
-            tooltip=["run:N", f"{x}:N", alt.Tooltip(f"{metric}:Q", format=".4f")],
+            tooltip=[
+                "run:N",
+                alt.Tooltip(f"{x}:N", title=x_name),
+                alt.Tooltip(f"{metric}:Q", format=".4f", title=metric_name),
+            ],
         )
-        .properties(height=280, **titled(f"{metric} against {x}"))
+        .properties(height=340, **titled(f"{metric_name} against {x_name}"))
     )
 
 

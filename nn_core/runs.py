@@ -116,6 +116,51 @@ def merge(existing: list[RunRecord], imported: list[RunRecord]) -> Merge:
 
 MISSING = "—"  # a setting a run does not have (IMDB runs have no noise level)
 
+# What a student reads for each field (the records, exports and URLs keep the short names).
+FIELD_NAMES = {
+    "run": "Run",
+    "page": "Page",
+    "created": "Created",
+    "dataset": "Dataset",
+    "samples": "Samples",
+    "noise": "Noise",
+    "data_seed": "Data seed",
+    "validation_share": "Validation share",
+    "train_size": "Training images",
+    "vocabulary": "Vocabulary",
+    "model": "Model",
+    "hidden_units": "Hidden units",
+    "activation": "Activation",
+    "l1_rate": "L1 rate",
+    "l2_rate": "L2 rate",
+    "dropout_rate": "Dropout rate",
+    "optimizer": "Optimizer",
+    "learning_rate": "Learning rate",
+    "epochs": "Epochs",
+    "batch_size": "Batch size",
+    "seed": "Weights seed",
+    "loss": "Training loss",
+    "accuracy": "Training accuracy",
+    "train_loss": "Training loss",
+    "train_accuracy": "Training accuracy",
+    "val_loss": "Validation loss",
+    "val_accuracy": "Validation accuracy",
+    "test_loss": "Test loss",
+    "test_accuracy": "Test accuracy",
+    "parameters": "Parameters",
+    "seconds": "Seconds",
+}
+
+
+def field_name(field: str) -> str:
+    """'val_accuracy' -> 'Validation accuracy'; a field not listed gets its words spaced."""
+    return FIELD_NAMES.get(field, field.replace("_", " ").capitalize())
+
+
+def shown(value) -> str:
+    """A setting's value as text, MISSING where a run has none."""
+    return MISSING if _missing(value) else str(value)
+
 
 def runs_table(records: list[RunRecord]) -> pd.DataFrame:
     """One row per run: id, page, time, every setting, every metric, parameters, seconds.
@@ -144,7 +189,7 @@ def _one_type_per_column(table: pd.DataFrame) -> pd.DataFrame:
         if all(_is_number_or_none(value) for value in present):
             table[column] = pd.to_numeric(values)
         else:
-            table[column] = [MISSING if _missing(value) else str(value) for value in values]
+            table[column] = [shown(value) for value in values]
     return table
 
 

@@ -107,8 +107,11 @@ def step_controls(history):
         ("step_epoch", "One epoch", "fast_forward", next_epoch_end),
         ("run", "Run to end", "last_page", last),
     )
-    for column, (name, label, icon, target) in zip(st.columns(5), buttons, strict=True):
-        column.button(
+    # One row at every width: on a phone the labels give way to the icons (ui/assets/base.css),
+    # so a step never needs a scroll back up to the chart.
+    bar = st.container(horizontal=True, key="compact-steps")
+    for name, label, icon, target in buttons:
+        bar.button(
             label,
             key=f"perceptron_{name}",
             on_click=move_step,

@@ -195,7 +195,9 @@ def draw_section(result):
     source = st.segmented_control(
         "Input", ["Draw", "Upload a photo"], default="Draw", key="mnist_draw_source"
     )
-    left, middle, right = st.columns([3, 2, 4])
+    # Pad, what the network sees, its answer; on a phone the answer comes first, so it is in
+    # view while drawing (ui/assets/base.css).
+    left, middle, right = st.container(key="digit-pad").columns([3, 2, 4])
     with left:
         if source == "Upload a photo":
             photo = st.file_uploader(

@@ -5,7 +5,7 @@ import streamlit as st
 
 from nn_core import charts, runs
 from ui.layout import setup_page, show_chart
-from ui.runs import add_imported, session_runs
+from ui.runs import add_imported, session_runs, show_table
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 NOT_HYPERPARAMETERS = {"run", "page", "created", "seconds", "parameters"}
@@ -62,7 +62,7 @@ def filtered_table(table: pd.DataFrame) -> pd.DataFrame:
             lambda row: row.str.contains(query, case=False, regex=False).any(), axis=1
         )
         shown = shown[matches]
-    st.dataframe(shown, hide_index=True, key="runs_table")
+    show_table(shown, key="runs_table")
     st.caption(f"{len(shown)} of {len(table)} runs. Click a column header to sort.")
     return shown
 
@@ -86,23 +86,40 @@ def compare_views(records, shown: pd.DataFrame):
     ids = list(shown["run"])
     chosen = st.multiselect("Runs to overlay", ids, ids[-5:], key="runs_selected")
     curve = st.radio(
-        "Curve", ["val_loss", "val_accuracy", "loss", "accuracy"], horizontal=True, key="runs_curve"
+        "Curve",
+        ["val_loss", "val_accuracy", "loss", "accuracy"],
+        horizontal=True,
+        key="runs_curve",
+        format_func=runs.field_name,
     )
-    chosen_records = [record for record in records if record.run_id in chosen]
-    if chosen_records:
-        show_chart(charts.runs_curves(runs.curves_frame(chosen_records), curve), width="stretch")
+    overlaid_curves([record for record in records if record.run_id in chosen], curve)
     metrics = numeric_metrics(shown)
     if not metrics:
         return
-    metric = st.selectbox("Metric", metrics, key="runs_metric")
+    metric = st.selectbox("Metric", metrics, key="runs_metric", format_func=runs.field_name)
     columns = hyperparameter_columns(shown, metrics)
     if not columns:
         st.info("The shown runs share every hyperparameter: change one and train again.")
         return
     rows = shown.dropna(subset=[metric])
     show_chart(charts.parallel_coordinates(rows, columns, metric), width="stretch")
-    x = st.selectbox("Hyperparameter for the scatter", columns, key="runs_scatter_x")
+    x = st.selectbox(
+        "Hyperparameter for the scatter", columns, key="runs_scatter_x", format_func=runs.field_name
+    )
     show_chart(charts.scatter(rows, x, metric), width="stretch")
+
+
+def overlaid_curves(chosen_records, curve):
+    """One chart per page: each on its own epoch axis (a 10-epoch MNIST run was an invisible
+    stub on the 0-5,000 axis of a moons run)."""
+    by_page = {}
+    for record in chosen_records:
+        by_page.setdefault(record.page, []).append(record)
+    for page, page_records in by_page.items():
+        title = f"{runs.field_name(curve)}: {page} runs"
+        show_chart(
+            charts.runs_curves(runs.curves_frame(page_records), curve, title), width="stretch"
+        )
 
 
 def baseline_view(records):
@@ -116,16 +133,29 @@ def baseline_view(records):
         changed, deltas = runs.differences(baseline, record)
         rows.append(
             {
-                "run": record.run_id,
-                "changed": "; ".join(
-                    f"{name}: {old} → {new}" for name, (old, new) in changed.items()
+                "Run": record.run_id,
+                "Changed": "; ".join(
+                    f"{runs.field_name(name)}: {runs.shown(old)} → {runs.shown(new)}"
+                    for name, (old, new) in changed.items()
                 )
                 or "nothing",
-                **{f"Δ {name}": delta for name, delta in deltas.items()},
+                **{f"Δ {runs.field_name(name)}": delta for name, delta in deltas.items()},
             }
         )
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="runs_differences")
+        differences = pd.DataFrame(rows)
+        formats = {
+            column: "{:+.2%}" if "accuracy" in column.lower() else "{:+.4g}"
+            for column in differences.columns
+            if column.startswith("Δ")
+        }
+        st.dataframe(
+            differences.style.format(formats, na_rep=runs.MISSING),
+            hide_index=True,
+            key="runs_differences",
+            lazy=False,
+            placeholder=runs.MISSING,
+        )
 
 
 def export_files(records) -> tuple[str, str]:

@@ -33,8 +33,8 @@ def test_the_best_run_is_the_dark_end_of_the_parallel_coordinates():
     accuracy = charts.parallel_coordinates(table, ["units"], "val_accuracy").to_dict()
     loss = charts.parallel_coordinates(table, ["units"], "val_loss").to_dict()
     # viridis runs dark (low) to pale yellow (high): reversed when a high value is the best.
-    assert accuracy["encoding"]["color"]["scale"]["reverse"] is True
-    assert loss["encoding"]["color"]["scale"]["reverse"] is False
+    assert accuracy["layer"][0]["encoding"]["color"]["scale"]["reverse"] is True
+    assert loss["layer"][0]["encoding"]["color"]["scale"]["reverse"] is False
 
 
 def test_projector_specs_have_back_row_text_tall_curves_and_larger_plots():
@@ -56,3 +56,44 @@ def test_projector_specs_have_back_row_text_tall_curves_and_larger_plots():
     assert confusion["width"] == confusion["height"] == charts.PROJECTOR_SQUARE
     text_marks = [layer["mark"] for layer in confusion["layer"] if layer["mark"]["type"] == "text"]
     assert text_marks and all(mark["fontSize"] >= 18 for mark in text_marks)
+
+
+def test_line_end_names_are_kept_apart_and_in_order():
+    values = np.array([0.30, 0.31, 0.60, 0.305])
+    placed = charts.spread_apart(values, minimum_gap=0.02)
+    order = np.argsort(values, kind="stable")
+    assert np.all(np.diff(placed[order]) >= 0.02 - 1e-12)  # at least the gap, same order
+    assert abs(placed.mean() - values.mean()) < 1e-12  # centred on the values
+    assert np.allclose(charts.spread_apart(np.array([0.1, 0.5]), 0.02), [0.1, 0.5])
+
+
+def test_compare_curves_name_each_line_at_its_end_with_the_legend_below():
+    histories = {
+        name: pd.DataFrame({"epoch": [1, 2], "val_loss": [0.5, end], "loss": [0.5, 0.2]})
+        for name, end in (("baseline", 0.6), ("smaller", 0.61))
+    }
+    spec = charts.compare_curves(histories, "loss").to_dict()
+    text_layers = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert len(text_layers) == 1 and text_layers[0]["encoding"]["text"]["field"] == "model"
+    ends = spec["datasets"][text_layers[0]["data"]["name"]]
+    assert [row["model"] for row in ends] == ["baseline", "smaller"]
+    assert abs(ends[1]["label_y"] - ends[0]["label_y"]) > 0.01  # nudged apart
+    assert spec["layer"][0]["encoding"]["color"]["legend"]["orient"] == "bottom"
+
+
+def test_parallel_coordinates_write_each_axis_values_and_field_names_as_words():
+    table = pd.DataFrame(
+        {
+            "run": ["a", "b", "c"],
+            "learning_rate": [0.1, 1.0, None],
+            "activation": ["tanh", "relu", "tanh"],
+            "val_accuracy": [0.8, 0.9, 0.85],
+        }
+    )
+    spec = charts.parallel_coordinates(table, ["learning_rate", "activation"], "val_accuracy")
+    spec = spec.to_dict()
+    labels = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "text")
+    ticks = {(row["axis"], row["label"]) for row in spec["datasets"][labels["data"]["name"]]}
+    assert {("Learning rate", "0.1"), ("Learning rate", "1"), ("Learning rate", "—")} <= ticks
+    assert {("Activation", "relu"), ("Activation", "tanh")} <= ticks
+    assert spec["title"] == "Hyperparameters against Validation accuracy"

@@ -203,15 +203,15 @@ def test_runs_from_two_pages_are_recorded_and_compared(offline_data):
     train_mnist(app, epochs=2)
     app.switch_page("pages/7_runs.py").run()
     assert not app.exception
-    table = next(frame.value for frame in app.dataframe if "run" in frame.value)
-    assert {"moons", "mnist"} <= set(table["page"])
-    assert {"moons-1", "moons-2", "mnist-1"} <= set(table["run"])
-    assert set(table.loc[table["page"] == "moons", "hidden_units"]) == {"50", "5"}
-    assert set(table.loc[table["page"] == "mnist", "batch_size"]) == {"128"}
+    table = next(frame.value for frame in app.dataframe if "Run" in frame.value)
+    assert {"moons", "mnist"} <= set(table["Page"])
+    assert {"moons-1", "moons-2", "mnist-1"} <= set(table["Run"])
+    assert set(table.loc[table["Page"] == "moons", "Hidden units"]) == {"50", "5"}
+    assert set(table.loc[table["Page"] == "mnist", "Batch size"]) == {"128"}
     assert "Hyperparameters against" in chart_titles(app)
     app.selectbox(key="runs_baseline").set_value("moons-1").run()
-    differences = next(frame.value for frame in app.dataframe if "changed" in frame.value)
-    assert "hidden_units: 50 → 5" in " ".join(differences["changed"])
+    differences = next(frame.value for frame in app.dataframe if "Changed" in frame.value)
+    assert "Hidden units: 50 → 5" in " ".join(differences["Changed"])
 
 
 def test_runs_page_without_runs_says_what_to_do():

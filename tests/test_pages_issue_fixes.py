@@ -2,8 +2,9 @@
 Runs page that survives runs of every page, readable numbers and messages."""
 
 import re
+from urllib.parse import parse_qs
 
-from test_pages import chart_titles, metric_value, page, texts, train_mnist
+from test_pages import chart_titles, metric_value, page, page_with_query, texts, train_mnist
 
 
 def test_moons_page_states_the_chapters_verdicts():
@@ -56,15 +57,38 @@ def test_runs_page_with_runs_of_every_page(offline_data):
         assert truth != predicted and (predicted == "positive") == (float(probability) > 0.5)
     app.switch_page("pages/7_runs.py").run()
     assert not app.exception
-    table = next(frame.value for frame in app.dataframe if "run" in frame.value)
-    assert set(table["page"]) == {"moons", "perceptron", "mnist", "imdb"}
+    table = next(frame.value for frame in app.dataframe if "Run" in frame.value)
+    assert set(table["Page"]) == {"moons", "perceptron", "mnist", "imdb"}
     titles = chart_titles(app)
-    assert "Hyperparameters against" in titles and "val_accuracy against" in titles
+    assert "Hyperparameters against" in titles and "Validation accuracy against" in titles
+    # Field names as words, and one curve chart per page: each on its own epoch axis.
+    assert "val_accuracy against" not in titles
+    for name in ("moons", "perceptron", "mnist", "imdb"):
+        assert f"Validation loss: {name} runs" in titles
     assert app.get("download_button")
     app.text_input(key="runs_filter").set_value("(").run()  # once a regular expression error
     assert not app.exception
     assert f"0 of {len(table)} runs" in texts(app.caption)
     app.text_input(key="runs_filter").set_value("full").run()  # plain text: full-batch runs
     assert not app.exception
-    shown = next(frame.value for frame in app.dataframe if "run" in frame.value)
-    assert set(shown["page"]) == {"moons", "perceptron"}
+    shown = next(frame.value for frame in app.dataframe if "Run" in frame.value)
+    assert set(shown["Page"]) == {"moons", "perceptron"}
+
+
+def test_present_this_view_links_the_setting_with_the_controls_just_changed():
+    """Issue 19: the presenter URL is built for the lecturer (the control names are shown
+    nowhere): this view's settings, present=1, and show= naming the controls changed last."""
+    app = page("pages/4_mlp_moons.py")
+    [link] = app.get("link_button")
+    assert link.proto.url == "?present=1"  # the chapter's setting: nothing to name
+    app.select_slider(key="moons_units_0").set_value(5).run()
+    app.select_slider(key="moons_l2").set_value(0.001).run()
+    [link] = app.get("link_button")
+    query = parse_qs(link.proto.url.removeprefix("?"))
+    assert query["moons_units_0"] == ["5"] and query["moons_l2"] == ["0.001"]
+    assert query["present"] == ["1"] and query["show"] == ["units_0,l2"]
+    # The link opens that view: presenter mode, only those two controls, the same network.
+    presented = page_with_query("pages/4_mlp_moons.py", **{k: v[0] for k, v in query.items()})
+    assert {slider.key for slider in presented.select_slider} == {"moons_units_0", "moons_l2"}
+    assert presented.select_slider(key="moons_units_0").value == 5
+    assert not presented.get("link_button")  # presenter mode draws no sidebar

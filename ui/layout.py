@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from nn_core import charts
@@ -22,6 +24,10 @@ PAGES = (
     ("pages/7_runs.py", "Runs", ":material/table_chart:"),
 )
 
+
+ASSETS = Path(__file__).parent / "assets"
+BASE_CSS = f"<style>{(ASSETS / 'base.css').read_text()}</style>"
+CLOSE_SIDEBAR_SCRIPT = f"<script>{(ASSETS / 'close_sidebar.js').read_text()}</script>"
 
 PRESENTER_CSS = """
 <style>
@@ -47,9 +53,11 @@ def setup_page(title: str, icon: str, purpose: str) -> None:
     """Page config, the shared sidebar menu (hidden in presenter mode, on every page), the
     title and the one-paragraph purpose."""
     st.set_page_config(page_title=f"{title} · NN explorer", page_icon=icon, layout="wide")
+    st.markdown(BASE_CSS, unsafe_allow_html=True)
     if presenting():
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
     with st.sidebar:
+        st.html(CLOSE_SIDEBAR_SCRIPT, unsafe_allow_javascript=True)
         for path, label, page_icon in PAGES:
             st.page_link(path, label=label, icon=page_icon)
         st.divider()

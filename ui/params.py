@@ -30,6 +30,7 @@ import math
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -43,6 +44,9 @@ class PageParams:
     prefix: str  # widget keys (and URL names) are f"{prefix}_{name}"; `show=` takes the name
     notices: list = field(default_factory=list)
     home: object = None  # where controls go outside presenter mode (None: the sidebar)
+    # name -> (URL name, value as the URL writes it, or None at the default): the link
+    # "Present this view" is made of these.
+    values: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.presenting = presenting()
@@ -88,8 +92,20 @@ class PageParams:
             if value is not None:
                 st.session_state[key] = value
         if container is None:  # hidden in presenter mode: the value still counts
-            return st.session_state.get(key, default)
-        return draw(container, key=key, value_or_index=default, **options)
+            value = st.session_state.get(key, default)
+        else:
+            options.setdefault("on_change", self._changed)
+            options.setdefault("args", (name,))
+            value = draw(container, key=key, value_or_index=default, **options)
+        self.values[name] = (key, None if value == default else to_text(value))
+        return value
+
+    def _changed(self, name: str) -> None:
+        """Widget callback: remember the controls this session changed, latest last."""
+        changed = st.session_state.setdefault(f"{self.prefix}__changed", [])
+        if name in changed:
+            changed.remove(name)
+        changed.append(name)
 
     def _from_link(self, name, key, default, check, to_text, drawn: bool):
         """The value a link gives this control, or None to leave it to Streamlit (a bound
@@ -178,13 +194,38 @@ class PageParams:
             )
 
     def link_help(self) -> None:
+        """How to share the page, and a link that opens this view in presenter mode."""
         if self.presenting:
             return
+        st.sidebar.link_button(
+            "Present this view",
+            self.presenter_link(),
+            icon=":material/co_present:",
+            help="Opens this exact view for a projector: no sidebar, large text, and only the "
+            "controls you changed last.",
+        )
         st.sidebar.caption(
             "The address bar holds these settings: copy it to share this exact run. Add "
             "`&present=1` for a projector, and `&show=name,name` (e.g. `units_0,l2`) to keep "
             "only those controls."
         )
+
+    def presenter_link(self, shown_at_most: int = 3) -> str:
+        """A relative link to this page with its settings, `present=1` and `show=` naming the
+        controls changed last (or, if none was changed this session, those off their
+        default): the ones under discussion."""
+        query = {key: text for key, text in self.values.values() if text is not None}
+        recent = [
+            name
+            for name in st.session_state.get(f"{self.prefix}__changed", [])
+            if name in self.values
+        ]
+        off_default = [name for name, (_, text) in self.values.items() if text is not None]
+        shown = (recent or off_default)[-shown_at_most:]
+        query["present"] = "1"
+        if shown:
+            query["show"] = ",".join(shown)
+        return "?" + urlencode(query, safe=",")
 
 
 def _number_checker(low, high, whole: bool):

@@ -3,6 +3,7 @@ compact comparison panel on each training page."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from nn_core import charts, runs
@@ -54,8 +55,32 @@ def compare_panel(page: str, shown: int = 6) -> None:
             for column in table.columns
             if column not in {"run", "page", "created"} and table[column].nunique() > 1
         ]
-        st.dataframe(table[["run", *changing]], hide_index=True)
+        show_table(table[["run", *changing]])
         metric = (
             "val_loss" if any(run.curves["val_loss"][-1] is not None for run in latest) else "loss"
         )
         show_chart(charts.runs_curves(runs.curves_frame(latest), metric), width="stretch")
+
+
+def show_table(table: pd.DataFrame, key: str | None = None) -> None:
+    """A runs table as a student reads it: field names as words, one number format per column
+    (accuracies in % with two decimals, losses with four), "—" where a run has no value. A
+    Styler changes only what is shown: sorting still uses the numbers."""
+    formats = {}
+    for column in table.select_dtypes("number").columns:
+        if "accuracy" in column:
+            formats[column] = "{:.2%}"
+        elif "loss" in column:
+            formats[column] = "{:.4f}"
+        elif column in ("parameters", "samples", "epochs", "train_size", "vocabulary"):
+            formats[column] = "{:,.0f}"
+        elif column == "seconds":
+            formats[column] = "{:.1f}"
+        else:
+            formats[column] = "{:g}"
+    named = table.rename(columns=runs.field_name)
+    styled = named.style.format(
+        {runs.field_name(column): text for column, text in formats.items()}, na_rep=runs.MISSING
+    )
+    # Loaded at once (lazy=False): a lazily loaded grid ignores a Styler's formats.
+    st.dataframe(styled, hide_index=True, key=key, lazy=False, placeholder=runs.MISSING)
