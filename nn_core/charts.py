@@ -243,9 +243,7 @@ def errors_per_epoch(errors: np.ndarray, current_epoch: int | None = None) -> al
         .mark_bar()
         .encode(
             x=EPOCHS,
-            y=alt.Y(
-                "errors:Q", title="misclassified", axis=alt.Axis(format="d", tickMinStep=1)
-            ),
+            y=alt.Y("errors:Q", title="misclassified", axis=alt.Axis(format="d", tickMinStep=1)),
             color=alt.condition(f"datum.epoch == {current}", alt.value(ORANGE), alt.value(BLUE)),
             tooltip=["epoch:Q", "errors:Q"],
         )
@@ -543,9 +541,7 @@ def scatter(table: pd.DataFrame, x: str, metric: str) -> alt.Chart:
         alt.Chart(table.dropna(subset=[x]))
         .mark_circle(size=90, opacity=0.8)
         .encode(
-            x=alt.X(
-                f"{x}:{'Q' if numeric else 'N'}", title=x_name, axis=alt.Axis(labelAngle=0)
-            ),
+            x=alt.X(f"{x}:{'Q' if numeric else 'N'}", title=x_name, axis=alt.Axis(labelAngle=0)),
             y=alt.Y(
                 f"{metric}:Q",
                 title=metric_name,
