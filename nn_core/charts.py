@@ -57,7 +57,8 @@ def series_colour(field: str, names: list, title=None) -> alt.Color:
         title=title,
         scale=alt.Scale(domain=names, range=palette),
         # Full strength in the legend even where a layer draws the series faintly (a shaded
-        # training/validation gap). Below the plot: at the side it took half a phone's width.
+        # training/validation gap). Below the plot: at the side it took half a phone's width
+        # (Streamlit fits the legend into the chart's height, so curve charts are 250+ px).
         legend=alt.Legend(symbolOpacity=1, symbolStrokeWidth=2.5, orient="bottom"),
     )
 
@@ -203,7 +204,7 @@ def decision_boundary(
 
 
 def learning_curves(
-    history: pd.DataFrame, metric: str = "loss", height: int = 220, title: str | None = None
+    history: pd.DataFrame, metric: str = "loss", height: int = 270, title: str | None = None
 ) -> alt.Chart:
     """Training vs validation curve of 'loss' or 'accuracy' over epochs."""
     columns = {metric: "training", f"val_{metric}": "validation"}
@@ -311,6 +312,21 @@ def probability_bars(probabilities: np.ndarray, labels=None) -> alt.Chart:
     )
 
 
+def class_counts(counts: np.ndarray) -> alt.Chart:
+    """How many training images each digit has, as bars."""
+    frame = pd.DataFrame({"digit": np.arange(len(counts)), "images": counts})
+    return (
+        alt.Chart(frame)
+        .mark_bar(color=BLUE)
+        .encode(
+            x=alt.X("digit:O", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("images:Q", axis=alt.Axis(format=",d")),
+            tooltip=["digit:O", alt.Tooltip("images:Q", format=",d")],
+        )
+        .properties(height=220, **titled("Training images per digit"))
+    )
+
+
 def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = None) -> alt.Chart:
     """Validation curves of several runs on one chart, each run's best epoch marked (lowest
     loss or highest accuracy); for the `shaded` run, the gap to its training curve is shaded."""
@@ -372,7 +388,7 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
         )
         layers.insert(0, gap)
     return alt.layer(*layers).properties(
-        height=320, **titled(f"Validation {metric} (diamonds: best epoch)")
+        height=380, **titled(f"Validation {metric} (diamonds: best epoch)")
     )
 
 
@@ -439,7 +455,7 @@ def runs_curves(curves: pd.DataFrame, metric: str = "val_loss", title: str = "")
             strokeDash=series_dash("run", list(dict.fromkeys(curves["run"]))),
             tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f", title=name)],
         )
-        .properties(height=280, **titled(title or f"{name} by run"))
+        .properties(height=330, **titled(title or f"{name} by run"))
     )
 
 
@@ -588,7 +604,7 @@ def seed_band(histories: list[pd.DataFrame], metric: str = "loss") -> alt.Chart:
         )
     )
     return (band + line).properties(
-        height=260, **titled(f"{metric.capitalize()} over {len(histories)} seeds")
+        height=310, **titled(f"{metric.capitalize()} over {len(histories)} seeds")
     )
 
 
@@ -615,7 +631,7 @@ def weight_images(kernel: np.ndarray, limit: int = 64, zoom: int = 3) -> list[np
 # theme draws 11-14 px, flat strips of curves made tall, square plots enlarged.
 PROJECTOR_LABEL_PX = 19
 PROJECTOR_TITLE_PX = 22
-PROJECTOR_STRIP_HEIGHT = 380  # learning curves are 200-260 px strips on a desk screen
+PROJECTOR_STRIP_HEIGHT = 400  # curves are 250-330 px strips on a desk screen
 PROJECTOR_SQUARE = 540  # at 1920x1080 the metrics and the whole plot below them fit
 PROJECTOR_CONFIG = {
     "axis": {"labelFontSize": PROJECTOR_LABEL_PX, "titleFontSize": PROJECTOR_LABEL_PX + 1},
@@ -656,7 +672,7 @@ def _enlarged(node):
     if isinstance(height, int | float):
         if width == height:
             result["width"] = result["height"] = max(height, PROJECTOR_SQUARE)
-        elif height <= 300:
+        elif height <= 330:
             result["height"] = PROJECTOR_STRIP_HEIGHT
     if isinstance(node.get("fontSize"), int | float):  # a mark's own text (labels, cells)
         result["fontSize"] = max(node["fontSize"], PROJECTOR_LABEL_PX)

@@ -172,7 +172,7 @@ def loss_surface_chart(w_values, b_values, surface, path, size: int = 420):
 
 
 def named_curves(
-    frame: pd.DataFrame, x: str, y: str, series: str, title: str, height=260, log=False
+    frame: pd.DataFrame, x: str, y: str, series: str, title: str, height=300, log=False
 ):
     """One line per value of `series` (each its own colour and dash), e.g. loss per step;
     log: a logarithmic y axis, for curves that start far above where they end."""

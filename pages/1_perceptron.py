@@ -200,7 +200,7 @@ def network_section(dataset_settings, spec, config, title):
         width="content",
     )
     right.metric("Training accuracy", f"{result.metrics['train_accuracy']:.0%}")
-    show_chart(charts.learning_curves(result.history, "loss", height=200), right, width="stretch")
+    show_chart(charts.learning_curves(result.history, "loss", height=250), right, width="stretch")
 
 
 params = PageParams("perceptron")

@@ -71,7 +71,7 @@ def descent_section(params):
         {"step": np.arange(len(path.points)), "loss": path.points[:, 2], "path": "loss"}
     )
     show_chart(
-        theory_charts.named_curves(losses, "step", "loss", "path", "Loss per step", height=200),
+        theory_charts.named_curves(losses, "step", "loss", "path", "Loss per step", height=250),
         width="stretch",
     )
 

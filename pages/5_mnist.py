@@ -81,11 +81,8 @@ def data_preview(dataset):
             width=64,
             caption=[f"label {label}" for label in dataset.y_train[:10]],
         )
-        counts = pd.DataFrame(
-            {"digit": np.arange(10), "images": np.bincount(dataset.y_train, minlength=10)}
-        )
         left, right = st.columns(2)
-        left.bar_chart(counts, x="digit", y="images", height=220)
+        show_chart(charts.class_counts(np.bincount(dataset.y_train, minlength=10)), left)
         with right:
             example, label = dataset.x_train[0], int(dataset.y_train[0])
             st.markdown(

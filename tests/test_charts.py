@@ -39,7 +39,7 @@ def test_the_best_run_is_the_dark_end_of_the_parallel_coordinates():
 
 def test_projector_specs_have_back_row_text_tall_curves_and_larger_plots():
     """Presenter mode: axis, legend and title text at 19-22 px (Streamlit's theme draws 11-14),
-    strips of curves 380 px tall, square plots enlarged, a chart's own text marks (confusion
+    strips of curves 400 px tall, square plots enlarged, a chart's own text marks (confusion
     cells) enlarged, and the data itself untouched."""
     history = pd.DataFrame({"epoch": [1, 2, 3], "loss": [0.9, 0.5, 0.4], "val_loss": [1, 0.7, 0.6]})
     curves = charts.learning_curves(history, "loss").to_dict()
@@ -48,7 +48,7 @@ def test_projector_specs_have_back_row_text_tall_curves_and_larger_plots():
     assert config["axis"]["labelFontSize"] >= 18 and config["axis"]["titleFontSize"] >= 18
     assert config["legend"]["labelFontSize"] >= 18
     assert config["title"]["fontSize"] == 22
-    assert curves["height"] == 220 and projected["height"] == charts.PROJECTOR_STRIP_HEIGHT
+    assert curves["height"] == 270 and projected["height"] == charts.PROJECTOR_STRIP_HEIGHT
     assert projected["datasets"] == curves["datasets"]
     assert "config" not in curves  # the desk-size spec is not changed
 

@@ -32,7 +32,7 @@ class TrainingProgress:
         )
         if self.curves is not None and epochs_done < epochs:
             show_chart(
-                charts.learning_curves(history, "loss", height=180), self.curves, width="stretch"
+                charts.learning_curves(history, "loss", height=230), self.curves, width="stretch"
             )
 
     def clear(self) -> None:

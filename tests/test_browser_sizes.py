@@ -1,0 +1,229 @@
+"""Every page at the three sizes a class meets it (issue 19): a desk screen, a projector in
+presenter mode and a phone, in Chromium. What can be asserted is: no exception, no
+horizontal scroll, chart titles not cut off, in presenter mode chart text of at least 18 px
+and the main chart starting on the first screen at 1280x720; on a phone the settings
+opener is a labelled touch target and the sidebar closes after a change; by keyboard a
+focused menu link is outlined. Screenshots of each go to test-artifacts/sizes/."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from playwright.sync_api import expect
+
+from browser_helpers import (
+    ROOT,
+    chromium,
+    chromium_available,
+    exception_count,
+    streamlit_server,
+    wait_for_chart,
+    wait_idle,
+)
+
+ARTIFACTS = ROOT / "test-artifacts" / "sizes"
+PAGES = (
+    "",
+    "perceptron",
+    "inside_a_network",
+    "how_it_learns",
+    "mlp_moons",
+    "mnist",
+    "imdb",
+    "runs",
+)
+SIZES = {  # name: (viewport, query, phone)
+    "desk": ((1400, 1000), "", False),
+    "projector": ((1920, 1080), "?present=1", False),
+    "projector-720": ((1280, 720), "?present=1", False),
+    "phone": ((390, 844), "", True),
+}
+# The first chart of the pages that train on a button press.
+TRAINED_CHART = {"mnist": "Loss", "imdb": "Validation loss (diamonds: best epoch)"}
+# Pages whose main chart is drawn without pressing Train.
+CHART_ON_LOAD = ("perceptron", "inside_a_network", "how_it_learns", "mlp_moons")
+
+# Records every piece of text Vega draws on a chart's canvas: its font and where its top is.
+# On a canvas the text is pixels, so this is the one way to read its size in the browser.
+CHART_TEXT_PROBE = """
+(() => {
+  window.__chartText = [];
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, x, y, maxWidth) {
+    const chart = this.canvas.closest && this.canvas.closest("[data-testid='stVegaLiteChart']");
+    if (chart) {
+      const size = parseFloat((this.font.match(/([\\d.]+)px/) || [0, 0])[1]);
+      const matrix = this.getTransform();
+      const baselineY = (matrix.f + matrix.d * y) / window.devicePixelRatio;
+      // How far the glyphs reach above y: an alphabetic baseline sits ~3/4 of the size below
+      // the top of capitals.
+      const above = {top: 0, hanging: 0, middle: size / 2}[this.textBaseline] ?? 0.75 * size;
+      window.__chartText.push({
+        text: String(text), size, top: baselineY - above, chart: chart.getAttribute("aria-label"),
+      });
+    }
+    return fillText.call(this, text, x, y, maxWidth);
+  };
+})();
+"""
+
+if not chromium_available():
+    message = "Chromium is missing: apt-get install chromium (see README)."
+    if os.environ.get("CI"):
+        raise RuntimeError(message)  # CI must run the browser tests, never skip them
+    pytest.skip(message, allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tiny_data_dir):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_server(ARTIFACTS / "server.log", NN_CORE_DATA_DIR=str(tiny_data_dir)) as (
+        url,
+        _process,
+    ):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
+def open_at(browser, url: str, size: str):
+    """A fresh tab (and session) at one of SIZES, with the chart text probe installed."""
+    viewport, _query, phone = SIZES[size]
+    context = browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, is_mobile=phone, has_touch=phone
+    )
+    context.add_init_script(CHART_TEXT_PROBE)
+    page = context.new_page()
+    page.goto(url)
+    page.locator("h1").first.wait_for(timeout=120_000)
+    wait_idle(page)
+    return page
+
+
+def train_if_needed(page, name: str) -> None:
+    """MNIST and IMDB train on a button press; the tiny datasets take a second or two."""
+    button = page.locator(f".st-key-{name}_train button")
+    if button.count() and button.is_enabled():
+        button.click()
+        wait_idle(page, timeout=300_000)
+    if name in TRAINED_CHART:
+        wait_for_chart(page, TRAINED_CHART[name])
+
+
+def wait_for_charts_drawn(page, expected: bool) -> None:
+    """Every titled chart on the page has drawn its text (Vega draws after the script has
+    run); `expected`: the page has at least one."""
+    page.wait_for_function(
+        """(expected) => {
+          const titled = "[data-testid='stVegaLiteChart'][aria-label]";
+          const charts = [...document.querySelectorAll(titled)];
+          const drawn = chart => window.__chartText.some(
+            entry => entry.chart === chart.getAttribute("aria-label"));
+          return (charts.length > 0 || !expected) && charts.every(drawn);
+        }""",
+        arg=expected,
+    )
+
+
+def layout_report(page) -> dict:
+    return page.evaluate(
+        """() => {
+          const chart = document.querySelector("[data-testid='stVegaLiteChart']");
+          return {
+            overflow: document.documentElement.scrollWidth - window.innerWidth,
+            firstChartTop: chart ? chart.getBoundingClientRect().top : null,
+            text: window.__chartText,
+          };
+        }"""
+    )
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_page_reads_at_this_size(server, browser, size):
+    viewport, query, _phone = SIZES[size]
+    for name in PAGES:
+        page = open_at(browser, f"{server}/{name}{query}", size)
+        train_if_needed(page, name)
+        wait_for_charts_drawn(page, name in CHART_ON_LOAD or name in TRAINED_CHART)
+        report = layout_report(page)
+        page.screenshot(path=str(ARTIFACTS / f"{size}-{name or 'home'}.png"))
+        where = f"{name or 'home'} at {size}"
+        assert exception_count(page) == 0, where
+        assert report["overflow"] <= 0, f"{where}: {report['overflow']} px of horizontal scroll"
+        titles = [entry for entry in report["text"] if entry["text"] == entry["chart"]]
+        cut = [entry["text"] for entry in titles if entry["top"] < -2]
+        assert not cut, f"{where}: chart titles drawn above their canvas: {cut}"
+        if query:  # presenter mode
+            small = {entry["text"]: entry["size"] for entry in report["text"] if entry["size"] < 18}
+            assert not small, f"{where}: chart text under 18 px: {list(small.items())[:5]}"
+            if viewport == (1280, 720) and name in CHART_ON_LOAD:
+                assert report["firstChartTop"] < 720, f"{where}: main chart below the fold"
+        page.context.close()
+
+
+def test_on_a_phone_the_settings_open_from_a_labelled_button_and_close_after_a_change(
+    server, browser
+):
+    page = open_at(browser, f"{server}/mlp_moons", "phone")
+    opener = page.locator("[data-testid='stExpandSidebarButton']")
+    box = opener.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44
+    assert "Settings" in opener.evaluate("button => getComputedStyle(button, '::after').content")
+    opener.tap()
+    close = page.locator("[data-testid='stSidebarCollapseButton']")
+    expect(close).to_be_visible()
+    noise = page.locator(".st-key-moons_noise").first
+    before = page.locator(".st-key-moons_noise input[type='range']").first.input_value()
+    track = noise.bounding_box()
+    page.mouse.click(track["x"] + 40, track["y"] + track["height"] - 12)  # a tap on the track
+    wait_idle(page)
+    after = page.locator(".st-key-moons_noise input[type='range']").first.input_value()
+    assert after != before  # the setting changed...
+    expect(
+        page.locator("[data-testid='stExpandSidebarButton']")
+    ).to_be_visible()  # ...and it closed
+    # The perceptron's five steps share one row, each a 44 px touch target.
+    page.goto(f"{server}/perceptron")
+    page.locator(".st-key-compact-steps button").first.wait_for()
+    boxes = [button.bounding_box() for button in page.locator(".st-key-compact-steps button").all()]
+    assert len(boxes) == 5 and len({round(box["y"]) for box in boxes}) == 1
+    assert all(box["height"] >= 44 for box in boxes)
+    page.context.close()
+
+
+def test_a_focused_menu_link_is_outlined_not_shaded_like_the_current_page(server, browser):
+    page = open_at(browser, f"{server}/mlp_moons", "desk")
+    link = page.locator("[data-testid='stSidebar'] a[href='perceptron']")
+    link.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # focus by keyboard: :focus-visible applies
+    style = link.evaluate(
+        "link => [getComputedStyle(link).outlineStyle, getComputedStyle(link).backgroundColor]"
+    )
+    current = page.locator("[data-testid='stSidebar'] a[href='mlp_moons']").evaluate(
+        "link => getComputedStyle(link).backgroundColor"
+    )
+    assert style[0] == "solid" and style[1] != current
+    page.context.close()
+
+
+def test_present_this_view_opens_the_presenter_link(server, browser):
+    page = open_at(browser, f"{server}/mlp_moons", "desk")
+    page.locator(".st-key-moons_units_0 input[type='range']").first.focus()
+    page.keyboard.press("ArrowLeft")
+    wait_idle(page)
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Present this view").click()
+    presented = opened.value
+    presented.locator("h1").first.wait_for()
+    wait_idle(presented)
+    assert "present=1" in presented.url and "show=units_0" in presented.url
+    expect(presented.locator("[data-testid='stSidebar']")).to_be_hidden()
+    expect(presented.locator(".st-key-moons_units_0")).to_be_visible()
+    assert presented.locator(".st-key-moons_l2").count() == 0
+    page.context.close()
