@@ -177,6 +177,8 @@ def test_on_a_phone_the_settings_open_from_a_labelled_button_and_close_after_a_c
     opener.tap()
     close = page.locator("[data-testid='stSidebarCollapseButton']")
     expect(close).to_be_visible()
+    # The sidebar slides in: tap only once it has stopped moving.
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
     noise = page.locator(".st-key-moons_noise").first
     before = page.locator(".st-key-moons_noise input[type='range']").first.input_value()
     track = noise.bounding_box()
@@ -184,9 +186,8 @@ def test_on_a_phone_the_settings_open_from_a_labelled_button_and_close_after_a_c
     wait_idle(page)
     after = page.locator(".st-key-moons_noise input[type='range']").first.input_value()
     assert after != before  # the setting changed...
-    expect(
-        page.locator("[data-testid='stExpandSidebarButton']")
-    ).to_be_visible()  # ...and it closed
+    # ...and the sidebar closed.
+    expect(page.locator("[data-testid='stExpandSidebarButton']")).to_be_visible()
     # The perceptron's five steps share one row, each a 44 px touch target.
     page.goto(f"{server}/perceptron")
     page.locator(".st-key-compact-steps button").first.wait_for()
