@@ -132,6 +132,9 @@ def _axes(domain):
     )
 
 
+CLASS_LEGEND = alt.Legend(title="class", orient="bottom", direction="horizontal")
+
+
 def points_layer(points: np.ndarray, labels: np.ndarray, roles=None, domain=None) -> alt.Chart:
     """Data points: class by colour and by shape (circle, square), one scale for outline and
     fill; filled for training, hollow for validation."""
@@ -151,11 +154,12 @@ def points_layer(points: np.ndarray, labels: np.ndarray, roles=None, domain=None
         .encode(
             x=x,
             y=y,
-            color=alt.Color("class:N", scale=class_scale, legend=alt.Legend(title="class")),
+            # The legend below the plot: at its side it was cut off on a phone.
+            color=alt.Color("class:N", scale=class_scale, legend=CLASS_LEGEND),
             shape=alt.Shape(
                 "class:N",
                 scale=alt.Scale(domain=[0, 1], range=["circle", "square"]),
-                legend=alt.Legend(title="class"),
+                legend=CLASS_LEGEND,
             ),
             # Filled: training, hollow: validation (said in a caption: a legend cannot show
             # the fill difference).

@@ -8,7 +8,7 @@ import streamlit as st
 from nn_core import chapter, charts, data, diagnostics, training
 from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
-from ui.layout import setup_page, show_chart, show_error
+from ui.layout import metric_columns, setup_page, show_chart, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
@@ -206,7 +206,7 @@ def verdict_box(result, dataset, validation_share):
 
 def metrics_row(result):
     metrics = result.metrics
-    columns = st.columns(5)
+    columns = metric_columns(5)
     columns[0].metric("Training accuracy", f"{metrics['train_accuracy']:.1%}")
     has_validation = not np.isnan(metrics["val_accuracy"])
     columns[1].metric(

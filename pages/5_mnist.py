@@ -11,7 +11,7 @@ from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.datasets import mnist
 from ui.draw_pad import draw_pad
-from ui.layout import setup_page, show_chart, show_error
+from ui.layout import metric_columns, setup_page, show_chart, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
@@ -112,7 +112,7 @@ def test_predictions(result, key, dataset):
 
 def results_view(result, probabilities, test_accuracy, dataset, key):
     predicted = probabilities.argmax(axis=1)
-    columns = st.columns(4)
+    columns = metric_columns(4)
     columns[0].metric("Test accuracy", f"{test_accuracy:.2%}")
     columns[1].metric("Training accuracy", f"{result.metrics['train_accuracy']:.2%}")
     validation = result.metrics["val_accuracy"]

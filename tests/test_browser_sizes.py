@@ -137,6 +137,8 @@ def layout_report(page) -> dict:
           return {
             overflow: document.documentElement.scrollWidth - window.innerWidth,
             firstChartTop: chart ? chart.getBoundingClientRect().top : null,
+            chartsRight: Math.max(0, ...[...document.querySelectorAll(
+              "[data-testid='stVegaLiteChart'] canvas")].map(c => c.getBoundingClientRect().right)),
             text: window.__chartText,
           };
         }"""
@@ -155,6 +157,7 @@ def test_every_page_reads_at_this_size(server, browser, size):
         where = f"{name or 'home'} at {size}"
         assert exception_count(page) == 0, where
         assert report["overflow"] <= 0, f"{where}: {report['overflow']} px of horizontal scroll"
+        assert report["chartsRight"] <= viewport[0], f"{where}: a chart cut off at the right"
         titles = [entry for entry in report["text"] if entry["text"] == entry["chart"]]
         cut = [entry["text"] for entry in titles if entry["top"] < -2]
         assert not cut, f"{where}: chart titles drawn above their canvas: {cut}"
@@ -174,6 +177,10 @@ def test_on_a_phone_the_settings_open_from_a_labelled_button_and_close_after_a_c
     box = opener.bounding_box()
     assert box["height"] >= 44 and box["width"] >= 44
     assert "Settings" in opener.evaluate("button => getComputedStyle(button, '::after').content")
+    metrics = [
+        box["y"] for box in (m.bounding_box() for m in page.get_by_test_id("stMetric").all())
+    ]
+    assert metrics[0] == metrics[1] != metrics[2]  # two per row
     opener.tap()
     close = page.locator("[data-testid='stSidebarCollapseButton']")
     expect(close).to_be_visible()
@@ -210,6 +217,12 @@ def test_a_focused_menu_link_is_outlined_not_shaded_like_the_current_page(server
         "link => getComputedStyle(link).backgroundColor"
     )
     assert style[0] == "solid" and style[1] != current
+    # A chart's toolbar buttons are tab stops: the toolbar shows while one has focus.
+    toolbar = page.locator("[data-testid='stElementToolbar']").first
+    opacity = "bar => getComputedStyle(bar).opacity"
+    assert toolbar.evaluate(opacity) == "0"
+    toolbar.locator("button").first.focus()
+    assert toolbar.evaluate(opacity) == "1"
     page.context.close()
 
 

@@ -65,6 +65,12 @@ def setup_page(title: str, icon: str, purpose: str) -> None:
     st.markdown(purpose)
 
 
+def metric_columns(count: int, key: str = "metric-row"):
+    """Columns for a row of metrics: on a phone they wrap two per row (ui/assets/base.css)
+    instead of stacking one per line like other columns."""
+    return st.container(key=key).columns(count)
+
+
 def show_chart(chart, where=None, width="stretch"):
     """Draw an Altair chart (or a Vega-Lite spec as a dict) in `where` (default: the page);
     in presenter mode with projector-sized text, curves and plots."""
