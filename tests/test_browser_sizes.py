@@ -201,6 +201,14 @@ def test_on_a_phone_the_settings_open_from_a_labelled_button_and_close_after_a_c
     boxes = [button.bounding_box() for button in page.locator(".st-key-compact-steps button").all()]
     assert len(boxes) == 5 and len({round(box["y"]) for box in boxes}) == 1
     assert all(box["height"] >= 44 for box in boxes)
+    # MNIST: the drawn digit's answer (before a stroke, the hint where it will appear) comes
+    # above the drawing pad, not a screen below it.
+    page.goto(f"{server}/mnist")
+    page.locator(".st-key-mnist_train button").click()
+    pad = page.locator("canvas#draw-pad").first
+    pad.wait_for()
+    answer = page.locator(".st-key-digit-pad [data-testid='stAlert']").first
+    assert answer.bounding_box()["y"] < pad.bounding_box()["y"]
     page.context.close()
 
 
