@@ -46,17 +46,22 @@ def make_optimizer(name: str) -> keras.optimizers.Optimizer:
 class Trainer:
     """One optimizer's traced training functions for one network.
 
-    full_batch_loop(x, labels, x_val, labels_val, epochs, seed) -> history [10,000, 5]: every
-        epoch inside one XLA graph.
-    dense_epoch(x, labels, batches, seed, epoch) -> sums of (loss, total loss, correct): the
-        mini-batch steps of one epoch as one XLA graph (batches: a fixed-shape index matrix).
-    graph_epoch: the same without XLA, for multi-hot (ragged) inputs, whose batches change
-        size every step, and for the one smaller remainder batch.
+    full_batch_loop(x, labels, x_val, labels_val, first_epoch, count, seed) -> history
+        [10,000, 5], its first `count` rows filled: that many full-batch epochs in one XLA
+        graph. The caller runs a long training as several such chunks (to report progress
+        and to stop), with the same result as one call: the seeds follow the epoch number.
+    dense_epochs(x, labels, x_val, labels_val, batches, remainder, first_epoch, count, seed)
+        -> history [chunk, 5]: `count` mini-batch epochs in one XLA graph. batches [chunk,
+        steps, batch size] and remainder [chunk, r] hold each epoch's shuffled sample indices
+        (fixed shapes, so XLA compiles once per run, however many epochs a call runs).
+    graph_epoch(x, labels, batches, seed, epoch) -> sums of (loss, total loss, correct): one
+        epoch's mini-batch steps without XLA, for multi-hot (ragged) inputs, whose batches
+        change size every step.
     """
 
     optimizer: keras.optimizers.Optimizer
     full_batch_loop: object
-    dense_epoch: object
+    dense_epochs: object
     graph_epoch: object
 
 
@@ -109,10 +114,10 @@ class Network:
             self._trainers[optimizer_name] = Trainer(
                 optimizer,
                 tf.function(self._full_batch_loop(optimizer), jit_compile=True, **_GRAPH),
-                # Dense inputs: one XLA graph per epoch. The batch matrix has a fixed shape, so
-                # XLA compiles once per run; slicing batches of a dynamic size instead made XLA
-                # recompile at every step.
-                tf.function(self._epoch(optimizer, "threefry"), jit_compile=True, **_GRAPH),
+                # Dense inputs: many epochs per XLA call (one call per epoch cost ~2.4 ms a
+                # step for a small network). The batch matrices have fixed shapes, so XLA
+                # compiles once per run; batches of a dynamic size made it recompile each step.
+                tf.function(self._dense_epochs(optimizer), jit_compile=True, **_GRAPH),
                 tf.function(self._epoch(optimizer, "philox"), **_GRAPH),
             )
         trainer = self._trainers[optimizer_name]
@@ -155,34 +160,64 @@ class Network:
         return losses, penalty, self._correct(labels, probabilities)
 
     def _full_batch_loop(self, optimizer):
-        def full_batch_loop(x, labels, x_val, labels_val, epochs, seed):
-            """All epochs inside one XLA graph; returns history [MAX_FULL_BATCH_EPOCHS, 5]."""
+        def full_batch_loop(x, labels, x_val, labels_val, first_epoch, count, seed):
+            """`count` full-batch epochs from `first_epoch` inside one XLA graph; returns
+            history [MAX_FULL_BATCH_EPOCHS, 5] with the first `count` rows filled."""
 
-            def one_epoch(epoch, history):
+            def one_epoch(index, history):
+                epoch = first_epoch + index
                 losses, penalty, correct = self._step(
                     optimizer, x, labels, tf.stack([seed, epoch * 64]), algorithm="threefry"
                 )
                 loss = tf.reduce_mean(losses)
-                val_loss, val_correct = self._evaluate_batch(x_val, labels_val)
-                val_count = tf.cast(tf.shape(labels_val)[0], tf.float32)
-                row = tf.stack(
-                    [
-                        loss,
-                        loss + penalty,
-                        tf.reduce_mean(correct),
-                        val_loss / val_count,
-                        val_correct / val_count,
-                    ]
-                )
-                return epoch + 1, tf.tensor_scatter_nd_update(history, [[epoch]], row[None])
+                sums = tf.stack([loss, loss + penalty, tf.reduce_mean(correct)])
+                row = self._history_row(sums, x_val, labels_val)
+                return index + 1, tf.tensor_scatter_nd_update(history, [[index]], row[None])
 
             empty = tf.zeros([MAX_FULL_BATCH_EPOCHS, len(HISTORY_COLUMNS)])
             _, history = tf.while_loop(
-                lambda epoch, _: epoch < epochs, one_epoch, (tf.constant(0), empty)
+                lambda index, _: index < count, one_epoch, (tf.constant(0), empty)
             )
             return history
 
         return full_batch_loop
+
+    def _history_row(self, means, x_val, labels_val):
+        """One epoch's history row: the training means (loss, total loss, accuracy) and the
+        validation loss and accuracy (NaN without validation samples)."""
+        val_loss, val_correct = self._evaluate_batch(x_val, labels_val)
+        val_count = tf.cast(tf.shape(labels_val)[0], tf.float32)
+        return tf.concat([means, tf.stack([val_loss / val_count, val_correct / val_count])], 0)
+
+    def _dense_epochs(self, optimizer):
+        train_epoch = self._epoch(optimizer, "threefry")
+
+        def dense_epochs(
+            x, labels, x_val, labels_val, batches, remainder, first_epoch, count, seed
+        ):
+            """`count` mini-batch epochs from `first_epoch`: epoch i steps through the rows of
+            batches[i], then one smaller step on remainder[i] if the batch size does not
+            divide the samples. Returns history [chunk, 5], the first `count` rows filled."""
+            samples = tf.cast(tf.size(batches[0]) + tf.shape(remainder)[1], tf.float32)
+
+            def one_epoch(index, history):
+                epoch = first_epoch + index
+                sums = train_epoch(x, labels, batches[index], seed, epoch)
+                sums += tf.cond(
+                    tf.shape(remainder)[1] > 0,
+                    lambda: train_epoch(x, labels, remainder[index][None, :], seed, epoch),
+                    lambda: tf.zeros([3]),
+                )
+                row = self._history_row(sums / samples, x_val, labels_val)
+                return index + 1, tf.tensor_scatter_nd_update(history, [[index]], row[None])
+
+            empty = tf.zeros([tf.shape(batches)[0], len(HISTORY_COLUMNS)])
+            _, history = tf.while_loop(
+                lambda index, _: index < count, one_epoch, (tf.constant(0), empty)
+            )
+            return history
+
+        return dense_epochs
 
     def _epoch(self, optimizer, algorithm):
         def train_epoch(x, labels, batches, seed, epoch):

@@ -20,8 +20,13 @@ from nn_core.models import ModelSpec, parameter_count
 from nn_core.networks import HISTORY_COLUMNS, INITIALIZERS, MAX_FULL_BATCH_EPOCHS, OPTIMIZERS
 from nn_core.pool import checkout
 
-# Called after each epoch with (epochs done, epochs in all, history so far).
-EpochCallback = Callable[[int, int, pd.DataFrame], None]
+# Called as training goes (several times a second, and at the end) with (epochs done, epochs
+# in all, history so far). Returning STOP ends the training there: the result keeps what was
+# learned so far and says where it stopped.
+EpochCallback = Callable[[int, int, pd.DataFrame], object]
+STOP = "stop"
+REPORT_SECONDS = 0.25  # how often a long training reports progress (and can be stopped)
+MAX_CHUNK_INDICES = 1_000_000  # batch indices prepared per compiled call (4 MB)
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,10 @@ class TrainConfig:
     batch_size: int | None = None  # None = full batch (batch gradient descent, as in the chapter)
     seed: int = 0  # fixes initial weights, dropout masks and batch order
     initializer: str = "glorot"  # how the kernels start (nn_core.networks.INITIALIZERS)
+    # Stop a run whose loss stays at chance level for a quarter of its epochs (at least 100):
+    # it has learned nothing and will not. Off where a plateau is the lesson (all-zero
+    # weights on the theory page).
+    stop_at_chance: bool = True
 
     def __post_init__(self):
         if self.initializer not in INITIALIZERS:
@@ -60,6 +69,14 @@ class TrainingResult:
     metrics: dict[str, float]
     weights: list[np.ndarray] = field(repr=False)
     seconds: float = 0.0
+    # Why training ended before config.epochs ("diverged", "stalled" or "stopped": asked to),
+    # and a sentence for the student; None for a complete run.
+    stopped: str | None = None
+    stop_message: str = ""
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.history)
 
     @property
     def parameter_count(self) -> int:
@@ -110,20 +127,15 @@ def train(
             for y in (y_train, y_validation)
         ]
         full_batch = config.batch_size is None or config.batch_size >= len(y_train)
-        if full_batch and not isinstance(inputs[0], tf.RaggedTensor):
-            rows = trainer.full_batch_loop(
-                inputs[0],
-                labels[0],
-                inputs[1],
-                labels[1],
-                tf.constant(config.epochs),
-                tf.constant(config.seed),
-            )
-            history = _history_frame(rows.numpy()[: config.epochs])
-            if on_epoch_end:
-                on_epoch_end(config.epochs, config.epochs, history)
+        if isinstance(inputs[0], tf.RaggedTensor):
+            run_chunk, max_chunk = _ragged_epochs(network, trainer, inputs, labels, config)
+        elif full_batch:
+            run_chunk, max_chunk = _full_batch_epochs(trainer, inputs, labels, config)
         else:
-            history = _train_mini_batches(network, trainer, inputs, labels, config, on_epoch_end)
+            run_chunk, max_chunk = _dense_epochs(trainer, inputs, labels, config)
+        history, stopped = _run_in_chunks(
+            run_chunk, max_chunk, config, chance_loss(y_train), on_epoch_end
+        )
         metrics = {
             **_prefixed("train", _evaluate(network, inputs[0], labels[0])),
             **_prefixed("val", _evaluate(network, inputs[1], labels[1])),
@@ -131,7 +143,9 @@ def train(
         weights = network.weights()
     if len(y_validation) == 0:
         history[["val_loss", "val_accuracy"]] = np.nan
-    return TrainingResult(spec, config, history, metrics, weights, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    message = stop_message(stopped, history, config, chance_loss(y_train)) if stopped else ""
+    return TrainingResult(spec, config, history, metrics, weights, seconds, stopped, message)
 
 
 def initial_weights(spec: ModelSpec, config: TrainConfig) -> list[np.ndarray]:
@@ -180,27 +194,155 @@ def _history_frame(rows: np.ndarray) -> pd.DataFrame:
     return history
 
 
-def _train_mini_batches(network, trainer, inputs, labels, config, on_epoch_end):
+def _full_batch_epochs(trainer, inputs, labels, config):
+    """run_chunk(first, count) -> history rows [count, 5] of full-batch epochs."""
+    arguments = (inputs[0], labels[0], inputs[1], labels[1])
+
+    def run_chunk(first: int, count: int) -> np.ndarray:
+        rows = trainer.full_batch_loop(
+            *arguments, tf.constant(first), tf.constant(count), tf.constant(config.seed)
+        )
+        return rows.numpy()[:count]
+
+    return run_chunk, MAX_FULL_BATCH_EPOCHS
+
+
+def _dense_epochs(trainer, inputs, labels, config):
+    """run_chunk(first, count) -> history rows [count, 5] of mini-batch epochs, many per
+    compiled call. The batch order is drawn epoch by epoch from one seeded generator (as
+    Keras fit shuffles every epoch), so chunking does not change the result."""
+    count = int(labels[0].shape[0])
+    batch_size = min(config.batch_size, count)
+    steps, left_over = divmod(count, batch_size)
+    chunk = int(np.clip(MAX_CHUNK_INDICES // count, 1, 256))
+    shuffler = np.random.default_rng(config.seed)
+    arguments = (inputs[0], labels[0], inputs[1], labels[1])
+
+    def run_chunk(first: int, epochs: int) -> np.ndarray:
+        orders = np.zeros((chunk, count), np.int32)  # fixed shape: one XLA compile per run
+        for index in range(epochs):
+            orders[index] = shuffler.permutation(count)
+        batches = orders[:, : steps * batch_size].reshape(chunk, steps, batch_size)
+        remainder = orders[:, steps * batch_size :]  # [chunk, left_over]
+        rows = trainer.dense_epochs(
+            *arguments,
+            tf.constant(batches),
+            tf.constant(remainder),
+            tf.constant(first),
+            tf.constant(epochs),
+            tf.constant(config.seed),
+        )
+        return rows.numpy()[:epochs]
+
+    return run_chunk, chunk
+
+
+def _ragged_epochs(network, trainer, inputs, labels, config):
+    """run_chunk for multi-hot inputs (IMDB): one graph call per epoch (ragged batches change
+    size every step, which XLA cannot compile once)."""
     count = int(labels[0].shape[0])
     batch_size = min(config.batch_size or count, count)
-    ragged = isinstance(inputs[0], tf.RaggedTensor)
     shuffler = np.random.default_rng(config.seed)
-    rows = []
-    for epoch in range(config.epochs):
-        sums = np.zeros(3)
-        # Keras fit shuffles every epoch too; full batches first, then the smaller remainder.
-        for batches, full in _batch_matrices(shuffler.permutation(count), batch_size):
-            # One remainder step is not worth an XLA compile of its own.
-            epoch_function = trainer.dense_epoch if full and not ragged else trainer.graph_epoch
-            sums += epoch_function(
-                inputs[0], labels[0], batches, tf.constant(config.seed), tf.constant(epoch)
-            ).numpy()
-        loss, total_loss, accuracy = sums / count
-        validation = _evaluate(network, inputs[1], labels[1])
-        rows.append([loss, total_loss, accuracy, validation["loss"], validation["accuracy"]])
-        if on_epoch_end:
-            on_epoch_end(epoch + 1, config.epochs, _history_frame(np.array(rows)))
-    return _history_frame(np.array(rows, dtype=np.float32))
+
+    def run_chunk(first: int, epochs: int) -> np.ndarray:
+        rows = []
+        for epoch in range(first, first + epochs):
+            sums = np.zeros(3)
+            for batches, _full in _batch_matrices(shuffler.permutation(count), batch_size):
+                sums += trainer.graph_epoch(
+                    inputs[0], labels[0], batches, tf.constant(config.seed), tf.constant(epoch)
+                ).numpy()
+            validation = _evaluate(network, inputs[1], labels[1])
+            rows.append([*(sums / count), validation["loss"], validation["accuracy"]])
+        return np.array(rows, dtype=np.float32)
+
+    return run_chunk, 1
+
+
+def _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end):
+    """All epochs, in compiled calls sized to take ~REPORT_SECONDS each, reporting progress
+    between them. Returns (history, why it stopped early or None)."""
+    parts, done, chunk, stopped = [], 0, 1, None
+    last_report = time.perf_counter()
+    while done < config.epochs:
+        count = min(chunk, config.epochs - done, max_chunk)
+        started = time.perf_counter()
+        parts.append(run_chunk(done, count))
+        elapsed = time.perf_counter() - started
+        done += count
+        # The next call sized from this one's speed (the first call includes compiling).
+        chunk = int(np.clip(REPORT_SECONDS * count / max(elapsed, 1e-6), 1, max_chunk))
+        rows = np.concatenate(parts)
+        stopped = trouble(rows, config, chance)
+        now = time.perf_counter()
+        if on_epoch_end and (stopped or done == config.epochs or now - last_report > 0.25):
+            last_report = now
+            if on_epoch_end(done, config.epochs, _history_frame(rows)) == STOP:
+                stopped = stopped or "stopped"
+        if stopped:
+            break
+    return _history_frame(np.concatenate(parts).astype(np.float32)), stopped
+
+
+def chance_loss(labels) -> float:
+    """The loss of guessing each class's share for every sample: the entropy of the labels."""
+    shares = np.bincount(np.asarray(labels).astype(int)) / len(labels)
+    shares = shares[shares > 0]
+    return float(-(shares * np.log(shares)).sum())
+
+
+def stuck_window(config: TrainConfig) -> int:
+    """How many epochs a loss must stay stuck before the run is given up: a quarter of the
+    planned epochs, at least 100."""
+    return max(100, config.epochs // 4)
+
+
+def trouble(rows: np.ndarray, config: TrainConfig, chance: float) -> str | None:
+    """'diverged' once the training loss is not finite, or has stayed above twice the chance
+    loss for stuck_window epochs (Keras clips probabilities, so a blown-up loss often levels
+    off instead of reaching infinity); 'stalled' once it has stayed within 1% of the chance
+    loss that long (and config.stop_at_chance)."""
+    if not np.all(np.isfinite(rows[-1, :2])):
+        return "diverged"
+    window = stuck_window(config)
+    if len(rows) < window or len(rows) == config.epochs:
+        return None
+    recent = rows[-window:, 0]
+    if np.all(recent > 2 * chance):
+        return "diverged"
+    if config.stop_at_chance and np.all(np.abs(recent - chance) <= 0.01 * chance):
+        return "stalled"
+    return None
+
+
+def stop_message(stopped: str, history: pd.DataFrame, config: TrainConfig, chance: float) -> str:
+    """What happened, in the student's words, and what to try."""
+    where = f"Training stopped at epoch {len(history):,} of {config.epochs:,}"
+    if stopped == "stopped":
+        return f"{where}, as asked: the curves, weights and boundary are those of that epoch."
+    last_loss = history["loss"].iloc[-1]
+    window = f"{stuck_window(config):,} epochs"
+    if stopped == "diverged" and not np.isfinite(last_loss):
+        what = "the loss became infinite: each step overshot further than the last"
+    elif stopped == "diverged":
+        what = (
+            f"the loss stayed above {2 * chance:.2f}, more than twice what guessing gives, "
+            f"for {window} (it ended at {last_loss:.2f}): the steps overshoot"
+        )
+    else:
+        what = (
+            f"the loss stayed at {chance:.3f}, what guessing gives, for {window}: the network "
+            "learned nothing"
+        )
+    advice = []
+    if config.initializer == "zeros":
+        advice.append("start from random weights (all-zero units stay identical)")
+    if config.learning_rate >= 0.1:
+        advice.append(f"a lower learning rate than {config.learning_rate:g} (e.g. 0.01)")
+    if config.optimizer == "sgd":
+        advice.append("the Adam optimizer")
+    advice = advice or ["fewer layers or units", "another activation"]
+    return f"{where}: {what}. Try " + " or ".join(advice) + "."
 
 
 def _batch_matrices(order: np.ndarray, batch_size: int):

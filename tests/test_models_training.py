@@ -1,5 +1,7 @@
 """nn_core.models and nn_core.training: real (tiny, seeded) networks, asserted on behaviour."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -144,7 +146,11 @@ def test_mini_batches_learn_and_report_progress():
         split.y_validation,
         on_epoch_end=lambda done, total, history: calls.append((done, total, len(history))),
     )
-    assert calls[-1] == (30, 30, 30) and len(calls) == 30
+    # Progress while it runs (at most every quarter second, many epochs per compiled call)
+    # and always at the end; the history handed over grows with the epochs done.
+    assert calls[-1] == (30, 30, 30)
+    assert all(done == rows for done, _, rows in calls)
+    assert [done for done, _, _ in calls] == sorted({done for done, _, _ in calls})
     assert result.metrics["val_accuracy"] > 0.85
     assert list(result.history.columns) == [
         "epoch",
@@ -254,3 +260,81 @@ def test_downloaded_keras_file_loads_and_predicts_like_the_engine(tmp_path):
     np.testing.assert_allclose(
         loaded.predict(points, verbose=0), training.predict(result, points), rtol=1e-5, atol=1e-6
     )
+
+
+# ---------------------------------------------------------------- chunked training, stopping
+
+
+def small_circles():
+    points, labels = data.make_toy_dataset("circles", 300, 0.1, seed=0)
+    return data.split_train_validation(points, labels, 0.2)
+
+
+@pytest.mark.parametrize("batch_size", [32, 40])  # 240 samples: whole batches, and a remainder
+def test_chunked_mini_batch_training_equals_epoch_by_epoch(monkeypatch, batch_size):
+    """Many epochs per compiled call give the very weights and curves of one epoch per call."""
+    split = small_circles()
+    spec = models.ModelSpec(hidden_units=(8, 8), activation="tanh", dropout_rate=0.1)
+    config = training.TrainConfig(
+        optimizer="adam", learning_rate=0.01, epochs=25, batch_size=batch_size, seed=3
+    )
+    chunked = training.train_split(spec, config, split)
+    monkeypatch.setattr(training, "REPORT_SECONDS", 0.0)  # every call runs a single epoch
+    one_by_one = training.train_split(spec, config, split)
+    for mine, theirs in zip(chunked.weights, one_by_one.weights, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        chunked.history.to_numpy(), one_by_one.history.to_numpy(), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_chunked_full_batch_training_equals_one_call(monkeypatch):
+    split = small_circles()
+    spec = models.ModelSpec(hidden_units=(6,), activation="tanh")
+    config = training.TrainConfig(epochs=300, seed=1)
+    whole = training.train_split(spec, config, split)
+    monkeypatch.setattr(training, "REPORT_SECONDS", 0.0)
+    chunked = training.train_split(spec, config, split)
+    for mine, theirs in zip(chunked.weights, whole.weights, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_a_stopped_training_keeps_a_consistent_partial_result(monkeypatch):
+    """Stop after the report that follows epoch 10: the result holds exactly the epochs done,
+    its weights are those of that epoch (retraining to that epoch gives them), and it says so."""
+    monkeypatch.setattr(training, "REPORT_SECONDS", 0.0)
+    monkeypatch.setattr(training.time, "perf_counter", iter(range(0, 10**6)).__next__)
+    split = small_circles()
+    spec = models.ModelSpec(hidden_units=(8,), activation="tanh")
+    config = training.TrainConfig(optimizer="adam", learning_rate=0.01, epochs=40, batch_size=32)
+    stop_at = lambda done, total, history: training.STOP if done >= 10 else None  # noqa: E731
+    result = training.train_split(spec, config, split, stop_at)
+    assert result.stopped == "stopped" and result.epochs_done == 10
+    assert "stopped at epoch 10 of 40" in result.stop_message
+    shorter = training.train_split(spec, replace(config, epochs=10), split)
+    for mine, theirs in zip(result.weights, shorter.weights, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    assert shorter.stopped is None
+
+
+def test_a_diverging_training_stops_with_a_sentence_that_says_what_to_try(monkeypatch):
+    monkeypatch.setattr(training, "REPORT_SECONDS", 0.0)  # checked after every epoch
+    split = small_circles()
+    spec = models.ModelSpec(hidden_units=(32, 32, 32), activation="relu")
+    config = training.TrainConfig(optimizer="sgd", learning_rate=100.0, epochs=2000)
+    result = training.train_split(spec, config, split)
+    assert result.stopped == "diverged" and 500 <= result.epochs_done < 600  # a quarter on
+    assert "more than twice what guessing gives" in result.stop_message
+    assert "lower learning rate" in result.stop_message and "Adam" in result.stop_message
+
+
+def test_a_training_stuck_at_chance_stops_unless_the_plateau_is_the_lesson(monkeypatch):
+    monkeypatch.setattr(training, "REPORT_SECONDS", 0.0)
+    split = small_circles()
+    spec = models.ModelSpec(hidden_units=(4,), activation="tanh")
+    stuck = training.TrainConfig(epochs=1000, initializer="zeros", learning_rate=0.01)
+    result = training.train_split(spec, stuck, split)
+    assert result.stopped == "stalled" and result.epochs_done == 250  # a quarter of the run
+    assert "0.693" in result.stop_message and "random weights" in result.stop_message
+    kept = training.train_split(spec, replace(stuck, stop_at_chance=False), split)
+    assert kept.stopped is None and kept.epochs_done == 1000
