@@ -148,6 +148,8 @@ def train_moons(spec, config, label):
             show_curves=False,
         ),
     )
+    if results.stopped_notice(result, key):
+        st.rerun()
     record_run("learns", key, {"dataset": "moons", "experiment": label}, result)
     return result
 
@@ -162,10 +164,10 @@ def init_section(params):
         with params.inside(right):
             epochs = params.select_slider("init_epochs", "Epochs", (200, 500, 1000, 2000), 1000)
     spec = replace(chapter.MOONS_NETWORK, hidden_units=(INIT_UNITS,))
+    # Every start runs all its epochs: a plateau at chance (all-zero weights) is the lesson.
+    settings = replace(chapter.MOONS_TRAINING, epochs=epochs, stop_at_chance=False)
     trained = {
-        name: train_moons(
-            spec, replace(chapter.MOONS_TRAINING, epochs=epochs, initializer=name), f"Start: {name}"
-        )
+        name: train_moons(spec, replace(settings, initializer=name), f"Start: {name}")
         for name in INITIALIZERS
     }
     curves = pd.concat([result.history.assign(start=name) for name, result in trained.items()])

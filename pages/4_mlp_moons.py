@@ -329,7 +329,9 @@ except ValueError as error:
     show_error(error)
 
 metrics_row(result)
-if not params.presenting:
+if results.stopped_notice(result, run_key(dataset, validation_share, spec, config)):
+    st.rerun()  # trains in full: the page trains whatever is not stored
+if not params.presenting and result.stopped in (None, "stopped"):
     verdict_box(result, dataset, validation_share)
 chart_column, curve_column = st.columns([1, 1])
 with chart_column:
@@ -347,8 +349,8 @@ with chart_column:
         "hollow: validation samples. Shading: the network's probability of class 1 (blue)."
     )
 with curve_column:
-    if params.presenting:  # beside the boundary: the whole plot fits a projector's screen
-        verdict_box(result, dataset, validation_share)
+    if params.presenting and result.stopped in (None, "stopped"):  # beside the boundary: the
+        verdict_box(result, dataset, validation_share)  # whole plot fits a projector's screen
     show_chart(charts.learning_curves(result.history, "loss"), width="stretch")
     show_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
 

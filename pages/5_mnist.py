@@ -261,7 +261,10 @@ with st.expander("Model summary (as model.summary() prints it)", icon=":material
 
 key = ("mnist", spec, config, train_size, validation_share)
 result = results.lookup(key)
-if st.button("Train", key="mnist_train", type="primary", icon=":material/play_arrow:"):
+train_now = st.button("Train", key="mnist_train", type="primary", icon=":material/play_arrow:")
+if result is not None and not train_now:
+    train_now = results.stopped_notice(result, key)
+if train_now:
     result = results.compute(
         key,
         results.with_progress(

@@ -299,6 +299,9 @@ if st.button(
     train_models(missing, settings, vocabulary_size, matrices)
     st.rerun()  # the button's label counted the models still to train: redraw it
 trained = {name: results.lookup(keys[name]) for name in chosen if results.lookup(keys[name])}
+for name, result in trained.items():
+    if results.stopped_notice(result, keys[name]):
+        st.rerun()  # that model is to train again: the Train button counts it
 if not trained:
     st.info(
         "Choose models and press **Train** (about 5 s each with the chapter's settings). Once "

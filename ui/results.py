@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 from ui.progress import TrainingProgress
 
@@ -28,6 +29,10 @@ class ResultStore:
         self._results: OrderedDict[Hashable, object] = OrderedDict()
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
+
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._results.pop(key, None)
 
     def lookup(self, key: Hashable):
         with self._lock:
@@ -62,21 +67,59 @@ def lookup(key: Hashable):
     return _store().lookup(key)
 
 
+# A training interrupted by the page (Stop, another control, the tab closed) is stored as it
+# stands, and the interruption raised afterwards so that Streamlit goes on with it.
+_interrupted = threading.local()
+
+
 def compute(key: Hashable, make: Callable[[], object]):
     """The result stored for key, or make() once for the whole server and store it."""
-    return _store().compute(key, make)
+    result = _store().compute(key, make)
+    interruption = getattr(_interrupted, "exception", None)
+    if interruption is not None:
+        _interrupted.exception = None
+        raise interruption
+    return result
+
+
+def forget(key: Hashable) -> None:
+    """Drop a stored result (a stopped training, to train it in full)."""
+    _store().forget(key)
 
 
 def with_progress(label: str, run: Callable, show_curves: bool = True) -> Callable[[], object]:
     """A `make` for compute() that trains with a live progress bar (and growing loss curves,
-    if show_curves): run(progress) gets the progress as nn_core's on_epoch_end callback. The
-    display disappears when training ends."""
+    if show_curves) and a Stop button: run(progress) gets the progress as nn_core's
+    on_epoch_end callback. The display disappears when training ends."""
 
     def make():
         progress = TrainingProgress(label, show_curves=show_curves)
         try:
             return run(progress)
         finally:
-            progress.clear()
+            try:
+                progress.clear()
+            except (RerunException, StopException) as late:  # interrupted just now
+                progress.interruption = progress.interruption or late
+            _interrupted.exception = progress.interruption
 
     return make
+
+
+def stopped_notice(result, key: Hashable) -> bool:
+    """Say why a training ended early. One stopped on request offers to train in full: True
+    when the student asked for that (the stopped result is forgotten; the page retrains)."""
+    if not getattr(result, "stopped", None):
+        return False
+    if result.stopped != "stopped":
+        st.error(result.stop_message, icon=":material/trending_up:")
+        return False
+    st.warning(result.stop_message, icon=":material/stop_circle:")
+    if st.button(
+        f"Train all {result.config.epochs:,} epochs",
+        key=f"train in full {hash(key)}",
+        icon=":material/play_arrow:",
+    ):
+        forget(key)
+        return True
+    return False
