@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from nn_core.models import ModelSpec
 from nn_core.networks import Network
@@ -24,12 +24,17 @@ _pool_lock = threading.Lock()
 # then queue for a core instead of each building and XLA-compiling a network of its own (half
 # a second of CPU each): queued runs reuse the pooled networks and take ~0.1 s apiece.
 _busy_slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+# Long trainings (estimated at more than a few seconds) may hold all slots but one: however
+# many long ones are running or queued, a short one (the chapter's settings) always finds a
+# free slot at once.
+_long_slots = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
 
 
 @contextmanager
-def checkout(spec: ModelSpec):
-    """Lend a Network of this spec to one caller at a time; it returns to the pool after."""
-    with _busy_slots, _lend(spec) as network:
+def checkout(spec: ModelSpec, long: bool = False):
+    """Lend a Network of this spec to one caller at a time; it returns to the pool after. A
+    long training first waits for one of the long slots."""
+    with _long_slots if long else nullcontext(), _busy_slots, _lend(spec) as network:
         yield network
 
 

@@ -5,9 +5,10 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from nn_core import chapter, charts, data, diagnostics, training
+from nn_core import chapter, charts, cost, data, diagnostics, training
 from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
+from ui.cost import confirm_long, estimate, is_long
 from ui.layout import metric_columns, setup_page, show_chart, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
@@ -142,16 +143,22 @@ def run_key(dataset, validation_share, spec, config):
     return ("moons", tuple(dataset.items()), validation_share, spec, config)
 
 
+def estimate_for(dataset, validation_share, spec, config) -> float:
+    split = split_dataset(dataset, validation_share)
+    return estimate(spec, config, len(split.y_train), len(split.y_validation))
+
+
 def train_run(dataset, validation_share, spec, config, progress_label="Training"):
     """The cached result for these settings, training (with a progress bar) on a miss; every
     run is recorded for the session's comparisons."""
     split = split_dataset(dataset, validation_share)
     key = run_key(dataset, validation_share, spec, config)
+    long = is_long(estimate_for(dataset, validation_share, spec, config))
     result = results.compute(
         key,
         results.with_progress(
             progress_label,
-            lambda progress: training.train_split(spec, config, split, progress),
+            lambda progress: training.train_split(spec, config, split, progress, long),
             show_curves=False,
         ),
     )
@@ -204,7 +211,7 @@ def verdict_box(result, dataset, validation_share):
     VERDICT_BOXES.get(verdict.kind, st.warning)(verdict.message)
 
 
-def metrics_row(result):
+def metrics_row(result, estimated_seconds):
     metrics = result.metrics
     columns = metric_columns(5)
     columns[0].metric("Training accuracy", f"{metrics['train_accuracy']:.1%}")
@@ -215,7 +222,11 @@ def metrics_row(result):
     gap = metrics["train_accuracy"] - metrics["val_accuracy"]
     columns[2].metric("Gap (train − validation)", f"{gap:+.1%}" if has_validation else "n/a")
     columns[3].metric("Parameters", f"{result.parameter_count:,}")
-    columns[4].metric("Training time", f"{result.seconds:.2f} s")
+    columns[4].metric(
+        "Training time",
+        f"{result.seconds:.2f} s",
+        help=f"Estimated before training: {cost.describe(estimated_seconds)}.",
+    )
 
 
 def weights_view(result):
@@ -324,11 +335,15 @@ try:
     params.link_help()
     params.sync()
     split_dataset(dataset, validation_share)
+    seconds = estimate_for(dataset, validation_share, spec, config)
+    stored = results.lookup(run_key(dataset, validation_share, spec, config))
+    if stored is None and not confirm_long(seconds, spec, config, "moons_confirm_long"):
+        st.stop()
     result = train_run(dataset, validation_share, spec, config)
 except ValueError as error:
     show_error(error)
 
-metrics_row(result)
+metrics_row(result, seconds)
 if results.stopped_notice(result, run_key(dataset, validation_share, spec, config)):
     st.rerun()  # trains in full: the page trains whatever is not stored
 if not params.presenting and result.stopped in (None, "stopped"):

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core import chapter, charts, data, diagnostics, drawing, models, training
+from nn_core import chapter, charts, cost, data, diagnostics, drawing, models, training
 from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
+from ui.cost import estimate, is_long
 from ui.datasets import mnist
 from ui.draw_pad import draw_pad
 from ui.layout import metric_columns, setup_page, show_chart, show_error
@@ -97,9 +98,9 @@ def data_preview(dataset):
             )
 
 
-def run_training(dataset, spec, config, train_size, validation_share, progress):
+def run_training(dataset, spec, config, train_size, validation_share, progress, long):
     split = training_split(dataset, train_size, validation_share, config.seed)
-    return training.train_split(spec, config, split, progress)
+    return training.train_split(spec, config, split, progress, long)
 
 
 def test_predictions(result, key, dataset):
@@ -261,7 +262,19 @@ with st.expander("Model summary (as model.summary() prints it)", icon=":material
 
 key = ("mnist", spec, config, train_size, validation_share)
 result = results.lookup(key)
-train_now = st.button("Train", key="mnist_train", type="primary", icon=":material/play_arrow:")
+validation_count = data.validation_count(train_size, validation_share)
+seconds = estimate(spec, config, train_size - validation_count, validation_count)
+if seconds > cost.LONG_SECONDS and result is None:
+    st.caption(
+        f"This setting trains for {cost.describe(seconds)}; you can stop it at any time and "
+        "keep what it has learned."
+    )
+train_now = st.button(
+    f"Train ({cost.describe(seconds)})",
+    key="mnist_train",
+    type="primary",
+    icon=":material/play_arrow:",
+)
 if result is not None and not train_now:
     train_now = results.stopped_notice(result, key)
 if train_now:
@@ -270,7 +283,7 @@ if train_now:
         results.with_progress(
             "Training on MNIST",
             lambda progress: run_training(
-                dataset, spec, config, train_size, validation_share, progress
+                dataset, spec, config, train_size, validation_share, progress, is_long(seconds)
             ),
         ),
     )

@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from nn_core import chapter, charts, data, diagnostics, training
+from nn_core import chapter, charts, cost, data, diagnostics, training
 from ui import results
 from ui.controls import optimizer_controls, regularization_controls
+from ui.cost import estimate, is_long
 from ui.datasets import imdb, imdb_matrices, imdb_word_index, imdb_words_by_index
 from ui.layout import setup_page, show_chart, show_error
 from ui.params import PageParams
@@ -99,10 +100,19 @@ def data_preview(vocabulary_size, matrices):
         st.code(str(vector[:, :20].toarray()[0].astype(int).tolist()))
 
 
+def imdb_estimate(setting, matrices) -> float:
+    """Seconds to train one model: only a review's own words cost arithmetic in the first
+    layer (multi-hot inputs)."""
+    spec, config = setting
+    words = matrices.x_train.nnz / matrices.x_train.shape[0]
+    return estimate(spec, config, len(matrices.y_train), len(matrices.y_validation), words)
+
+
 def train_models(names, settings, vocabulary_size, matrices):
     bar = st.progress(0.0, text="Training…")
     for position, name in enumerate(names):
         spec, config = settings[name]
+        long = is_long(imdb_estimate(settings[name], matrices))
         bar.progress(
             position / len(names), text=f"Training {name} ({position + 1} of {len(names)})"
         )
@@ -110,8 +120,8 @@ def train_models(names, settings, vocabulary_size, matrices):
             run_key(vocabulary_size, spec, config),
             results.with_progress(
                 name,
-                lambda progress, spec=spec, config=config: training.train_split(
-                    spec, config, matrices, progress
+                lambda progress, spec=spec, config=config, long=long: training.train_split(
+                    spec, config, matrices, progress, long
                 ),
             ),
         )
@@ -289,8 +299,11 @@ data_preview(vocabulary_size, matrices)
 chosen = st.multiselect("Models", list(settings), PRESETS, key="imdb_models")
 keys = {name: run_key(vocabulary_size, *settings[name]) for name in chosen}
 missing = [name for name in chosen if results.lookup(keys[name]) is None]
+seconds = {name: imdb_estimate(settings[name], matrices) for name in missing}
 if st.button(
-    f"Train {len(missing)} model(s)" if missing else "All chosen models are trained",
+    f"Train {len(missing)} model(s) ({cost.describe(sum(seconds.values()))})"
+    if missing
+    else "All chosen models are trained",
     key="imdb_train",
     type="primary",
     icon=":material/play_arrow:",

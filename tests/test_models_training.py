@@ -335,6 +335,7 @@ def test_a_training_stuck_at_chance_stops_unless_the_plateau_is_the_lesson(monke
     stuck = training.TrainConfig(epochs=1000, initializer="zeros", learning_rate=0.01)
     result = training.train_split(spec, stuck, split)
     assert result.stopped == "stalled" and result.epochs_done == 250  # a quarter of the run
-    assert "0.693" in result.stop_message and "random weights" in result.stop_message
+    assert "guessing gives (0.693)" in result.stop_message and "50%" in result.stop_message
+    assert "random weights" in result.stop_message
     kept = training.train_split(spec, replace(stuck, stop_at_chance=False), split)
     assert kept.stopped is None and kept.epochs_done == 1000

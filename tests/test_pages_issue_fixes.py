@@ -92,3 +92,26 @@ def test_present_this_view_links_the_setting_with_the_controls_just_changed():
     assert {slider.key for slider in presented.select_slider} == {"moons_units_0", "moons_l2"}
     assert presented.select_slider(key="moons_units_0").value == 5
     assert not presented.get("link_button")  # presenter mode draws no sidebar
+
+
+WORST_CASE = {  # issue 18: spiral, 2,000 samples, 4 x 100 units, batch 8, 10,000 epochs
+    "moons_dataset": "spiral",
+    "moons_samples": "2000",
+    "moons_layers": "4",
+    **{f"moons_units_{layer}": "100" for layer in range(4)},
+    "moons_batch": "8",
+    "moons_epochs": "10000",
+}
+
+
+def test_a_long_setting_waits_for_a_confirming_click_with_its_estimate():
+    app = page_with_query("pages/4_mlp_moons.py", **WORST_CASE)
+    warning = texts(app.warning)
+    assert "would train for about" in warning and "min" in warning
+    assert not app.metric  # nothing trained on its own
+    [confirm] = [button for button in app.button if button.key == "moons_confirm_long"]
+    assert confirm.label.startswith("Train it (about")
+    # The chapter's setting trains at once, and its estimate is shown with the time taken.
+    chapter_page = page("pages/4_mlp_moons.py")
+    time_metric = next(m for m in chapter_page.metric if m.label == "Training time")
+    assert "Estimated before training" in time_metric.help

@@ -17,7 +17,6 @@ from nn_core import charts
 from nn_core.training import STOP
 from ui.layout import show_chart
 
-
 _stop_keys = (f"stop-training-{number}" for number in itertools.count())
 
 

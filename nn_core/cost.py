@@ -1,0 +1,116 @@
+"""What a training will cost before it starts: seconds estimated from the setting (optimizer
+steps and the arithmetic of each), with the machine's own speed measured once.
+
+The model: seconds = per_run + steps x (per_step + parameters x per_parameter_step) +
+multiply-adds x per_multiply_add. A step's fixed cost grows with the parameters it updates
+(small batches are far from the arithmetic's peak speed); the arithmetic is about three
+forward passes per training sample (forward, and backward for the gradients), plus one
+forward pass over the validation samples each epoch. Three small trainings measure the
+machine: many cheap steps, many steps of a wide network, and a few steps of a lot of
+arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from nn_core.models import ModelSpec, parameter_count
+from nn_core.training import TrainConfig, train
+
+LONG_SECONDS = 10.0  # above this a page asks before training (a slider move never starts it)
+
+
+@dataclass(frozen=True)
+class Speed:
+    per_run: float  # seconds: building the batches, evaluating at the end
+    per_step: float  # seconds per optimizer step beyond its arithmetic...
+    per_parameter_step: float  # ...and per parameter it updates
+    per_multiply_add: float  # seconds per multiply-add of training arithmetic
+
+
+# Measured on a 2-core CPU without a GPU (this project's machines), used until calibrate()
+# has run: an estimate is never missing, only less exact.
+DEFAULT_SPEED = Speed(
+    per_run=0.02, per_step=2.0e-6, per_parameter_step=2.0e-9, per_multiply_add=1.3e-11
+)
+
+
+def forward_multiply_adds(spec: ModelSpec, inputs_per_sample: float | None = None) -> float:
+    """Multiply-adds of one sample's forward pass. inputs_per_sample: for sparse inputs (IMDB's
+    multi-hot reviews) the words per review, since only those rows of the first layer count."""
+    sizes = [spec.input_size, *spec.hidden_units, spec.output_units]
+    first = inputs_per_sample if inputs_per_sample is not None else sizes[0]
+    return first * sizes[1] + sum(a * b for a, b in zip(sizes[1:-1], sizes[2:], strict=True))
+
+
+def cost_terms(
+    spec: ModelSpec,
+    config: TrainConfig,
+    train_count: int,
+    validation_count: int = 0,
+    inputs_per_sample: float | None = None,
+) -> np.ndarray:
+    """[steps, steps x parameters, multiply-adds] of a whole training: what Speed prices."""
+    batch = min(config.batch_size or train_count, train_count)
+    steps = config.epochs * math.ceil(train_count / batch)
+    forward = forward_multiply_adds(spec, inputs_per_sample)
+    work = config.epochs * forward * (3 * train_count + validation_count)
+    return np.array([steps, steps * parameter_count(spec), work], dtype=float)
+
+
+def estimate_seconds(
+    spec: ModelSpec,
+    config: TrainConfig,
+    train_count: int,
+    validation_count: int = 0,
+    inputs_per_sample: float | None = None,
+    speed: Speed = DEFAULT_SPEED,
+) -> float:
+    terms = cost_terms(spec, config, train_count, validation_count, inputs_per_sample)
+    prices = np.array([speed.per_step, speed.per_parameter_step, speed.per_multiply_add])
+    return speed.per_run + float(terms @ prices)
+
+
+def describe(seconds: float) -> str:
+    """'about 3 s', 'about 40 s', 'about 4 min'."""
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    return f"about {seconds / 60:.0f} min"
+
+
+def calibrate() -> Speed:
+    """Measure this machine with three trainings, each run twice (the first compiles) and
+    timed the second time: about three seconds of CPU, once per server."""
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(512, 2)).astype(np.float32)
+    labels = (points[:, 0] * points[:, 1] > 0).astype(np.int32)
+    runs = (
+        (ModelSpec(hidden_units=(8,)), TrainConfig(epochs=1000, batch_size=8)),  # cheap steps
+        (ModelSpec(hidden_units=(100,) * 4), TrainConfig(epochs=60, batch_size=8)),  # wide
+        (ModelSpec(hidden_units=(256, 256)), TrainConfig(epochs=300)),  # arithmetic
+    )
+    terms, seconds = [], []
+    for spec, config in runs:
+        for _ in range(2):
+            started = time.perf_counter()
+            train(spec, config, points, labels)
+            elapsed = time.perf_counter() - started
+        terms.append(cost_terms(spec, config, len(labels)))
+        seconds.append(elapsed - DEFAULT_SPEED.per_run)
+    prices = np.linalg.solve(np.array(terms), np.array(seconds))
+    defaults = (
+        DEFAULT_SPEED.per_step,
+        DEFAULT_SPEED.per_parameter_step,
+        DEFAULT_SPEED.per_multiply_add,
+    )
+    # A noisy measurement (a busy machine) must not give a free or negative price.
+    per_step, per_parameter_step, per_multiply_add = (
+        float(max(price, default / 10)) for price, default in zip(prices, defaults, strict=True)
+    )
+    return Speed(DEFAULT_SPEED.per_run, per_step, per_parameter_step, per_multiply_add)

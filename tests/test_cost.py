@@ -1,0 +1,43 @@
+"""Training-time estimates (issue 18): what they count, and the machine's measured prices."""
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from nn_core import chapter, cost, models, training
+
+
+def test_cost_terms_count_steps_parameters_and_arithmetic():
+    spec = models.ModelSpec(hidden_units=(3,))  # 2 -> 3 -> 1: 9 multiply-adds per sample
+    config = training.TrainConfig(epochs=10, batch_size=32)
+    steps, parameter_steps, work = cost.cost_terms(spec, config, 100, 20)
+    assert steps == 10 * math.ceil(100 / 32)
+    assert parameter_steps == steps * models.parameter_count(spec)
+    assert work == 10 * 9 * (3 * 100 + 20)  # forward and backward on training, forward on validation
+    # Multi-hot inputs: only a review's own words count in the first layer.
+    imdb = models.ModelSpec(input_size=10_000, hidden_units=(16,))
+    assert cost.forward_multiply_adds(imdb, inputs_per_sample=120) == 120 * 16 + 16
+
+
+def test_estimates_grow_with_epochs_units_and_smaller_batches():
+    spec, config = chapter.MOONS_NETWORK, chapter.MOONS_TRAINING
+    base = cost.estimate_seconds(spec, config, 140, 60)
+    assert cost.estimate_seconds(spec, replace(config, epochs=10_000), 140, 60) > base
+    assert cost.estimate_seconds(replace(spec, hidden_units=(100,) * 4), config, 140, 60) > base
+    assert cost.estimate_seconds(spec, replace(config, batch_size=8), 140, 60) > base
+    # The issue's worst case is long; the chapter's setting is short.
+    worst = cost.estimate_seconds(
+        models.ModelSpec(hidden_units=(100,) * 4),
+        training.TrainConfig(epochs=10_000, batch_size=8),
+        1400,
+        600,
+    )
+    assert worst > cost.LONG_SECONDS > 1 > base
+    assert cost.describe(worst).endswith("min") and cost.describe(0.2) == "under a second"
+
+
+def test_calibration_measures_positive_prices_on_this_machine():
+    speed = cost.calibrate()
+    prices = [speed.per_step, speed.per_parameter_step, speed.per_multiply_add]
+    assert all(np.isfinite(price) and price > 0 for price in prices)
