@@ -267,3 +267,39 @@ def test_presenter_mode_on_every_page_hides_the_sidebar(server, browser):
         page.close()
     page = open_page(browser, f"{server}/runs", viewport=(1920, 1080))
     expect(page.locator("[data-testid='stSidebar']")).to_be_visible()  # and only then
+
+
+WORST_CASE = (  # issue 18: spiral, 2,000 samples, 4 x 100 units, batch 8, 10,000 epochs
+    "moons_dataset=Spiral&moons_samples=2000&moons_layers=4&moons_units_0=100&moons_units_1=100"
+    "&moons_units_2=100&moons_units_3=100&moons_batch=8&moons_epochs=10000"
+)
+
+
+def test_a_long_setting_asks_first_and_stop_keeps_what_was_learned(server, browser):
+    page = open_page(browser, f"{server}/mlp_moons?{WORST_CASE}")
+    expect(page.get_by_text("This setting would train for about")).to_be_visible()
+    assert page.get_by_test_id("stMetric").count() == 0  # nothing started on its own
+    click_button(page, "moons_confirm_long")
+    stop = page.get_by_role("button", name="Stop")
+    expect(stop).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("epoch 1 of 10,000")).to_be_visible(timeout=60_000)
+    stop.click()
+    wait_idle(page)
+    expect(page.get_by_text("Training stopped at epoch")).to_be_visible()
+    expect(page.get_by_role("button", name="Train all 10,000 epochs")).to_be_visible()
+    assert page.get_by_test_id("stMetric").count() >= 5  # the partial result is shown
+    wait_for_chart(page, "Decision boundary")
+    assert exception_count(page) == 0
+    shoot(page, "stopped-training")
+
+
+def test_a_diverging_learning_rate_stops_with_a_sentence(server, browser):
+    page = open_page(
+        browser,
+        f"{server}/mlp_moons?moons_layers=4&moons_units_0=100&moons_units_1=100"
+        "&moons_units_2=100&moons_units_3=100&moons_learning_rate=3.0",
+    )
+    error = page.get_by_test_id("stAlertContentError")
+    expect(error).to_contain_text("Training stopped at epoch")
+    expect(error).to_contain_text("lower learning rate than 3")
+    assert exception_count(page) == 0

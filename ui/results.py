@@ -34,7 +34,14 @@ class ResultStore:
         with self._lock:
             self._results.pop(key, None)
 
-    def lookup(self, key: Hashable):
+    def lookup(self, key: Hashable, settle_seconds: float = 2.0):
+        """The stored result, or None. If this key is being computed, wait up to
+        settle_seconds for it: an interrupted training (Streamlit starts the page's next run
+        at once, while the stopped one is still storing what it learned) takes a moment."""
+        with self._lock:
+            key_lock = self._key_locks.get(key)
+        if key_lock is not None and key_lock.acquire(timeout=settle_seconds):
+            key_lock.release()
         with self._lock:
             if key in self._results:
                 self._results.move_to_end(key)
@@ -45,7 +52,7 @@ class ResultStore:
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
-            stored = self.lookup(key)
+            stored = self.lookup(key, settle_seconds=0)  # (this thread holds the key's lock)
             if stored is not None:
                 return stored
             result = make()
