@@ -303,3 +303,18 @@ def test_a_diverging_learning_rate_stops_with_a_sentence(server, browser):
     expect(error).to_contain_text("Training stopped at epoch")
     expect(error).to_contain_text("lower learning rate than 3")
     assert exception_count(page) == 0
+
+
+def test_a_student_cannot_clear_the_servers_caches(server, browser):
+    """Streamlit's 'Clear caches' (its menu, and the 'c' key) would drop every classmate's
+    results: under the app's toolbarMode ('minimal', .streamlit/config.toml) neither exists.
+    In developer mode the same key press opens the dialog, so this test can fail."""
+    page = open_page(browser, f"{server}/perceptron")
+    page.locator("h1").first.click()
+    page.keyboard.press("c")
+    page.keyboard.press("C")
+    # The dialog would open on the next frames after the key: let two frames render first.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_text("Clear caches")).to_have_count(0)
+    expect(page.get_by_test_id("stMainMenu")).to_have_count(0)
