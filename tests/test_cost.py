@@ -14,7 +14,7 @@ def test_cost_terms_count_steps_parameters_and_arithmetic():
     steps, parameter_steps, work = cost.cost_terms(spec, config, 100, 20)
     assert steps == 10 * math.ceil(100 / 32)
     assert parameter_steps == steps * models.parameter_count(spec)
-    assert work == 10 * 9 * (3 * 100 + 20)  # forward and backward on training, forward on validation
+    assert work == 10 * 9 * (3 * 100 + 20)  # training: forward + backward; validation: forward
     # Multi-hot inputs: only a review's own words count in the first layer.
     imdb = models.ModelSpec(input_size=10_000, hidden_units=(16,))
     assert cost.forward_multiply_adds(imdb, inputs_per_sample=120) == 120 * 16 + 16
