@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.layout import PAGES, setup_page
+from ui.warmup import warm_up_in_background
 
 # What each page teaches and what to try first, in the chapter's order (the menu's order).
 GUIDE = {
@@ -76,3 +77,7 @@ st.info(
     "`&present=1` for a projector, and `&show=units_0,l2` to keep only those controls.",
     icon=":material/info:",
 )
+
+# Drawn: now load TensorFlow and compile the chapter's network in the background, while the
+# visitor reads (the first visitor after a restart otherwise waits for it on the next page).
+warm_up_in_background()

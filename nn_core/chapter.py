@@ -29,6 +29,18 @@ class ToyData:
 
 
 MOONS_DATA = ToyData()
+
+
+def moons_split():
+    """The chapter's moons, split as the MLP page splits them by default (a data.Split)."""
+    from nn_core import data  # (data imports scikit-learn: only when the split is made)
+
+    points, labels = data.make_toy_dataset(
+        MOONS_DATA.name, MOONS_DATA.samples, MOONS_DATA.noise, MOONS_DATA.seed
+    )
+    return data.split_train_validation(points, labels, MOONS_DATA.validation_share, MOONS_DATA.seed)
+
+
 # Dense(50, tanh) -> Dense(1, sigmoid), SGD(lr=1.0), 5,000 full-batch epochs.
 MOONS_NETWORK = ModelSpec(input_size=2, hidden_units=(50,), activation="tanh")
 MOONS_TRAINING = TrainConfig(optimizer="sgd", learning_rate=1.0, epochs=5000, batch_size=None)

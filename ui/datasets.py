@@ -10,11 +10,7 @@ from nn_core import chapter, data
 @st.cache_data(max_entries=4, show_spinner=False)
 def chapter_moons() -> data.Split:
     """The chapter's moons, split as the MLP page splits them by default."""
-    settings = chapter.MOONS_DATA
-    points, labels = data.make_toy_dataset(
-        settings.name, settings.samples, settings.noise, settings.seed
-    )
-    return data.split_train_validation(points, labels, settings.validation_share, settings.seed)
+    return chapter.moons_split()
 
 
 def _read_only(*arrays):
