@@ -1,13 +1,16 @@
-"""The server's result store (ui.results.ResultStore): one computation per key, and a lookup
-that waits a moment for a computation under way (an interrupted training storing itself)."""
+"""The server's result store (ui.results.ResultStore): one computation per key, a lookup that
+waits a moment for a computation under way (an interrupted training storing itself), and a
+budget in bytes that evicts the oldest results but never one a live session is showing."""
 
 import threading
 
-from ui.results import ResultStore
+import numpy as np
+
+from ui.results import SHOWN_PER_SESSION, ResultStore
 
 
 def test_identical_requests_compute_once():
-    store = ResultStore(max_entries=4)
+    store = ResultStore(max_bytes=10**6)
     calls = []
     release = threading.Event()
 
@@ -26,7 +29,7 @@ def test_identical_requests_compute_once():
 
 
 def test_a_lookup_waits_for_a_computation_under_way_but_not_forever():
-    store = ResultStore(max_entries=4)
+    store = ResultStore(max_bytes=10**6)
     started, release = threading.Event(), threading.Event()
 
     def make():
@@ -43,3 +46,48 @@ def test_a_lookup_waits_for_a_computation_under_way_but_not_forever():
     worker.join()
     store.forget("key")
     assert store.lookup("key") is None
+
+
+def array(kib: int) -> np.ndarray:
+    return np.zeros(kib * 256, np.float32)  # kib KiB
+
+
+def test_the_byte_budget_evicts_the_oldest_results_first():
+    store = ResultStore(max_bytes=100 * 1024)
+    for name in "abcde":
+        store.compute(name, lambda: array(30))  # 30 KiB each: three fit
+    assert [store.lookup(name, settle_seconds=0) is not None for name in "abcde"] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert store.used_bytes <= 100 * 1024
+    store.lookup("c")  # used again: now the youngest
+    store.compute("f", lambda: array(30))
+    assert store.lookup("c") is not None and store.lookup("d") is None
+
+
+def test_datasets_count_against_the_budget():
+    store = ResultStore(max_bytes=100 * 1024)
+    store.compute("a", lambda: array(30))
+    store.compute("b", lambda: array(30))
+    store.reserve("mnist", 60 * 1024)
+    assert store.lookup("a") is None and store.lookup("b") is not None
+    assert store.used_bytes == 90 * 1024
+
+
+def test_a_result_a_live_session_shows_is_never_evicted():
+    live = {"student-1"}
+    store = ResultStore(max_bytes=100 * 1024, is_live=lambda holder: holder in live)
+    store.compute("shown", lambda: array(60), holder="student-1")
+    for index in range(5):  # other students' results push the budget
+        store.compute(index, lambda: array(30), holder=f"student-{index + 2}")
+    assert store.lookup("shown") is not None  # still shown by student 1
+    # Beyond the budget only by what live sessions show: each keeps its last results.
+    assert len([key for key in range(5) if store.lookup(key, settle_seconds=0) is not None]) >= 1
+    live.clear()  # student 1 left: the next result may evict it
+    store.compute("new", lambda: array(30))
+    assert store.lookup("shown") is None
+    assert SHOWN_PER_SESSION >= 8  # a page's results (boundary, curves, sweep) all stay

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from nn_core import chapter, data
+from ui import results
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -22,19 +23,24 @@ def _read_only(*arrays):
 def mnist() -> data.Mnist:
     dataset = data.load_mnist()
     _read_only(dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test)
+    results.reserve("mnist", dataset)  # datasets count against the results' memory budget
     return dataset
 
 
 @st.cache_resource(show_spinner="Loading IMDB reviews (once per server)…", max_entries=4)
 def imdb(vocabulary_size: int) -> data.Imdb:
     """IMDB at one vocabulary size."""
-    return data.load_imdb(vocabulary_size)
+    dataset = data.load_imdb(vocabulary_size)
+    results.reserve(f"imdb {vocabulary_size}", dataset)
+    return dataset
 
 
 @st.cache_resource(show_spinner="Encoding reviews as multi-hot vectors…", max_entries=4)
 def imdb_matrices(vocabulary_size: int) -> data.ImdbMatrices:
     """The chapter's split as sparse multi-hot matrices."""
-    return data.imdb_matrices(imdb(vocabulary_size))
+    matrices = data.imdb_matrices(imdb(vocabulary_size))
+    results.reserve(f"imdb matrices {vocabulary_size}", matrices)
+    return matrices
 
 
 @st.cache_resource(show_spinner=False)

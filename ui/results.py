@@ -9,32 +9,58 @@ should wait for one training instead of starting 30.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
+from nn_core.memory import result_budget, size_in_bytes
 from ui.progress import TrainingProgress
 
-MAX_RESULTS = 256
+SHOWN_PER_SESSION = 24  # the results a session used last are never evicted (a page shows them)
 
 
 class ResultStore:
-    """A thread-safe LRU of finished results, with one lock per key so identical requests
-    made at the same time compute once."""
+    """A thread-safe store of finished results bounded in bytes (results and the datasets
+    reserved beside them), evicting the least recently used first but never one that a live
+    session used among its last SHOWN_PER_SESSION. One lock per key, so identical requests
+    made at the same time compute once.
 
-    def __init__(self, max_entries: int):
-        self.max_entries = max_entries
-        self._results: OrderedDict[Hashable, object] = OrderedDict()
+    holder: who asks (a session id), or None; is_live(holder) tells whether it still exists.
+    """
+
+    def __init__(self, max_bytes: int, is_live: Callable[[Hashable], bool] = lambda _: True):
+        self.max_bytes = max_bytes
+        self._is_live = is_live
+        self._results: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._stored_bytes = 0  # the sizes in _results, kept as they change
+        self._reserved: dict[str, int] = {}
+        self._shown: dict[Hashable, deque] = {}
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
+    @property
+    def used_bytes(self) -> int:
+        return self._stored_bytes + sum(self._reserved.values())
+
+    def reserve(self, name: str, size: int) -> None:
+        """Count something held outside the store (a loaded dataset) against its budget."""
+        with self._lock:
+            self._reserved[name] = size
+            self._evict()
+
     def forget(self, key: Hashable) -> None:
         with self._lock:
-            self._results.pop(key, None)
+            self._drop(key)
 
-    def lookup(self, key: Hashable, settle_seconds: float = 2.0):
+    def _drop(self, key: Hashable) -> None:
+        if key in self._results:
+            self._stored_bytes -= self._results.pop(key)[1]
+
+    def lookup(self, key: Hashable, holder=None, settle_seconds: float = 2.0):
         """The stored result, or None. If this key is being computed, wait up to
         settle_seconds for it: an interrupted training (Streamlit starts the page's next run
         at once, while the stopped one is still storing what it learned) takes a moment."""
@@ -43,35 +69,68 @@ class ResultStore:
         if key_lock is not None and key_lock.acquire(timeout=settle_seconds):
             key_lock.release()
         with self._lock:
-            if key in self._results:
-                self._results.move_to_end(key)
-                return self._results[key]
-        return None
+            if key not in self._results:
+                return None
+            self._results.move_to_end(key)
+            self._note_shown(holder, key)
+            return self._results[key][0]
 
-    def compute(self, key: Hashable, make: Callable[[], object]):
+    def compute(self, key: Hashable, make: Callable[[], object], holder=None):
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
-            stored = self.lookup(key, settle_seconds=0)  # (this thread holds the key's lock)
+            stored = self.lookup(key, holder, settle_seconds=0)  # (this thread holds the lock)
             if stored is not None:
                 return stored
             result = make()
+            size = size_in_bytes(result)
             with self._lock:
-                self._results[key] = result
-                while len(self._results) > self.max_entries:
-                    self._results.popitem(last=False)
+                self._results[key] = (result, size)
+                self._stored_bytes += size
+                self._note_shown(holder, key)
+                self._evict()
                 self._key_locks.pop(key, None)
             return result
+
+    def _note_shown(self, holder, key) -> None:
+        if holder is not None:
+            self._shown.setdefault(holder, deque(maxlen=SHOWN_PER_SESSION)).append(key)
+
+    def _evict(self) -> None:
+        """Oldest first, until within budget; results a live session shows stay."""
+        self._shown = {
+            holder: keys for holder, keys in self._shown.items() if self._is_live(holder)
+        }
+        shown = {key for keys in self._shown.values() for key in keys}
+        for key in list(self._results):
+            if self.used_bytes <= self.max_bytes:
+                return
+            if key not in shown:
+                self._drop(key)
+
+
+def _session_is_live(session_id) -> bool:
+    return Runtime.exists() and Runtime.instance().is_active_session(session_id)
+
+
+def _session_id():
+    context = get_script_run_ctx(suppress_warning=True)
+    return context.session_id if context is not None else None
 
 
 @st.cache_resource(show_spinner=False)
 def _store() -> ResultStore:
-    return ResultStore(MAX_RESULTS)
+    return ResultStore(result_budget(), _session_is_live)
+
+
+def reserve(name: str, value) -> None:
+    """Count a loaded dataset against the results' budget."""
+    _store().reserve(name, size_in_bytes(value))
 
 
 def lookup(key: Hashable):
     """The result stored for key, or None (never computes)."""
-    return _store().lookup(key)
+    return _store().lookup(key, _session_id())
 
 
 # A training interrupted by the page (Stop, another control, the tab closed) is stored as it
@@ -81,7 +140,7 @@ _interrupted = threading.local()
 
 def compute(key: Hashable, make: Callable[[], object]):
     """The result stored for key, or make() once for the whole server and store it."""
-    result = _store().compute(key, make)
+    result = _store().compute(key, make, _session_id())
     interruption = getattr(_interrupted, "exception", None)
     if interruption is not None:
         _interrupted.exception = None
