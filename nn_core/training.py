@@ -1,7 +1,9 @@
-"""Training loops and their result: full batch in one XLA graph, mini-batches one graph per epoch.
+"""Training loops and their result: full batch and dense mini-batches many epochs per compiled
+XLA call (sized to report progress, and be stoppable, several times a second), multi-hot
+inputs one graph call per epoch.
 
-Both are seeded (initial weights, dropout masks and batch order come from config.seed), so the
-same settings give the same curves, and both return the same TrainingResult.
+All are seeded (initial weights, dropout masks and batch order come from config.seed), so the
+same settings give the same curves, and all return the same TrainingResult.
 """
 
 from __future__ import annotations
@@ -218,7 +220,7 @@ def _dense_epochs(trainer, inputs, labels, config):
     Keras fit shuffles every epoch), so chunking does not change the result."""
     count = int(labels[0].shape[0])
     batch_size = min(config.batch_size, count)
-    steps, left_over = divmod(count, batch_size)
+    steps = count // batch_size  # whole batches; the rest is each epoch's smaller last step
     chunk = int(np.clip(MAX_CHUNK_INDICES // count, 1, 256))
     shuffler = np.random.default_rng(config.seed)
     arguments = (inputs[0], labels[0], inputs[1], labels[1])
