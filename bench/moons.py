@@ -95,8 +95,13 @@ def page_redraw_seconds() -> dict:
     units slider to a value never trained before (a new network: build, trace, train, draw)."""
     from streamlit.testing.v1 import AppTest
 
+    from ui import warmup
+
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
     app.run()
+    # The home page starts the server's warm-up (TensorFlow, the chapter's network, the speed
+    # measurement): a visitor reads the home page meanwhile; here, wait for it to end.
+    warmup.finished.wait(120)
     app.switch_page("pages/4_mlp_moons.py")
     started = time.perf_counter()
     app.run()

@@ -1,8 +1,9 @@
 """Training-time estimates for the pages: nn_core.cost priced with this machine's speed,
-measured once per server in the background (until then the built-in prices are used)."""
+measured once per server by the warm-up (until then the built-in prices are used)."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 import streamlit as st
@@ -13,29 +14,31 @@ from nn_core.models import parameter_count
 SHORT_SECONDS = 3.0  # estimated under this: a short training, never queued behind long ones
 
 
-# Measured once per server process (not in a Streamlit cache, which a test or an admin may
-# clear): the first estimate starts the measurement in the background.
-_speed = {"measured": cost.DEFAULT_SPEED, "started": False}
-_speed_lock = threading.Lock()
+# Measured once per server process by the warm-up (ui.warmup, after the home page is drawn),
+# not in a Streamlit cache, which a test or an admin may clear. Until then, and on a server
+# whose visitors all arrive by deep links, the built-in prices (measured on this project's
+# 2-core machines) are used: measuring beside a student's first trainings slowed them.
+_speed = {"measured": cost.DEFAULT_SPEED}
 
 
-def _measure() -> None:
+def measure_speed() -> None:
+    """Price training on this machine (about two seconds of CPU)."""
     _speed["measured"] = cost.calibrate()
 
 
-def server_speed() -> cost.Speed:
-    with _speed_lock:
-        if not _speed["started"]:
-            _speed["started"] = True
-            threading.Thread(target=_measure, name="calibrate training speed", daemon=True).start()
-    return _speed["measured"]
+def lower_priority() -> None:
+    """This thread yields the cores to students' trainings (Linux: a thread has its own nice
+    value); elsewhere it runs as it is."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
 
 
 def estimate(spec, config, train_count, validation_count=0, inputs_per_sample=None) -> float:
     """Seconds this training should take on this server."""
-    speed = server_speed()
     return cost.estimate_seconds(
-        spec, config, train_count, validation_count, inputs_per_sample, speed
+        spec, config, train_count, validation_count, inputs_per_sample, _speed["measured"]
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 _started = threading.Event()
+finished = threading.Event()  # set once the warm-up is over (benchmarks wait for it)
 
 
 def warm_up_in_background() -> None:
@@ -17,12 +18,18 @@ def warm_up_in_background() -> None:
     if _started.is_set():
         return
     _started.set()
-    threading.Thread(target=_warm_up, name="warm up", daemon=True).start()
+    # Not a daemon (a thread started from Streamlit's script thread would inherit that): a
+    # process must not exit with TensorFlow running in a thread, which aborts it.
+    threading.Thread(target=_warm_up, name="warm up", daemon=False).start()
 
 
 def _warm_up() -> None:
     from nn_core import chapter, training  # TensorFlow: seconds, off the page's thread
-    from ui.cost import server_speed
+    from ui.cost import lower_priority, measure_speed
 
-    training.train_split(chapter.MOONS_NETWORK, chapter.MOONS_TRAINING, chapter.moons_split())
-    server_speed()  # starts the speed measurement
+    lower_priority()
+    try:
+        training.train_split(chapter.MOONS_NETWORK, chapter.MOONS_TRAINING, chapter.moons_split())
+        measure_speed()
+    finally:
+        finished.set()
