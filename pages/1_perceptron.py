@@ -1,12 +1,26 @@
 """Rosenblatt's perceptron, one update at a time, and where it fails (XOR)."""
 
-import altair as alt
 import streamlit as st
+
+from ui.layout import setup_page
+
+# The title and purpose are drawn before TensorFlow and the engine are imported (below):
+# the first visit after a restart shows them at once instead of a blank page for seconds.
+setup_page(
+    "Rosenblatt's perceptron",
+    ":material/linear_scale:",
+    "One neuron with a step output, trained by the rule "
+    "$\\theta \\leftarrow \\theta + \\eta\\,(y - y')\\,x$ one sample at a time. Step through the "
+    "updates on **AND**, then switch to **XOR** and watch it never settle: that is Minsky's "
+    "critique, and the reason for hidden layers.",
+)
+
+import altair as alt
 
 from nn_core import chapter, charts, data, training
 from nn_core.perceptron import PerceptronConfig, line_through, train_perceptron
 from ui import results
-from ui.layout import setup_page, show_chart, show_error
+from ui.layout import show_chart, show_error
 from ui.params import PageParams
 from ui.runs import record as record_run
 
@@ -18,15 +32,6 @@ DATASETS = {
     "moons": "Moons",
 }
 STEP_KEY = "perceptron_step"
-
-setup_page(
-    "Rosenblatt's perceptron",
-    ":material/linear_scale:",
-    "One neuron with a step output, trained by the rule "
-    "$\\theta \\leftarrow \\theta + \\eta\\,(y - y')\\,x$ one sample at a time. Step through the "
-    "updates on **AND**, then switch to **XOR** and watch it never settle: that is Minsky's "
-    "critique, and the reason for hidden layers.",
-)
 
 
 def data_controls(params):

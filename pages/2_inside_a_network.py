@@ -1,25 +1,12 @@
 """The chapter's fundamentals, each one a thing to move: a neuron, activation functions, why
 hidden layers need non-linear ones, the vectorised forward pass, universal approximation."""
 
-from dataclasses import replace
-
-import altair as alt
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from nn_core import chapter, charts, theory, theory_charts, training
-from nn_core.perceptron import line_through
-from ui import results
-from ui.curve_pad import curve_pad
-from ui.datasets import chapter_moons
-from ui.layout import sectioned, setup_page, show_chart
-from ui.params import PageParams
-from ui.runs import record as record_run
+from ui.layout import setup_page
 
-PLANE = (-3.0, 3.0)  # the neuron's plane, both axes
-YOUR_POINTS = "your points"
-
+# The title and purpose are drawn before TensorFlow and the engine are imported (below):
+# the first visit after a restart shows them at once instead of a blank page for seconds.
 setup_page(
     "Inside a network",
     ":material/hub:",
@@ -29,6 +16,24 @@ setup_page(
     "how a whole batch flows through a network as matrix products, and how enough hidden "
     "units can draw any curve.",
 )
+
+from dataclasses import replace
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from nn_core import chapter, charts, theory, theory_charts, training
+from nn_core.perceptron import line_through
+from ui import results
+from ui.curve_pad import curve_pad
+from ui.datasets import chapter_moons
+from ui.layout import sectioned, show_chart
+from ui.params import PageParams
+from ui.runs import record as record_run
+
+PLANE = (-3.0, 3.0)  # the neuron's plane, both axes
+YOUR_POINTS = "your points"
 
 
 def neuron_section(params):

@@ -1,17 +1,31 @@
 """How a network learns, as the chapter tells it: gradient descent on a loss surface,
 backpropagation one chain-rule product at a time, weight initialisation, and batch size."""
 
+import streamlit as st
+
+from ui.layout import setup_page
+
+# The title and purpose are drawn before TensorFlow and the engine are imported (below):
+# the first visit after a restart shows them at once instead of a blank page for seconds.
+setup_page(
+    "How it learns",
+    ":material/trending_down:",
+    "Training is walking downhill on the loss. Pick a **learning rate** and watch gradient "
+    "descent crawl, converge, zig-zag or blow up; then follow **backpropagation** through a "
+    "tiny network one product at a time, and see why weights must start **random and small** "
+    "and what the **batch size** changes.",
+)
+
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import streamlit as st
 
 from nn_core import chapter, charts, theory, theory_charts, training
 from nn_core.networks import INITIALIZERS
 from ui import results
 from ui.datasets import chapter_moons
-from ui.layout import sectioned, setup_page, show_chart
+from ui.layout import sectioned, show_chart
 from ui.params import PageParams
 from ui.runs import record as record_run
 
@@ -23,15 +37,6 @@ TINY = theory.TinyNetwork(
 SAMPLE, TARGET = np.array([0.05, 0.10]), 1.0
 INIT_UNITS = 8  # a small hidden layer, so every unit's picture fits on screen
 BATCHES = {"full batch": None, "mini-batches of 16": 16, "one sample at a time": 1}
-
-setup_page(
-    "How it learns",
-    ":material/trending_down:",
-    "Training is walking downhill on the loss. Pick a **learning rate** and watch gradient "
-    "descent crawl, converge, zig-zag or blow up; then follow **backpropagation** through a "
-    "tiny network one product at a time, and see why weights must start **random and small** "
-    "and what the **batch size** changes.",
-)
 
 
 def descent_section(params):

@@ -1,15 +1,29 @@
 """Under- and overfitting on 2-D data: the chapter's moons experiment, one slider at a time."""
 
+import streamlit as st
+
+from ui.layout import setup_page
+
+# The title and purpose are drawn before TensorFlow and the engine are imported (below):
+# the first visit after a restart shows them at once instead of a blank page for seconds.
+setup_page(
+    "MLP on moons: under- and overfitting",
+    ":material/bubble_chart:",
+    "The chapter's network: one hidden layer of tanh units, SGD with learning rate 1.0, 5,000 "
+    "full-batch epochs on 200 noisy moons. Move **Units** to 1 (underfitting: a straight "
+    "boundary), then to 50 (overfitting: it chases the noise). Then tame it with **L2** or "
+    "**dropout** and watch the validation accuracy. Every change retrains in about a second.",
+)
+
 from dataclasses import replace
 
 import numpy as np
-import streamlit as st
 
 from nn_core import chapter, charts, cost, data, diagnostics, training
 from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.cost import confirm_long, estimate, is_long
-from ui.layout import metric_columns, setup_page, show_chart, show_error
+from ui.layout import metric_columns, show_chart, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
@@ -51,16 +65,6 @@ def network_widgets(spec, config) -> dict:
     }
     values.update({f"moons_units_{index}": units for index, units in enumerate(spec.hidden_units)})
     return values
-
-
-setup_page(
-    "MLP on moons: under- and overfitting",
-    ":material/bubble_chart:",
-    "The chapter's network: one hidden layer of tanh units, SGD with learning rate 1.0, 5,000 "
-    "full-batch epochs on 200 noisy moons. Move **Units** to 1 (underfitting: a straight "
-    "boundary), then to 50 (overfitting: it chases the noise). Then tame it with **L2** or "
-    "**dropout** and watch the validation accuracy. Every change retrains in about a second.",
-)
 
 
 def apply_example(name):

@@ -1,25 +1,11 @@
 """The chapter's handwritten-digit classifier, trained live and inspected down to its errors."""
 
-from dataclasses import replace
-
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from nn_core import chapter, charts, cost, data, diagnostics, drawing, models, training
-from ui import results
-from ui.controls import architecture_controls, optimizer_controls, regularization_controls
-from ui.cost import estimate, is_long
-from ui.datasets import mnist
-from ui.draw_pad import draw_pad
-from ui.layout import metric_columns, setup_page, show_chart, show_error
-from ui.params import PageParams
-from ui.runs import compare_panel
-from ui.runs import record as record_run
+from ui.layout import setup_page
 
-UNIT_CHOICES = (5, 10, 15, 20, 32, 50, 64, 100, 128, 256, 512)
-TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 30000, 60000)
-
+# The title and purpose are drawn before TensorFlow and the engine are imported (below):
+# the first visit after a restart shows them at once instead of a blank page for seconds.
 setup_page(
     "MNIST: recognising handwritten digits",
     ":material/draw:",
@@ -27,6 +13,25 @@ setup_page(
     "epochs, batches of 128. Press **Train** (a few seconds), then look at what it gets wrong. "
     "Try fewer training images, more units, or dropout, and compare the test accuracy.",
 )
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from nn_core import chapter, charts, cost, data, diagnostics, drawing, models, training
+from ui import results
+from ui.controls import architecture_controls, optimizer_controls, regularization_controls
+from ui.cost import estimate, is_long
+from ui.datasets import mnist
+from ui.draw_pad import draw_pad
+from ui.layout import metric_columns, show_chart, show_error
+from ui.params import PageParams
+from ui.runs import compare_panel
+from ui.runs import record as record_run
+
+UNIT_CHOICES = (5, 10, 15, 20, 32, 50, 64, 100, 128, 256, 512)
+TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 30000, 60000)
 
 
 def model_controls(params):

@@ -1,26 +1,11 @@
 """Overfitting on real movie reviews, and three ways to fight it (the chapter's IMDB sections)."""
 
-import html
-from dataclasses import replace
-
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from nn_core import chapter, charts, cost, data, diagnostics, training
-from ui import results
-from ui.controls import optimizer_controls, regularization_controls
-from ui.cost import estimate, is_long
-from ui.datasets import imdb, imdb_matrices, imdb_word_index, imdb_words_by_index
-from ui.layout import setup_page, show_chart, show_error
-from ui.params import PageParams
-from ui.runs import compare_panel
-from ui.runs import record as record_run
+from ui.layout import setup_page
 
-VOCABULARY_SIZES = (1000, 2000, 5000, 10000, 15000, 20000)
-PRESETS = list(chapter.IMDB_PRESETS)  # the chapter's four networks, by name
-CUSTOM = "custom (sidebar)"
-
+# The title and purpose are drawn before TensorFlow and the engine are imported (below):
+# the first visit after a restart shows them at once instead of a blank page for seconds.
 setup_page(
     "IMDB: watch a network overfit, then fix it",
     ":material/movie:",
@@ -29,6 +14,26 @@ setup_page(
     "loss is lowest after a few epochs and then climbs. Train the baseline, then the smaller, "
     "L2 and dropout networks, and compare their validation curves on one chart.",
 )
+
+import html
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from nn_core import chapter, charts, cost, data, diagnostics, training
+from ui import results
+from ui.controls import optimizer_controls, regularization_controls
+from ui.cost import estimate, is_long
+from ui.datasets import imdb, imdb_matrices, imdb_word_index, imdb_words_by_index
+from ui.layout import show_chart, show_error
+from ui.params import PageParams
+from ui.runs import compare_panel
+from ui.runs import record as record_run
+
+VOCABULARY_SIZES = (1000, 2000, 5000, 10000, 15000, 20000)
+PRESETS = list(chapter.IMDB_PRESETS)  # the chapter's four networks, by name
+CUSTOM = "custom (sidebar)"
 
 
 def data_controls(params):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -269,9 +270,13 @@ def test_presenter_mode_on_every_page_hides_the_sidebar(server, browser):
     expect(page.locator("[data-testid='stSidebar']")).to_be_visible()  # and only then
 
 
-WORST_CASE = (  # issue 18: spiral, 2,000 samples, 4 x 100 units, batch 8, 10,000 epochs
+# Issue 18's worst case (spiral, 2,000 samples, 4 x 100 units, batch 8, 10,000 epochs) with a
+# learning rate that keeps it training: at SGD's 1.0 it may diverge (and stop by itself) in
+# under a minute on some CPUs, before the test presses Stop.
+WORST_CASE = (
     "moons_dataset=Spiral&moons_samples=2000&moons_layers=4&moons_units_0=100&moons_units_1=100"
     "&moons_units_2=100&moons_units_3=100&moons_batch=8&moons_epochs=10000"
+    "&moons_learning_rate=0.01"
 )
 
 
@@ -282,7 +287,8 @@ def test_a_long_setting_asks_first_and_stop_keeps_what_was_learned(server, brows
     click_button(page, "moons_confirm_long")
     stop = page.get_by_role("button", name="Stop")
     expect(stop).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("epoch 1 of 10,000")).to_be_visible(timeout=60_000)
+    # Training is under way: its progress is reported (the epoch changes several times a second).
+    expect(page.get_by_text(re.compile(r"epoch [\d,]+ of 10,000"))).to_be_visible(timeout=60_000)
     stop.click()
     wait_idle(page)
     expect(page.get_by_text("Training stopped at epoch")).to_be_visible()
