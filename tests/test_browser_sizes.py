@@ -174,6 +174,12 @@ def test_on_a_phone_the_settings_open_from_a_labelled_button_and_close_after_a_c
 ):
     page = open_at(browser, f"{server}/mlp_moons", "phone")
     opener = page.locator("[data-testid='stExpandSidebarButton']")
+    # The page's style sheet (drawn with the title) makes the 28 px chevron a 44 px button;
+    # on a busy machine the test can get here before the browser has applied it.
+    page.wait_for_function(
+        """() => document.querySelector("[data-testid='stExpandSidebarButton']")
+                   .getBoundingClientRect().height >= 44"""
+    )
     box = opener.bounding_box()
     assert box["height"] >= 44 and box["width"] >= 44
     assert "Settings" in opener.evaluate("button => getComputedStyle(button, '::after').content")
