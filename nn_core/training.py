@@ -137,9 +137,8 @@ def train(
             run_chunk, max_chunk = _full_batch_epochs(trainer, inputs, labels, config)
         else:
             run_chunk, max_chunk = _dense_epochs(trainer, inputs, labels, config)
-        history, stopped = _run_in_chunks(
-            run_chunk, max_chunk, config, chance_level(y_train), on_epoch_end
-        )
+        chance = chance_level(y_train)
+        history, stopped = _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end)
         metrics = {
             **_prefixed("train", _evaluate(network, inputs[0], labels[0])),
             **_prefixed("val", _evaluate(network, inputs[1], labels[1])),
@@ -148,7 +147,7 @@ def train(
     if len(y_validation) == 0:
         history[["val_loss", "val_accuracy"]] = np.nan
     seconds = time.perf_counter() - started
-    message = stop_message(stopped, history, config, chance_level(y_train)) if stopped else ""
+    message = stop_message(stopped, history, config, chance) if stopped else ""
     return TrainingResult(spec, config, history, metrics, weights, seconds, stopped, message)
 
 

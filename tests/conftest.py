@@ -94,3 +94,29 @@ def offline_data(tiny_data_dir, monkeypatch) -> Path:
     """Point nn_core at the tiny Keras-format files."""
     monkeypatch.setenv("NN_CORE_DATA_DIR", str(tiny_data_dir))
     return tiny_data_dir
+
+
+# ---------------------------------------------------------------- browser tests
+
+
+@pytest.fixture(scope="module")
+def server(tiny_data_dir, request):
+    """A `streamlit run` server on the tiny datasets for one browser test module; its log goes
+    to that module's ARTIFACTS folder."""
+    from browser_helpers import streamlit_server
+
+    artifacts = request.module.ARTIFACTS
+    artifacts.mkdir(parents=True, exist_ok=True)
+    with streamlit_server(artifacts / "server.log", NN_CORE_DATA_DIR=str(tiny_data_dir)) as (
+        url,
+        _process,
+    ):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from browser_helpers import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -15,7 +15,6 @@ from playwright.sync_api import expect
 
 from browser_helpers import (
     ROOT,
-    chromium,
     chromium_available,
     click_button,
     draw_vertical_stroke,
@@ -35,22 +34,6 @@ if not chromium_available():
     if os.environ.get("CI"):
         raise RuntimeError(message)  # CI must run the browser tests, never skip them
     pytest.skip(message, allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server(tiny_data_dir):
-    ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server(ARTIFACTS / "server.log", NN_CORE_DATA_DIR=str(tiny_data_dir)) as (
-        url,
-        _process,
-    ):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def shoot(page, name: str) -> None:
