@@ -12,7 +12,8 @@ setup_page(
     "The chapter's network: one hidden layer of tanh units, SGD with learning rate 1.0, 5,000 "
     "full-batch epochs on 200 noisy moons. Move **Units** to 1 (underfitting: a straight "
     "boundary), then to 50 (overfitting: it chases the noise). Then tame it with **L2** or "
-    "**dropout** and watch the validation accuracy. Every change retrains in about a second.",
+    "**dropout** and watch the validation accuracy. At the chapter's size every change retrains "
+    "in about a second; a setting that would take longer says how long and waits for a click.",
 )
 
 from dataclasses import replace
