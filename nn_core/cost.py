@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nn_core.models import ModelSpec, parameter_count
+from nn_core.pool import LONG_SECONDS  # noqa: F401 (pages ask before a longer training)
 from nn_core.training import TrainConfig, train
-
-LONG_SECONDS = 10.0  # above this a page asks before training (a slider move never starts it)
 
 
 @dataclass(frozen=True)

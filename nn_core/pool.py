@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import contextmanager
 
 from nn_core.models import ModelSpec
 from nn_core.networks import Network
@@ -20,22 +21,88 @@ MAX_IDLE_NETWORKS = 24  # pooled networks kept across all specs; older idle ones
 
 _idle_networks: OrderedDict[ModelSpec, list[Network]] = OrderedDict()
 _pool_lock = threading.Lock()
-# At most this many networks train or predict at once. A classroom's 30 simultaneous requests
-# then queue for a core instead of each building and XLA-compiling a network of its own (half
-# a second of CPU each): queued runs reuse the pooled networks and take ~0.1 s apiece.
-_busy_slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
-# Long trainings (estimated at more than a few seconds) may hold all slots but one: however
-# many long ones are running or queued, a short one (the chapter's settings) always finds a
-# free slot at once.
-_long_slots = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
+
+# Trainings run in three lanes by their estimated time (nn_core.cost), so that no kind waits
+# behind a slower kind:
+# - short (the chapter's settings, a slider's next value): one slot per core, used by short
+#   ones only. A classroom's 30 simultaneous requests queue there for a core instead of each
+#   building and XLA-compiling a network of its own (half a second of CPU each); queued runs
+#   reuse the pooled networks and take ~0.1 s apiece;
+# - medium (an MNIST subset, the IMDB models: seconds): one slot;
+# - long (asked for with a confirming click: minutes): one slot, so a student who starts one
+#   delays only the next such student, and one session never holds two (its page waits).
+# Up to cores + 2 trainings may run at once on the machine: a medium or long one shares the
+# cores, more slowly, rather than making a short one wait seconds for a free slot.
+SHORT_SECONDS = 2.0  # estimated at most this: the short lane
+LONG_SECONDS = 10.0  # estimated above this: the long lane (a page asks before training)
+_lanes = {
+    "short": threading.BoundedSemaphore(max(2, os.cpu_count() or 2)),
+    "medium": threading.BoundedSemaphore(1),
+    "long": threading.BoundedSemaphore(1),
+}
+WAIT_REPORT_SECONDS = 0.25  # how often a queued training asks whether it is still wanted
+# Short trainings under way, for give_way(): medium and long ones pause while there are any.
+_short_running = 0
+_short_finished = threading.Condition()
+
+
+class Cancelled(Exception):
+    """A training given up while it waited for its slot (its page was left or stopped)."""
+
+
+def lane(seconds: float | None) -> str:
+    """The lane of a training estimated at `seconds` (None: not estimated, e.g. a prediction,
+    which is short)."""
+    if seconds is None or seconds <= SHORT_SECONDS:
+        return "short"
+    return "medium" if seconds <= LONG_SECONDS else "long"
 
 
 @contextmanager
-def checkout(spec: ModelSpec, long: bool = False):
+def checkout(
+    spec: ModelSpec, seconds: float | None = None, still_wanted: Callable[[], bool] = None
+):
     """Lend a Network of this spec to one caller at a time; it returns to the pool after. A
-    long training first waits for one of the long slots."""
-    with _long_slots if long else nullcontext(), _busy_slots, _lend(spec) as network:
+    training estimated at `seconds` first waits for a slot in its lane, asking still_wanted()
+    now and then: a student who presses Stop or closes the tab while queued leaves at once."""
+    chosen = lane(seconds)
+    with _slot(_lanes[chosen], still_wanted), _counted(chosen == "short"), _lend(spec) as network:
         yield network
+
+
+def give_way(max_seconds: float) -> None:
+    """Called by a medium or long training between its compiled calls: pause (up to
+    max_seconds) while short trainings run, so the cores go to the students waiting for a
+    slider's answer. Sharing the cores instead made those answers two to four times slower."""
+    with _short_finished:
+        _short_finished.wait_for(lambda: _short_running == 0, timeout=max_seconds)
+
+
+@contextmanager
+def _counted(short: bool):
+    global _short_running
+    if not short:
+        yield
+        return
+    with _short_finished:
+        _short_running += 1
+    try:
+        yield
+    finally:
+        with _short_finished:
+            _short_running -= 1
+            _short_finished.notify_all()
+
+
+@contextmanager
+def _slot(slots: threading.BoundedSemaphore, still_wanted: Callable[[], bool] | None):
+    while not slots.acquire(timeout=WAIT_REPORT_SECONDS):
+        if still_wanted is not None and not still_wanted():
+            raise Cancelled("The training was stopped while it waited for a free slot.")
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from nn_core.data import plane_bounds
 from nn_core.forward import as_network_input
 from nn_core.models import ModelSpec, parameter_count
 from nn_core.networks import HISTORY_COLUMNS, INITIALIZERS, MAX_FULL_BATCH_EPOCHS, OPTIMIZERS
-from nn_core.pool import checkout
+from nn_core.pool import checkout, give_way, lane
 
 # Called as training goes (several times a second, and at the end) with (epochs done, epochs
 # in all, history so far). Returning STOP ends the training there: the result keeps what was
@@ -28,6 +28,7 @@ from nn_core.pool import checkout
 EpochCallback = Callable[[int, int, pd.DataFrame], object]
 STOP = "stop"
 REPORT_SECONDS = 0.25  # how often a long training reports progress (and can be stopped)
+GIVE_WAY_SECONDS = 0.5  # a slower training's longest pause for short ones between calls
 MAX_CHUNK_INDICES = 1_000_000  # batch indices prepared per compiled call (4 MB)
 
 
@@ -114,15 +115,17 @@ def train(
     x_validation=None,
     y_validation=None,
     on_epoch_end: EpochCallback | None = None,
-    long: bool = False,
+    seconds: float | None = None,
 ) -> TrainingResult:
     """Train a fresh, seeded network of this spec; x may be dense or a CSR multi-hot matrix.
-    long: the caller estimated it long (nn_core.cost), so it waits for a long slot (pool)."""
+    seconds: the caller's estimate (nn_core.cost), which picks its lane in the pool; while it
+    waits for a slot there, on_epoch_end hears 0 epochs done, and STOP gives up
+    (pool.Cancelled)."""
     _check_data(spec, x_train, y_train)
     if x_validation is None:
         x_validation, y_validation = x_train[:0], y_train[:0]
     started = time.perf_counter()
-    with checkout(spec, long) as network:
+    with checkout(spec, seconds, _still_wanted(on_epoch_end, config.epochs)) as network:
         network.reset(config.seed, config.initializer)
         trainer = network.trainer(config.optimizer, config.learning_rate)
         inputs = [as_network_input(x) for x in (x_train, x_validation)]
@@ -138,7 +141,8 @@ def train(
         else:
             run_chunk, max_chunk = _dense_epochs(trainer, inputs, labels, config)
         chance = chance_level(y_train)
-        history, stopped = _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end)
+        pause = None if lane(seconds) == "short" else give_way
+        history, stopped = _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end, pause)
         metrics = {
             **_prefixed("train", _evaluate(network, inputs[0], labels[0])),
             **_prefixed("val", _evaluate(network, inputs[1], labels[1])),
@@ -151,6 +155,14 @@ def train(
     return TrainingResult(spec, config, history, metrics, weights, seconds, stopped, message)
 
 
+def _still_wanted(on_epoch_end: EpochCallback | None, epochs: int):
+    """While queued, the training's callback hears "0 epochs done" (a page says it waits)."""
+    if on_epoch_end is None:
+        return None
+    nothing_yet = pd.DataFrame(columns=list(HISTORY_COLUMNS))
+    return lambda: on_epoch_end(0, epochs, nothing_yet) is not STOP
+
+
 def initial_weights(spec: ModelSpec, config: TrainConfig) -> list[np.ndarray]:
     """The weights a run of this setting starts from (same seed and initializer as train)."""
     with checkout(spec) as network:
@@ -159,7 +171,7 @@ def initial_weights(spec: ModelSpec, config: TrainConfig) -> list[np.ndarray]:
 
 
 def train_split(
-    spec: ModelSpec, config: TrainConfig, split, on_epoch_end=None, long: bool = False
+    spec: ModelSpec, config: TrainConfig, split, on_epoch_end=None, seconds: float | None = None
 ) -> TrainingResult:
     """train() on anything with x_train, y_train, x_validation, y_validation (a data.Split,
     data.ImdbMatrices)."""
@@ -171,7 +183,7 @@ def train_split(
         split.x_validation,
         split.y_validation,
         on_epoch_end,
-        long,
+        seconds,
     )
 
 
@@ -265,9 +277,10 @@ def _ragged_epochs(network, trainer, inputs, labels, config):
     return run_chunk, 1
 
 
-def _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end):
+def _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end, pause=None):
     """All epochs, in compiled calls sized to take ~REPORT_SECONDS each, reporting progress
-    between them. Returns (history, why it stopped early or None)."""
+    between them (and, for a slower training, giving way to short ones: pool.give_way).
+    Returns (history, why it stopped early or None)."""
     parts, done, chunk, stopped = [], 0, 1, None
     last_report = time.perf_counter()
     while done < config.epochs:
@@ -287,6 +300,8 @@ def _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end):
                 stopped = stopped or "stopped"
         if stopped:
             break
+        if pause is not None:
+            pause(GIVE_WAY_SECONDS)
     return _history_frame(np.concatenate(parts).astype(np.float32)), stopped
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from nn_core import chapter, charts, cost, data, diagnostics, training
 from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
-from ui.cost import confirm_long, estimate, is_long
+from ui.cost import confirm_long, estimate
 from ui.layout import metric_columns, show_chart, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
@@ -158,12 +158,12 @@ def train_run(dataset, validation_share, spec, config, progress_label="Training"
     run is recorded for the session's comparisons."""
     split = split_dataset(dataset, validation_share)
     key = run_key(dataset, validation_share, spec, config)
-    long = is_long(estimate_for(dataset, validation_share, spec, config))
+    seconds = estimate_for(dataset, validation_share, spec, config)
     result = results.compute(
         key,
         results.with_progress(
             progress_label,
-            lambda progress: training.train_split(spec, config, split, progress, long),
+            lambda progress: training.train_split(spec, config, split, progress, seconds),
             show_curves=False,
         ),
     )
@@ -196,10 +196,15 @@ def boundary_chart(result, dataset, validation_share, discrete, size=420, title=
         grid = training.plane_grid(points, resolution=200)
         return grid, training.decision_grid(result, grid)
 
-    key = ("grid", *run_key(dataset, validation_share, result.spec, result.config))
-    grid, probabilities = results.compute(key, compute)
-    return charts.decision_boundary(
-        grid, probabilities, points, labels, roles, discrete, size, title
+    key = run_key(dataset, validation_share, result.spec, result.config)
+    grid, probabilities = results.derived("grid", key, result, compute)
+    return results.chart(
+        f"boundary {discrete} {size} {title}",
+        key,
+        result,
+        lambda: charts.decision_boundary(
+            grid, probabilities, points, labels, roles, discrete, size, title
+        ),
     )
 
 
@@ -234,11 +239,12 @@ def metrics_row(result, estimated_seconds):
     )
 
 
-def weights_view(result):
+def weights_view(result, key):
     values = np.concatenate([kernel.ravel() for kernel in result.hidden_kernels])
     share = diagnostics.near_zero_share(values)
     left, right = st.columns([3, 2])
-    show_chart(charts.weight_histogram(values), left, width="stretch")
+    histogram = results.chart("weights", key, result, lambda: charts.weight_histogram(values))
+    show_chart(histogram, left, width="stretch")
     right.metric("Hidden weights within ±0.01 of zero", f"{share:.0%}")
     right.metric("Mean |weight|", f"{np.abs(values).mean():.3f}")
     right.caption(
@@ -348,8 +354,9 @@ try:
 except ValueError as error:
     show_error(error)
 
+key = run_key(dataset, validation_share, spec, config)
 metrics_row(result, seconds)
-if results.stopped_notice(result, run_key(dataset, validation_share, spec, config)):
+if results.stopped_notice(result, key):
     st.rerun()  # trains in full: the page trains whatever is not stored
 if not params.presenting and result.stopped in (None, "stopped"):
     verdict_box(result, dataset, validation_share)
@@ -371,8 +378,7 @@ with chart_column:
 with curve_column:
     if params.presenting and result.stopped in (None, "stopped"):  # beside the boundary: the
         verdict_box(result, dataset, validation_share)  # whole plot fits a projector's screen
-    show_chart(charts.learning_curves(result.history, "loss"), width="stretch")
-    show_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
+    results.show_learning_curves(key, result)
 
 compare_panel("moons")
 # Lazy tabs: only the open tab's content runs and is sent to the browser.
@@ -380,7 +386,7 @@ tabs = st.tabs(
     ["Weights", "Hidden units", "Sweep", "Repeat with seeds"], key="moons_tab", on_change="rerun"
 )
 views = (
-    lambda: weights_view(result),
+    lambda: weights_view(result, key),
     lambda: hidden_units_view(result, dataset, validation_share),
     lambda: sweep_view(dataset, validation_share, spec, config, discrete),
     lambda: seeds_view(dataset, validation_share, spec, config),

@@ -22,7 +22,7 @@ import pandas as pd
 from nn_core import chapter, charts, cost, data, diagnostics, drawing, models, training
 from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
-from ui.cost import estimate, is_long
+from ui.cost import estimate
 from ui.datasets import mnist
 from ui.draw_pad import draw_pad
 from ui.layout import metric_columns, show_chart, show_error
@@ -103,16 +103,16 @@ def data_preview(dataset):
             )
 
 
-def run_training(dataset, spec, config, train_size, validation_share, progress, long):
+def run_training(dataset, spec, config, train_size, validation_share, progress, seconds):
     split = training_split(dataset, train_size, validation_share, config.seed)
-    return training.train_split(spec, config, split, progress, long)
+    return training.train_split(spec, config, split, progress, seconds)
 
 
 def test_predictions(result, key, dataset):
     """Probabilities [10000, 10] for the test images, computed once per trained model."""
     x_test = data.flatten_images(dataset.x_test)
-    return results.compute(
-        ("mnist test predictions", key), lambda: training.predict(result, x_test)
+    return results.derived(
+        "mnist test predictions", key, result, lambda: training.predict(result, x_test)
     )
 
 
@@ -125,11 +125,10 @@ def results_view(result, probabilities, test_accuracy, dataset, key):
     columns[2].metric("Validation accuracy", "n/a" if np.isnan(validation) else f"{validation:.2%}")
     columns[3].metric("Training time", f"{result.seconds:.1f} s")
     curves, confusion = st.columns(2)
-    with curves:
-        show_chart(charts.learning_curves(result.history, "loss"), width="stretch")
-        show_chart(charts.learning_curves(result.history, "accuracy"), width="stretch")
+    results.show_learning_curves(key, result, curves)
+    matrix = lambda: diagnostics.confusion_matrix(dataset.y_test, predicted, 10)  # noqa: E731
     show_chart(
-        charts.confusion_heatmap(diagnostics.confusion_matrix(dataset.y_test, predicted, 10)),
+        results.chart("confusion", key, result, lambda: charts.confusion_heatmap(matrix())),
         confusion,
         width="content",
     )
@@ -144,8 +143,8 @@ def results_view(result, probabilities, test_accuracy, dataset, key):
     st.download_button(
         "Download the trained model (.keras)",
         # Written once per trained model, before the click (see the Runs page's exports).
-        results.compute(
-            ("mnist model file", key), lambda: models.keras_file(result.spec, result.weights)
+        results.derived(
+            "mnist model file", key, result, lambda: models.keras_file(result.spec, result.weights)
         ),
         file_name="mnist_classifier.keras",
         mime="application/octet-stream",
@@ -288,7 +287,7 @@ if train_now:
         results.with_progress(
             "Training on MNIST",
             lambda progress: run_training(
-                dataset, spec, config, train_size, validation_share, progress, is_long(seconds)
+                dataset, spec, config, train_size, validation_share, progress, seconds
             ),
         ),
     )

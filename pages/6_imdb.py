@@ -24,7 +24,7 @@ import pandas as pd
 from nn_core import chapter, charts, cost, data, diagnostics, training
 from ui import results
 from ui.controls import optimizer_controls, regularization_controls
-from ui.cost import estimate, is_long
+from ui.cost import estimate
 from ui.datasets import imdb, imdb_matrices, imdb_word_index, imdb_words_by_index
 from ui.layout import show_chart, show_error
 from ui.params import PageParams
@@ -117,7 +117,7 @@ def train_models(names, settings, vocabulary_size, matrices):
     bar = st.progress(0.0, text="Training…")
     for position, name in enumerate(names):
         spec, config = settings[name]
-        long = is_long(imdb_estimate(settings[name], matrices))
+        seconds = imdb_estimate(settings[name], matrices)
         bar.progress(
             position / len(names), text=f"Training {name} ({position + 1} of {len(names)})"
         )
@@ -125,8 +125,8 @@ def train_models(names, settings, vocabulary_size, matrices):
             run_key(vocabulary_size, spec, config),
             results.with_progress(
                 name,
-                lambda progress, spec=spec, config=config, long=long: training.train_split(
-                    spec, config, matrices, progress, long
+                lambda progress, spec=spec, config=config, seconds=seconds: training.train_split(
+                    spec, config, matrices, progress, seconds
                 ),
             ),
         )
@@ -138,8 +138,8 @@ def run_key(vocabulary_size, spec, config):
 
 
 def test_probabilities(result, key, matrices):
-    return results.compute(
-        ("imdb test", key), lambda: training.predict(result, matrices.x_test)[:, 0]
+    return results.derived(
+        "imdb test", key, result, lambda: training.predict(result, matrices.x_test)[:, 0]
     )
 
 
@@ -186,8 +186,10 @@ def comparison_table(trained, keys, matrices):
 def insight_view(trained, keys, vocabulary_size, matrices):
     name = st.selectbox("Model to inspect", list(trained), key="imdb_inspect")
     result = trained[name]
-    influence = results.compute(
-        ("imdb influence", keys[name]),
+    influence = results.derived(
+        "imdb influence",
+        keys[name],
+        result,
         lambda: diagnostics.word_influence(result, vocabulary_size),
     )
     words = imdb_words_by_index()

@@ -339,3 +339,34 @@ def test_a_training_stuck_at_chance_stops_unless_the_plateau_is_the_lesson(monke
     assert "random weights" in result.stop_message
     kept = training.train_split(spec, replace(stuck, stop_at_chance=False), split)
     assert kept.stopped is None and kept.epochs_done == 1000
+
+
+def test_a_queued_long_training_leaves_the_queue_when_stopped_and_blocks_no_other_lane():
+    """While the long lane is taken, a long training waits and its callback hears "0 epochs
+    done"; STOP then gives up without training (pool.Cancelled). Short and medium trainings
+    are not held up meanwhile."""
+    from nn_core import pool
+
+    split = small_circles()
+    spec = models.ModelSpec(hidden_units=(4,), activation="tanh")
+    config = training.TrainConfig(epochs=50)
+    heard = []
+
+    def stop_while_queued(done, total, history):
+        heard.append((done, total, len(history)))
+        return training.STOP if len(heard) >= 3 else None
+
+    assert [pool.lane(seconds) for seconds in (None, 1.0, 5.0, 60.0)] == [
+        "short",
+        "short",
+        "medium",
+        "long",
+    ]
+    with pool._lanes["long"]:  # a long training elsewhere holds the lane
+        with pytest.raises(pool.Cancelled):
+            training.train_split(spec, config, split, stop_while_queued, seconds=60.0)
+        others = [training.train_split(spec, config, split, seconds=s) for s in (1.0, 5.0)]
+    assert heard == [(0, 50, 0)] * 3
+    assert [result.epochs_done for result in others] == [50, 50]
+    finished = training.train_split(spec, config, split, lambda *report: None, seconds=60.0)
+    assert finished.epochs_done == 50  # the lane is free again

@@ -28,7 +28,7 @@ def test_identical_requests_compute_once():
     assert calls == [1] and store.lookup("key") == "result"
 
 
-def test_a_lookup_waits_for_a_computation_under_way_but_not_forever():
+def test_a_lookup_waits_for_its_own_sessions_computation_but_not_forever():
     store = ResultStore(max_bytes=10**6)
     started, release = threading.Event(), threading.Event()
 
@@ -37,12 +37,14 @@ def test_a_lookup_waits_for_a_computation_under_way_but_not_forever():
         release.wait(5)
         return "partial result"
 
-    worker = threading.Thread(target=store.compute, args=("key", make))
+    worker = threading.Thread(target=store.compute, args=("key", make, "session A"))
     worker.start()
     started.wait(5)
-    assert store.lookup("key", settle_seconds=0.05) is None  # still computing: gives up
+    # Another session's page is not held up by a classmate's training: no wait at all.
+    assert store.lookup("key", "session B", settle_seconds=60) is None
+    assert store.lookup("key", "session A", settle_seconds=0.05) is None  # gives up
     threading.Timer(0.1, release.set).start()
-    assert store.lookup("key", settle_seconds=5) == "partial result"  # waited for it
+    assert store.lookup("key", "session A", settle_seconds=5) == "partial result"  # waited
     worker.join()
     store.forget("key")
     assert store.lookup("key") is None

@@ -11,9 +11,6 @@ import streamlit as st
 from nn_core import cost
 from nn_core.models import parameter_count
 
-SHORT_SECONDS = 3.0  # estimated under this: a short training, never queued behind long ones
-
-
 # Measured once per server process by the warm-up (ui.warmup, after the home page is drawn),
 # not in a Streamlit cache, which a test or an admin may clear. Until then, and on a server
 # whose visitors all arrive by deep links, the built-in prices (measured on this project's
@@ -40,11 +37,6 @@ def estimate(spec, config, train_count, validation_count=0, inputs_per_sample=No
     return cost.estimate_seconds(
         spec, config, train_count, validation_count, inputs_per_sample, _speed["measured"]
     )
-
-
-def is_long(seconds: float) -> bool:
-    """A training that takes a long slot (nn_core.pool)."""
-    return seconds > SHORT_SECONDS
 
 
 def confirm_long(seconds: float, spec, config, key: str) -> bool:

@@ -78,8 +78,8 @@ def show_chart(chart, where=None, width="stretch"):
     if presenting():
         spec = chart if isinstance(chart, dict) else chart.to_dict()
         return where.vega_lite_chart(charts.for_projector(spec), width=width)
-    if isinstance(chart, dict):
-        return where.vega_lite_chart(chart, width=width)
+    if isinstance(chart, dict):  # a copy: Streamlit moves the data out of the dict it gets,
+        return where.vega_lite_chart(dict(chart), width=width)  # which may be a stored one
     return where.altair_chart(chart, width=width)
 
 

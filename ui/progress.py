@@ -18,6 +18,7 @@ from nn_core.training import STOP
 from ui.layout import show_chart
 
 _stop_keys = (f"stop-training-{number}" for number in itertools.count())
+WAITING = "waiting for a free slot; other long trainings are running (Stop leaves the queue)"
 
 
 class TrainingProgress:
@@ -46,6 +47,9 @@ class TrainingProgress:
         return None
 
     def _draw(self, epochs_done: int, epochs: int, history: pd.DataFrame) -> None:
+        if epochs_done == 0:  # queued behind other long trainings (nn_core.pool)
+            self.bar.progress(0.0, text=f"{self.label}: {WAITING}")
+            return
         self.bar.progress(
             epochs_done / epochs, text=f"{self.label}: epoch {epochs_done:,} of {epochs:,}"
         )

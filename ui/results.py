@@ -13,11 +13,14 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 
 import streamlit as st
+from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
+from nn_core import charts
 from nn_core.memory import result_budget, size_in_bytes
+from ui.layout import show_chart
 from ui.progress import TrainingProgress
 
 SHOWN_PER_SESSION = 24  # the results a session used last are never evicted (a page shows them)
@@ -40,6 +43,7 @@ class ResultStore:
         self._reserved: dict[str, int] = {}
         self._shown: dict[Hashable, deque] = {}
         self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._computing_for: dict[Hashable, Hashable] = {}  # key -> holder computing it
         self._lock = threading.Lock()
 
     @property
@@ -61,11 +65,14 @@ class ResultStore:
             self._stored_bytes -= self._results.pop(key)[1]
 
     def lookup(self, key: Hashable, holder=None, settle_seconds: float = 2.0):
-        """The stored result, or None. If this key is being computed, wait up to
+        """The stored result, or None. If this holder is computing this key, wait up to
         settle_seconds for it: an interrupted training (Streamlit starts the page's next run
-        at once, while the stopped one is still storing what it learned) takes a moment."""
+        at once, while the stopped one is still storing what it learned) takes a moment.
+        Another holder's training is not waited for: a classmate's page says "not trained
+        yet" at once rather than seconds later."""
         with self._lock:
-            key_lock = self._key_locks.get(key)
+            mine = key in self._computing_for and self._computing_for[key] == holder
+            key_lock = self._key_locks.get(key) if mine else None
         if key_lock is not None and key_lock.acquire(timeout=settle_seconds):
             key_lock.release()
         with self._lock:
@@ -82,14 +89,19 @@ class ResultStore:
             stored = self.lookup(key, holder, settle_seconds=0)  # (this thread holds the lock)
             if stored is not None:
                 return stored
-            result = make()
-            size = size_in_bytes(result)
-            with self._lock:
-                self._results[key] = (result, size)
-                self._stored_bytes += size
-                self._note_shown(holder, key)
-                self._evict()
-                self._key_locks.pop(key, None)
+            self._computing_for[key] = holder
+            try:
+                result = make()
+                size = size_in_bytes(result)
+                with self._lock:
+                    self._results[key] = (result, size)
+                    self._stored_bytes += size
+                    self._note_shown(holder, key)
+                    self._evict()
+                    self._key_locks.pop(key, None)
+            finally:
+                with self._lock:
+                    self._computing_for.pop(key, None)
             return result
 
     def _note_shown(self, holder, key) -> None:
@@ -148,6 +160,44 @@ def compute(key: Hashable, make: Callable[[], object]):
     return result
 
 
+def derived(name: str, key: Hashable, result, make: Callable[[], object]):
+    """make()'s value for a stored result (its test predictions, a chart), computed once for
+    the whole server. Kept under the result's key and the epochs it trained: a result stopped
+    early and then trained in full is another result, with values of its own."""
+    return compute((name, key, getattr(result, "epochs_done", None)), make)
+
+
+def chart(name: str, key: Hashable, result, build: Callable[[], object]) -> dict:
+    """The Vega-Lite spec of build()'s Altair chart of a stored result, built once (see
+    derived). Drawing a stored result again (a rerun, a classmate opening the same link) then
+    costs no Altair or PNG work, which was most of such a page's time: 30 students opening
+    one link queued for seconds on it."""
+    return derived(f"{name} chart", key, result, lambda: _ready_to_send(build().to_dict()))
+
+
+def _ready_to_send(spec: dict) -> dict:
+    """The spec with its named datasets already in the Arrow form Streamlit sends (it converts
+    rows on every draw otherwise: a third of redrawing a stored result)."""
+    datasets = spec.get("datasets", {})
+    spec["datasets"] = {
+        name: rows if isinstance(rows, bytes) else convert_anything_to_arrow_bytes(rows)
+        for name, rows in datasets.items()
+    }
+    return spec
+
+
+def show_learning_curves(key: Hashable, result, where=None) -> None:
+    """The stored result's loss and accuracy curves, one chart each (specs built once)."""
+    for metric in ("loss", "accuracy"):
+        spec = chart(
+            f"{metric} curves",
+            key,
+            result,
+            lambda metric=metric: charts.learning_curves(result.history, metric),
+        )
+        show_chart(spec, where, width="stretch")
+
+
 def forget(key: Hashable) -> None:
     """Drop a stored result (a stopped training, to train it in full)."""
     _store().forget(key)
@@ -162,6 +212,12 @@ def with_progress(label: str, run: Callable, show_curves: bool = True) -> Callab
         progress = TrainingProgress(label, show_curves=show_curves)
         try:
             return run(progress)
+        except Exception:
+            if progress.interruption is None:
+                raise
+            # Interrupted before there was anything to keep (nn_core.pool.Cancelled: stopped
+            # while queued for a slot): the page goes on with the student's new request.
+            raise progress.interruption from None
         finally:
             try:
                 progress.clear()
