@@ -97,3 +97,13 @@ def test_parallel_coordinates_write_each_axis_values_and_field_names_as_words():
     assert {("Learning rate", "0.1"), ("Learning rate", "1"), ("Learning rate", "—")} <= ticks
     assert {("Activation", "relu"), ("Activation", "tanh")} <= ticks
     assert spec["title"] == "Hyperparameters against Validation accuracy"
+
+
+def test_a_large_networks_weight_histogram_is_counted_before_drawing():
+    """30,000 weights (a 4 x 100 moons network) become 60 bars whose counts add up to them,
+    and the spec can be made (Altair refuses data over 5,000 rows unless told otherwise)."""
+    weights = np.random.default_rng(0).normal(0, 0.2, 30_000)
+    spec = charts.weight_histogram(weights).to_dict()
+    bars = max(spec["datasets"].values(), key=len)
+    assert len(bars) == 60 and sum(row["count"] for row in bars) == 30_000
+    assert bars[0]["low"] == weights.min() and bars[-1]["high"] == weights.max()
