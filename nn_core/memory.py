@@ -7,7 +7,9 @@ predictions.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import gc
 import os
 import sys
 from pathlib import Path
@@ -69,3 +71,15 @@ def result_budget(memory_bytes: int | None = None) -> int:
     least 64 MiB and at most 1 GiB (on Community Cloud's 2.7 GB: about 690 MB)."""
     memory = server_memory_bytes() if memory_bytes is None else memory_bytes
     return int(np.clip(memory * BUDGET_SHARE, MIN_BUDGET, MAX_BUDGET))
+
+
+def release_free_memory() -> None:
+    """Collect garbage and hand the C heap's free pages back to the system. Streamlit runs
+    each session's page in threads of its own, and glibc gives threads heaps of their own
+    that keep freed memory: without this, a server stayed ~900 MB above its warmed level
+    after a class of 30 had left."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to hand back
+        pass

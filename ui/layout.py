@@ -8,6 +8,7 @@ import streamlit as st
 
 from nn_core import charts
 from ui.keras_state import keep_keras_state
+from ui.warmup import keep_tidy
 
 keep_keras_state()
 
@@ -63,6 +64,7 @@ def setup_page(title: str, icon: str, purpose: str) -> None:
         st.divider()
     st.title(title)
     st.markdown(purpose)
+    keep_tidy()
 
 
 def metric_columns(count: int, key: str = "metric-row"):

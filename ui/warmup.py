@@ -8,9 +8,11 @@ shared, so nothing is done twice."""
 from __future__ import annotations
 
 import threading
+import time
 
 _started = threading.Event()
 finished = threading.Event()  # set once the warm-up is over (benchmarks wait for it)
+TIDY_SECONDS = 30  # how often the server hands freed memory back (nn_core.memory)
 
 
 def warm_up_in_background() -> None:
@@ -33,3 +35,26 @@ def _warm_up() -> None:
         measure_speed()
     finally:
         finished.set()
+
+
+_tidying = threading.Event()
+
+
+def keep_tidy() -> None:
+    """Start, once per server, a thread that hands freed memory back every TIDY_SECONDS (cheap
+    on every later call; every page calls it, since a class may arrive by deep links)."""
+    if _tidying.is_set():
+        return
+    _tidying.set()
+    # A daemon: nothing of TensorFlow runs in it, and it must not keep the server from exiting.
+    threading.Thread(target=_tidy_up_now_and_then, name="tidy up", daemon=True).start()
+
+
+def _tidy_up_now_and_then() -> None:
+    from nn_core.memory import release_free_memory
+    from ui.cost import lower_priority
+
+    lower_priority()
+    while True:
+        time.sleep(TIDY_SECONDS)
+        release_free_memory()
