@@ -5,6 +5,7 @@ budget in bytes that evicts the oldest results but never one a live session is s
 import threading
 
 import numpy as np
+import pytest
 
 from ui.results import SHOWN_PER_SESSION, ResultStore
 
@@ -93,3 +94,32 @@ def test_a_result_a_live_session_shows_is_never_evicted():
     store.compute("new", lambda: array(30))
     assert store.lookup("shown") is None
     assert SHOWN_PER_SESSION >= 8  # a page's results (boundary, curves, sweep) all stay
+
+
+def test_a_page_waiting_for_a_classmates_identical_training_can_give_up():
+    """Session B asks for the key session A is computing: B waits (hearing on_wait now and
+    then, where the page redraws its notice and Streamlit raises a Stop), and may give up."""
+    store = ResultStore(max_bytes=10**6)
+    started, release = threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        release.wait(5)
+        return "A's result"
+
+    worker = threading.Thread(target=store.compute, args=("key", slow, "session A"))
+    worker.start()
+    started.wait(5)
+    heard = []
+
+    def give_up_on_third_call():
+        heard.append(1)
+        if len(heard) == 3:
+            raise KeyboardInterrupt("B pressed Stop")
+
+    with pytest.raises(KeyboardInterrupt):
+        store.compute("key", lambda: "B's result", "session B", give_up_on_third_call)
+    assert len(heard) == 3 and worker.is_alive()  # A's training went on
+    release.set()
+    worker.join()
+    assert store.compute("key", lambda: "B's result", "session B") == "A's result"

@@ -24,6 +24,7 @@ from ui.layout import show_chart
 from ui.progress import TrainingProgress
 
 SHOWN_PER_SESSION = 24  # the results a session used last are never evicted (a page shows them)
+WAIT_SECONDS = 0.25  # how often a page waiting for a classmate's identical training checks in
 
 
 class ResultStore:
@@ -82,27 +83,37 @@ class ResultStore:
             self._note_shown(holder, key)
             return self._results[key][0]
 
-    def compute(self, key: Hashable, make: Callable[[], object], holder=None):
+    def compute(self, key: Hashable, make: Callable[[], object], holder=None, on_wait=None):
+        """The stored result, or make()'s, stored. While another holder computes the same key,
+        wait for it, calling on_wait() every WAIT_SECONDS (it may raise to give up)."""
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            stored = self.lookup(key, holder, settle_seconds=0)  # (this thread holds the lock)
-            if stored is not None:
-                return stored
-            self._computing_for[key] = holder
-            try:
-                result = make()
-                size = size_in_bytes(result)
-                with self._lock:
-                    self._results[key] = (result, size)
-                    self._stored_bytes += size
-                    self._note_shown(holder, key)
-                    self._evict()
-                    self._key_locks.pop(key, None)
-            finally:
-                with self._lock:
-                    self._computing_for.pop(key, None)
-            return result
+        while not key_lock.acquire(timeout=WAIT_SECONDS):
+            if on_wait is not None:
+                on_wait()
+        try:
+            return self._compute_holding_lock(key, make, holder)
+        finally:
+            key_lock.release()
+
+    def _compute_holding_lock(self, key: Hashable, make: Callable[[], object], holder):
+        stored = self.lookup(key, holder, settle_seconds=0)
+        if stored is not None:
+            return stored
+        self._computing_for[key] = holder
+        try:
+            result = make()
+            size = size_in_bytes(result)
+            with self._lock:
+                self._results[key] = (result, size)
+                self._stored_bytes += size
+                self._note_shown(holder, key)
+                self._evict()
+                self._key_locks.pop(key, None)
+        finally:
+            with self._lock:
+                self._computing_for.pop(key, None)
+        return result
 
     def _note_shown(self, holder, key) -> None:
         if holder is not None:
@@ -145,14 +156,32 @@ def lookup(key: Hashable):
     return _store().lookup(key, _session_id())
 
 
+CLASSMATE_TRAINING = (
+    "Someone else is training this very setting right now: its result appears here when it "
+    "is done (change a setting to try something else meanwhile)."
+)
+
 # A training interrupted by the page (Stop, another control, the tab closed) is stored as it
 # stands, and the interruption raised afterwards so that Streamlit goes on with it.
 _interrupted = threading.local()
 
 
 def compute(key: Hashable, make: Callable[[], object]):
-    """The result stored for key, or make() once for the whole server and store it."""
-    result = _store().compute(key, make, _session_id())
+    """The result stored for key, or make() once for the whole server and store it. While a
+    classmate computes the same key, the page says so (and Stop or any other change still
+    interrupts it: the notice's redraw is where Streamlit raises that)."""
+    notice = []
+
+    def waiting():
+        if not notice:
+            notice.append(st.empty())
+        notice[0].info(CLASSMATE_TRAINING, icon=":material/group:")
+
+    try:
+        result = _store().compute(key, make, _session_id(), waiting)
+    finally:
+        if notice:
+            notice[0].empty()
     interruption = getattr(_interrupted, "exception", None)
     if interruption is not None:
         _interrupted.exception = None
