@@ -24,10 +24,19 @@ def as_network_input(x):
     return tf.convert_to_tensor(np.asarray(x, dtype=np.float32))
 
 
-def forward(model, inputs, training=False, seed=None, stop_after_dense=None, algorithm="philox"):
+def forward(
+    model,
+    inputs,
+    training=False,
+    seed=None,
+    stop_after_dense=None,
+    algorithm="philox",
+    dropout_rate=None,
+):
     """Run the Sequential model layer by layer.
 
-    training: apply dropout (seed: int32 [2] for the random masks; algorithm: see dropout).
+    training: apply dropout (seed: int32 [2] for the random masks; algorithm: see dropout) at
+    each Dropout layer's rate, or at dropout_rate if given (a tensor the network sets).
     stop_after_dense: return the output of that Dense layer (1 = the first hidden layer)
     instead of the network's output, for the hidden-unit views; None runs every layer.
     """
@@ -38,7 +47,8 @@ def forward(model, inputs, training=False, seed=None, stop_after_dense=None, alg
         elif isinstance(layer, keras.layers.Dropout):
             if training:
                 layer_seed = seed + tf.constant([0, 1], tf.int32) * position
-                hidden = dropout(hidden, layer.rate, layer_seed, algorithm)
+                rate = layer.rate if dropout_rate is None else dropout_rate
+                hidden = dropout(hidden, rate, layer_seed, algorithm)
         elif isinstance(layer, keras.layers.Dense):
             hidden = dense(layer, hidden)
             dense_seen += 1

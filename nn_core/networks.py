@@ -79,13 +79,23 @@ class Network:
     """One model and its traced train/evaluate functions. Use through nn_core.pool.checkout()."""
 
     def __init__(self, spec: ModelSpec):
-        self.spec = spec
+        self.spec = spec  # its compiled form (models.compiled_form): rates come from configure
         self.model = build_model(spec)
+        # Read inside the traced loops, so one compiled network serves every rate.
+        self.l1_rate = tf.Variable(0.0, trainable=False, name="l1_rate")
+        self.l2_rate = tf.Variable(0.0, trainable=False, name="l2_rate")
+        self.dropout_rate = tf.Variable(0.0, trainable=False, name="dropout_rate")
         self._trainers: dict[str, Trainer] = {}
         self.evaluate_batch = tf.function(self._evaluate_batch, **_GRAPH)
         self.predict_batch = tf.function(self._predict_batch, **_GRAPH)
 
     # ---------------------------------------------------------------- state
+
+    def configure(self, spec: ModelSpec) -> None:
+        """Train with this spec's regularization (same architecture as the compiled one)."""
+        self.l1_rate.assign(spec.l1_rate)
+        self.l2_rate.assign(spec.l2_rate)
+        self.dropout_rate.assign(spec.dropout_rate)
 
     def reset(self, seed: int, initializer: str = "glorot") -> None:
         """Fresh seeded kernels (Glorot-uniform, as a new Keras model gets, unless asked
@@ -141,13 +151,21 @@ class Network:
         return tf.cast(tf.equal(predicted, labels), tf.float32)
 
     def _penalty(self):
-        losses = self.model.losses  # L1/L2 terms, computed from the current kernels
-        return tf.add_n(losses) if losses else tf.constant(0.0)
+        """The hidden kernels' L1 and L2 terms at the configured rates, as Keras' L1L2
+        regularizer adds them to the loss: l1 * sum|w| + l2 * sum w^2 (0 at rates of 0)."""
+        kernels = [layer.kernel for layer in self.dense_layers[:-1]]
+        if not kernels:
+            return tf.constant(0.0)
+        absolute = tf.add_n([tf.reduce_sum(tf.abs(kernel)) for kernel in kernels])
+        squared = tf.add_n([tf.reduce_sum(tf.square(kernel)) for kernel in kernels])
+        return self.l1_rate * absolute + self.l2_rate * squared
 
     def _step(self, optimizer, x, labels, seed, algorithm="philox"):
         """One gradient step; returns per-sample data losses, the penalty and correctness."""
         with tf.GradientTape() as tape:
-            probabilities = forward(self.model, x, True, seed, algorithm=algorithm)
+            probabilities = forward(
+                self.model, x, True, seed, algorithm=algorithm, dropout_rate=self.dropout_rate
+            )
             losses = self._loss(labels, probabilities)  # [batch]
             penalty = self._penalty()
             objective = tf.reduce_mean(losses) + penalty

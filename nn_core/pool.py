@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
 
-from nn_core.models import ModelSpec
+from nn_core.models import ModelSpec, compiled_form
 from nn_core.networks import Network
 
 MAX_IDLE_NETWORKS = 24  # pooled networks kept across all specs; older idle ones are dropped
@@ -62,11 +62,17 @@ def lane(seconds: float | None) -> str:
 def checkout(
     spec: ModelSpec, seconds: float | None = None, still_wanted: Callable[[], bool] = None
 ):
-    """Lend a Network of this spec to one caller at a time; it returns to the pool after. A
+    """Lend a Network of this spec (built for its compiled form, configured with its rates) to
+    one caller at a time; it returns to the pool after. A
     training estimated at `seconds` first waits for a slot in its lane, asking still_wanted()
     now and then: a student who presses Stop or closes the tab while queued leaves at once."""
     chosen = lane(seconds)
-    with _slot(_lanes[chosen], still_wanted), _counted(chosen == "short"), _lend(spec) as network:
+    with (
+        _slot(_lanes[chosen], still_wanted),
+        _counted(chosen == "short"),
+        _lend(compiled_form(spec)) as network,
+    ):
+        network.configure(spec)
         yield network
 
 
@@ -119,6 +125,12 @@ def _lend(spec: ModelSpec):
             _idle_networks.setdefault(spec, []).append(network)
             _idle_networks.move_to_end(spec)
             _trim_pool()
+
+
+def idle_count() -> int:
+    """Networks waiting in the pool (for the server's memory log)."""
+    with _pool_lock:
+        return sum(len(networks) for networks in _idle_networks.values())
 
 
 def _trim_pool():

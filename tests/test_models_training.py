@@ -370,3 +370,39 @@ def test_a_queued_long_training_leaves_the_queue_when_stopped_and_blocks_no_othe
     assert [result.epochs_done for result in others] == [50, 50]
     finished = training.train_split(spec, config, split, lambda *report: None, seconds=60.0)
     assert finished.epochs_done == 50  # the lane is free again
+
+
+def test_one_compiled_network_serves_every_regularization_rate():
+    """The pool lends one network per architecture (with or without dropout) whatever the L1,
+    L2 and dropout rates, and a result does not depend on what that network trained before:
+    a fresh network gives the same weights."""
+    from nn_core import pool
+
+    split = small_circles()
+    config = training.TrainConfig(epochs=60, seed=2)
+    base = models.ModelSpec(hidden_units=(7,), activation="tanh")
+    l2, both = replace(base, l2_rate=0.01), replace(base, l1_rate=0.003, l2_rate=0.02)
+    assert models.compiled_form(l2) == models.compiled_form(both) == models.compiled_form(base)
+    assert models.compiled_form(replace(base, dropout_rate=0.2)) == models.compiled_form(
+        replace(base, dropout_rate=0.4)
+    )
+    pool._idle_networks.clear()
+    fresh = training.train_split(both, config, split)
+    training.train_split(l2, config, split)  # the same network, other rates in between
+    training.train_split(base, config, split)
+    reused = training.train_split(both, config, split)
+    assert sum(len(networks) for networks in pool._idle_networks.values()) == 1
+    for mine, theirs in zip(reused.weights, fresh.weights, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert not np.allclose(reused.weights[0], training.train_split(base, config, split).weights[0])
+
+
+def test_the_penalty_is_what_keras_regularizers_add_to_the_loss():
+    spec = models.ModelSpec(hidden_units=(5, 4), l1_rate=0.003, l2_rate=0.02)
+    keras_model = models.build_model(spec)  # Dense layers with kernel_regularizer=L1L2
+    with checkout(spec) as network:
+        network.reset(4)
+        keras_model.set_weights(network.weights())
+        ours = float(network._penalty())
+    assert ours > 0
+    np.testing.assert_allclose(ours, float(tf.add_n(keras_model.losses)), rtol=1e-6)
