@@ -45,6 +45,9 @@ def moons_split():
 MOONS_NETWORK = ModelSpec(input_size=2, hidden_units=(50,), activation="tanh")
 MOONS_TRAINING = TrainConfig(optimizer="sgd", learning_rate=1.0, epochs=5000, batch_size=None)
 MOONS_SWEEP_UNITS = (1, 3, 5, 20, 50)  # the chapter's figure of five boundaries
+# The MLP page's choices of units per hidden layer (the server compiles each one-layer network
+# of them in the background: a class's first moves of the Units slider then cost no compile).
+MOONS_UNIT_CHOICES = (1, 2, 3, 4, 5, 8, 10, 15, 20, 30, 40, 50, 64, 75, 100)
 
 
 @dataclass(frozen=True)

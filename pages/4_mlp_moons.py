@@ -30,7 +30,7 @@ from ui.runs import compare_panel
 from ui.runs import record as record_run
 
 DATASETS = {"moons": "Moons", "circles": "Circles", "xor": "XOR", "spiral": "Spiral"}
-UNIT_CHOICES = (1, 2, 3, 4, 5, 8, 10, 15, 20, 30, 40, 50, 64, 75, 100)
+UNIT_CHOICES = chapter.MOONS_UNIT_CHOICES
 EPOCH_CHOICES = (100, 200, 500, 1000, 2000, 5000, 10000)
 BATCH_CHOICES = ("full batch", 8, 16, 32, 64, 128)
 MAX_LAYERS, MAX_SAMPLES = 4, 2000

@@ -7,8 +7,12 @@ shared, so nothing is done twice."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import threading
 import time
+from dataclasses import replace
 
 _started = threading.Event()
 finished = threading.Event()  # set once the warm-up is over (benchmarks wait for it)
@@ -26,15 +30,25 @@ def warm_up_in_background() -> None:
 
 
 def _warm_up() -> None:
-    from nn_core import chapter, training  # TensorFlow: seconds, off the page's thread
+    from nn_core import chapter, cost, training  # TensorFlow: seconds, off the page's thread
     from ui.cost import lower_priority, measure_speed
 
     lower_priority()
+    split = chapter.moons_split()
     try:
-        training.train_split(chapter.MOONS_NETWORK, chapter.MOONS_TRAINING, chapter.moons_split())
+        training.train_split(chapter.MOONS_NETWORK, chapter.MOONS_TRAINING, split)
         measure_speed()
     finally:
         finished.set()
+    # Then the MLP page's other one-layer networks, one epoch each (compiling is what costs:
+    # ~1 s of CPU a network, at the lowest priority here; an epoch count is not compiled in).
+    # In the medium lane, so that students' short trainings keep their slots meanwhile.
+    grid = training.plane_grid(split.x_train, resolution=200)  # the page's boundary grid
+    for units in chapter.MOONS_UNIT_CHOICES:
+        spec = replace(chapter.MOONS_NETWORK, hidden_units=(units,))
+        one_epoch = replace(chapter.MOONS_TRAINING, epochs=1)
+        result = training.train_split(spec, one_epoch, split, seconds=cost.LONG_SECONDS)
+        training.decision_grid(result, grid)
 
 
 _tidying = threading.Event()
@@ -58,3 +72,24 @@ def _tidy_up_now_and_then() -> None:
     while True:
         time.sleep(TIDY_SECONDS)
         release_free_memory()
+        if os.environ.get("NN_EXPLORER_MEMORY_LOG"):
+            _log_memory()
+
+
+def _log_memory() -> None:
+    """One line in the server's log: what holds its memory (set NN_EXPLORER_MEMORY_LOG=1)."""
+    import psutil
+    from streamlit.runtime import Runtime
+
+    from nn_core.pool import idle_count
+    from ui.results import stored_bytes
+
+    runtime = Runtime.instance() if Runtime.exists() else None
+    sessions = len(runtime._session_mgr.list_active_sessions()) if runtime else 0
+    figures = {
+        "rss_mib": round(psutil.Process().memory_info().rss / 2**20),
+        "results_mib": round(stored_bytes() / 2**20, 1),
+        "pooled_networks": idle_count(),
+        "sessions": sessions,
+    }
+    logging.getLogger("nn_explorer.memory").warning(json.dumps(figures))
