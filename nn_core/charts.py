@@ -270,11 +270,12 @@ def weight_histogram(weights: np.ndarray, near_zero: float = 0.01, bins: int = 6
     frame = pd.DataFrame({"low": edges[:-1], "high": edges[1:], "count": counts})
     bars = (
         alt.Chart(frame)
-        .mark_bar(opacity=0.8, binSpacing=1)
+        .mark_rect(opacity=0.8)
         .encode(
             x=alt.X("low:Q", title="weight value"),
             x2="high:Q",
             y=alt.Y("count:Q", title="weights"),
+            y2=alt.datum(0),  # upright bars from 0 (x with x2 alone reads as horizontal ones)
             tooltip=[
                 alt.Tooltip("low:Q", format=".3f", title="from"),
                 alt.Tooltip("high:Q", format=".3f", title="to"),

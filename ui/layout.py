@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
 from nn_core import charts
 from ui.keras_state import keep_keras_state
@@ -74,15 +75,29 @@ def metric_columns(count: int, key: str = "metric-row"):
 
 
 def show_chart(chart, where=None, width="stretch"):
-    """Draw an Altair chart (or a Vega-Lite spec as a dict) in `where` (default: the page);
+    """Draw an Altair chart (or its spec from vega_lite_spec) in `where` (default: the page);
     in presenter mode with projector-sized text, curves and plots."""
     where = where or st
+    spec = chart if isinstance(chart, dict) else vega_lite_spec(chart)
     if presenting():
-        spec = chart if isinstance(chart, dict) else chart.to_dict()
-        return where.vega_lite_chart(charts.for_projector(spec), width=width)
-    if isinstance(chart, dict):  # a copy: Streamlit moves the data out of the dict it gets,
-        return where.vega_lite_chart(dict(chart), width=width)  # which may be a stored one
-    return where.altair_chart(chart, width=width)
+        spec = charts.for_projector(spec)
+    # A copy: Streamlit moves the datasets out of the dict it gets, which may be a stored one.
+    return where.vega_lite_chart(dict(spec), width=width)
+
+
+def vega_lite_spec(chart) -> dict:
+    """An Altair chart's Vega-Lite spec, its datasets already in the Arrow form Streamlit
+    sends (converting rows on every draw was a third of redrawing a stored result). Every
+    chart of the app is converted here, never by st.altair_chart: that one switches Altair's
+    global data transformer while it converts, and a spec made at that moment in another
+    session's thread picked up that session's data ("dictionary changed size during
+    iteration", seen with 30 students)."""
+    spec = chart.to_dict()
+    spec["datasets"] = {
+        name: rows if isinstance(rows, bytes) else convert_anything_to_arrow_bytes(rows)
+        for name, rows in spec.get("datasets", {}).items()
+    }
+    return spec
 
 
 def sectioned(params, sections: dict, default: str) -> None:

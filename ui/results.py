@@ -13,14 +13,13 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 
 import streamlit as st
-from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 from nn_core import charts
 from nn_core.memory import result_budget, size_in_bytes
-from ui.layout import show_chart
+from ui.layout import show_chart, vega_lite_spec
 from ui.progress import TrainingProgress
 
 SHOWN_PER_SESSION = 24  # the results a session used last are never evicted (a page shows them)
@@ -146,6 +145,11 @@ def _store() -> ResultStore:
     return ResultStore(result_budget(), _session_is_live)
 
 
+def stored_bytes() -> int:
+    """Bytes held by stored results and reserved datasets (the server's memory log)."""
+    return _store().used_bytes
+
+
 def reserve(name: str, value) -> None:
     """Count a loaded dataset against the results' budget."""
     _store().reserve(name, size_in_bytes(value))
@@ -201,18 +205,7 @@ def chart(name: str, key: Hashable, result, build: Callable[[], object]) -> dict
     derived). Drawing a stored result again (a rerun, a classmate opening the same link) then
     costs no Altair or PNG work, which was most of such a page's time: 30 students opening
     one link queued for seconds on it."""
-    return derived(f"{name} chart", key, result, lambda: _ready_to_send(build().to_dict()))
-
-
-def _ready_to_send(spec: dict) -> dict:
-    """The spec with its named datasets already in the Arrow form Streamlit sends (it converts
-    rows on every draw otherwise: a third of redrawing a stored result)."""
-    datasets = spec.get("datasets", {})
-    spec["datasets"] = {
-        name: rows if isinstance(rows, bytes) else convert_anything_to_arrow_bytes(rows)
-        for name, rows in datasets.items()
-    }
-    return spec
+    return derived(f"{name} chart", key, result, lambda: vega_lite_spec(build()))
 
 
 def show_learning_curves(key: Hashable, result, where=None) -> None:
