@@ -233,21 +233,27 @@ def with_progress(label: str, run: Callable, show_curves: bool = True) -> Callab
     def make():
         progress = TrainingProgress(label, show_curves=show_curves)
         try:
-            return run(progress)
+            result = run(progress)
         except Exception:
+            _clear(progress)
             if progress.interruption is None:
                 raise
             # Interrupted before there was anything to keep (nn_core.pool.Cancelled: stopped
             # while queued for a slot): the page goes on with the student's new request.
             raise progress.interruption from None
-        finally:
-            try:
-                progress.clear()
-            except (RerunException, StopException) as late:  # interrupted just now
-                progress.interruption = progress.interruption or late
-            _interrupted.exception = progress.interruption
+        _clear(progress)
+        _interrupted.exception = progress.interruption  # compute() raises it once stored
+        return result
 
     return make
+
+
+def _clear(progress: TrainingProgress) -> None:
+    """Remove the progress display (the page may be interrupted just then: noted)."""
+    try:
+        progress.clear()
+    except (RerunException, StopException) as late:
+        progress.interruption = progress.interruption or late
 
 
 def stopped_notice(result, key: Hashable) -> bool:
