@@ -38,10 +38,15 @@ def add_imported(imported: list[runs.RunRecord]) -> runs.Merge:
 def compare_panel(page: str, shown: int = 6) -> None:
     """The last runs of this page: a small table and their validation curves overlaid."""
     page_runs = [run for run in session_runs() if run.page == page]
-    with st.expander(
+    panel = st.expander(
         f"Compare with previous runs ({len(page_runs)} this session)",
         icon=":material/compare_arrows:",
-    ):
+        key=f"{page}_compare_open",
+        on_change="rerun",  # drawn only while open: its table and chart cost every run
+    )
+    if not panel.open:
+        return
+    with panel:
         if len(page_runs) < 2:
             st.caption(
                 "Change a setting and train again: the runs line up here. The **Runs** "
