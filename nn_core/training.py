@@ -28,7 +28,7 @@ from nn_core.pool import checkout, give_way, lane
 EpochCallback = Callable[[int, int, pd.DataFrame], object]
 STOP = "stop"
 REPORT_SECONDS = 0.25  # how often a long training reports progress (and can be stopped)
-GIVE_WAY_SECONDS = 0.5  # a slower training's longest pause for short ones between calls
+GIVE_WAY_SECONDS = 0.25  # a slower training's longest pause for short ones (Stop waits for it)
 MAX_CHUNK_INDICES = 1_000_000  # batch indices prepared per compiled call (4 MB)
 
 

@@ -282,6 +282,24 @@ def test_a_long_setting_asks_first_and_stop_keeps_what_was_learned(server, brows
     shoot(page, "stopped-training")
 
 
+def test_a_closed_tab_frees_its_slot_for_the_next_long_training(server, browser):
+    """Two students confirm long settings: the second waits for the long lane and says so;
+    when the first closes the tab, that training stops and the second one starts."""
+    first = open_page(browser, f"{server}/mlp_moons?{WORST_CASE}&moons_seed=11")
+    click_button(first, "moons_confirm_long")
+    started = re.compile(r"epoch [\d,]+ of 10,000")
+    expect(first.get_by_text(started)).to_be_visible(timeout=60_000)
+    second = open_page(browser, f"{server}/mlp_moons?{WORST_CASE}&moons_seed=12")
+    click_button(second, "moons_confirm_long")
+    expect(second.get_by_text("waiting for a free slot")).to_be_visible(timeout=30_000)
+    first.close()
+    expect(second.get_by_text(started)).to_be_visible(timeout=60_000)
+    second.get_by_role("button", name="Stop").click()
+    wait_idle(second)
+    expect(second.get_by_text("Training stopped at epoch")).to_be_visible()
+    assert exception_count(second) == 0
+
+
 def test_a_diverging_learning_rate_stops_with_a_sentence(server, browser):
     page = open_page(
         browser,

@@ -14,6 +14,8 @@ import threading
 import time
 from dataclasses import replace
 
+from nn_core.memory import limit_heaps, release_free_memory
+
 _started = threading.Event()
 finished = threading.Event()  # set once the warm-up is over (benchmarks wait for it)
 TIDY_SECONDS = 30  # how often the server hands freed memory back (nn_core.memory)
@@ -60,12 +62,12 @@ def keep_tidy() -> None:
     if _tidying.is_set():
         return
     _tidying.set()
+    limit_heaps()
     # A daemon: nothing of TensorFlow runs in it, and it must not keep the server from exiting.
     threading.Thread(target=_tidy_up_now_and_then, name="tidy up", daemon=True).start()
 
 
 def _tidy_up_now_and_then() -> None:
-    from nn_core.memory import release_free_memory
     from ui.cost import lower_priority
 
     lower_priority()
