@@ -30,6 +30,12 @@ STOP = "stop"
 REPORT_SECONDS = 0.25  # how often a long training reports progress (and can be stopped)
 GIVE_WAY_SECONDS = 0.25  # a slower training's longest pause for short ones (Stop waits for it)
 MAX_CHUNK_INDICES = 1_000_000  # batch indices prepared per compiled call (4 MB)
+# XLA pays off for narrow networks (the plane's 2 inputs: 2.4 ms a step became its arithmetic)
+# but not beyond: for MNIST it cost ~1.3 s of compiling and ~25 MiB that TensorFlow never
+# frees per new data shape (a class of students, each with a training-set size of their own,
+# kept the server 600 MiB higher), and the chapter's run took 2.9 s cold and 1.2 s warm with
+# it, 2.0 s and 1.4 s without.
+MAX_XLA_INPUTS = 64
 
 
 @dataclass(frozen=True)
@@ -134,8 +140,8 @@ def train(
             for y in (y_train, y_validation)
         ]
         full_batch = config.batch_size is None or config.batch_size >= len(y_train)
-        if isinstance(inputs[0], tf.RaggedTensor):
-            run_chunk, max_chunk = _ragged_epochs(network, trainer, inputs, labels, config)
+        if isinstance(inputs[0], tf.RaggedTensor) or spec.input_size > MAX_XLA_INPUTS:
+            run_chunk, max_chunk = _graph_epochs(network, trainer, inputs, labels, config)
         elif full_batch:
             run_chunk, max_chunk = _full_batch_epochs(trainer, inputs, labels, config)
         else:
@@ -255,9 +261,10 @@ def _dense_epochs(trainer, inputs, labels, config):
     return run_chunk, chunk
 
 
-def _ragged_epochs(network, trainer, inputs, labels, config):
-    """run_chunk for multi-hot inputs (IMDB): one graph call per epoch (ragged batches change
-    size every step, which XLA cannot compile once)."""
+def _graph_epochs(network, trainer, inputs, labels, config):
+    """run_chunk with one graph call per epoch, without XLA: for multi-hot inputs (IMDB:
+    ragged batches change size every step, which XLA cannot compile once) and for wide ones
+    (MNIST's 784 pixels), where a step's arithmetic dwarfs its overhead (see MAX_XLA_INPUTS)."""
     count = int(labels[0].shape[0])
     batch_size = min(config.batch_size or count, count)
     shuffler = np.random.default_rng(config.seed)

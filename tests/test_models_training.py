@@ -406,3 +406,24 @@ def test_the_penalty_is_what_keras_regularizers_add_to_the_loss():
         ours = float(network._penalty())
     assert ours > 0
     np.testing.assert_allclose(ours, float(tf.add_n(keras_model.losses)), rtol=1e-6)
+
+
+def test_wide_inputs_train_epoch_by_epoch_without_xla(monkeypatch):
+    """MNIST-wide networks skip the XLA loop (its compile per data shape costs more than it
+    saves) and still learn; the plane's networks keep it."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 300)
+    wide = rng.normal(0, 1, (300, training.MAX_XLA_INPUTS + 1)).astype(np.float32)
+    wide[:, 0] += 3 * labels  # one informative feature
+    spec = models.ModelSpec(input_size=wide.shape[1], hidden_units=(8,), activation="relu")
+    config = training.TrainConfig(optimizer="adam", learning_rate=0.01, epochs=5, batch_size=32)
+
+    def no_xla(*arguments):
+        raise AssertionError("the XLA loop was used")
+
+    monkeypatch.setattr(training, "_dense_epochs", no_xla)
+    result = training.train(spec, config, wide, labels)
+    assert result.epochs_done == 5 and result.metrics["train_accuracy"] > 0.9
+    narrow = models.ModelSpec(hidden_units=(4,), activation="tanh")
+    with pytest.raises(AssertionError, match="XLA loop"):
+        training.train(narrow, config, wide[:, :2], labels)
