@@ -29,18 +29,25 @@ def test_identical_requests_compute_once():
     assert calls == [1] and store.lookup("key") == "result"
 
 
-def test_a_lookup_waits_for_its_own_sessions_computation_but_not_forever():
-    store = ResultStore(max_bytes=10**6)
+def computing_in_session_a(store: ResultStore, result: str):
+    """Session A starts computing "key" in a thread, which returns `result` once release is
+    set; returns (worker, release)."""
     started, release = threading.Event(), threading.Event()
 
     def make():
         started.set()
         release.wait(5)
-        return "partial result"
+        return result
 
     worker = threading.Thread(target=store.compute, args=("key", make, "session A"))
     worker.start()
     started.wait(5)
+    return worker, release
+
+
+def test_a_lookup_waits_for_its_own_sessions_computation_but_not_forever():
+    store = ResultStore(max_bytes=10**6)
+    worker, release = computing_in_session_a(store, "partial result")
     # Another session's page is not held up by a classmate's training: no wait at all.
     assert store.lookup("key", "session B", settle_seconds=60) is None
     assert store.lookup("key", "session A", settle_seconds=0.05) is None  # gives up
@@ -100,16 +107,7 @@ def test_a_page_waiting_for_a_classmates_identical_training_can_give_up():
     """Session B asks for the key session A is computing: B waits (hearing on_wait now and
     then, where the page redraws its notice and Streamlit raises a Stop), and may give up."""
     store = ResultStore(max_bytes=10**6)
-    started, release = threading.Event(), threading.Event()
-
-    def slow():
-        started.set()
-        release.wait(5)
-        return "A's result"
-
-    worker = threading.Thread(target=store.compute, args=("key", slow, "session A"))
-    worker.start()
-    started.wait(5)
+    worker, release = computing_in_session_a(store, "A's result")
     heard = []
 
     def give_up_on_third_call():
