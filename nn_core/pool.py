@@ -60,12 +60,12 @@ def lane(seconds: float | None) -> str:
 
 @contextmanager
 def checkout(
-    spec: ModelSpec, seconds: float | None = None, still_wanted: Callable[[], bool] = None
+    spec: ModelSpec, seconds: float | None = None, still_wanted: Callable[[], bool] | None = None
 ):
-    """Lend a Network of this spec (built for its compiled form, configured with its rates) to
-    one caller at a time; it returns to the pool after. A
-    training estimated at `seconds` first waits for a slot in its lane, asking still_wanted()
-    now and then: a student who presses Stop or closes the tab while queued leaves at once."""
+    """Lend a Network of this spec (built for its compiled form, configured with its rates)
+    to one caller at a time; it returns to the pool after. A training estimated at `seconds`
+    first waits for a slot in its lane, asking still_wanted() now and then: a student who
+    presses Stop or closes the tab while queued leaves the queue at once."""
     chosen = lane(seconds)
     with (
         _slot(_lanes[chosen], still_wanted),

@@ -156,9 +156,9 @@ def train(
         weights = network.weights()
     if len(y_validation) == 0:
         history[["val_loss", "val_accuracy"]] = np.nan
-    seconds = time.perf_counter() - started
+    took = time.perf_counter() - started  # (`seconds` is the estimate it was given)
     message = stop_message(stopped, history, config, chance) if stopped else ""
-    return TrainingResult(spec, config, history, metrics, weights, seconds, stopped, message)
+    return TrainingResult(spec, config, history, metrics, weights, took, stopped, message)
 
 
 def _still_wanted(on_epoch_end: EpochCallback | None, epochs: int):

@@ -18,7 +18,7 @@ from nn_core.training import STOP
 from ui.layout import show_chart
 
 _stop_keys = (f"stop-training-{number}" for number in itertools.count())
-WAITING = "waiting for a free slot; other long trainings are running (Stop leaves the queue)"
+WAITING = "waiting for a free slot while other trainings run first (Stop leaves the queue)"
 
 
 class TrainingProgress:
