@@ -121,3 +121,16 @@ def test_a_page_waiting_for_a_classmates_identical_training_can_give_up():
     release.set()
     worker.join()
     assert store.compute("key", lambda: "B's result", "session B") == "A's result"
+
+
+def test_results_shrink_to_the_newest_once_no_live_session_uses_them():
+    live = {"session A"}
+    store = ResultStore(max_bytes=10**6, is_live=lambda holder: holder in live)
+    for key in "abcd":
+        store.compute(key, lambda: np.zeros(1000), "session A")  # 8,000 bytes each
+    assert not store.shrink_when_unused(8_000)  # session A is still here: nothing goes
+    assert all(store.lookup(key, settle_seconds=0) is not None for key in "abcd")
+    live.clear()  # the class has left
+    assert store.shrink_when_unused(8_000)
+    kept = [key for key in "abcd" if store.lookup(key, settle_seconds=0) is not None]
+    assert kept == ["d"] and store.used_bytes == 8_000

@@ -118,17 +118,32 @@ class ResultStore:
         if holder is not None:
             self._shown.setdefault(holder, deque(maxlen=SHOWN_PER_SESSION)).append(key)
 
-    def _evict(self) -> None:
-        """Oldest first, until within budget; results a live session shows stay."""
+    def _evict(self, max_bytes: int | None = None) -> None:
+        """Oldest first, until the results fit max_bytes (default: the whole budget, datasets
+        included); results a live session shows stay."""
         self._shown = {
             holder: keys for holder, keys in self._shown.items() if self._is_live(holder)
         }
         shown = {key for keys in self._shown.values() for key in keys}
         for key in list(self._results):
-            if self.used_bytes <= self.max_bytes:
+            within = (
+                self.used_bytes <= self.max_bytes
+                if max_bytes is None
+                else self._stored_bytes <= max_bytes
+            )
+            if within:
                 return
             if key not in shown:
                 self._drop(key)
+
+    def shrink_when_unused(self, max_bytes: int) -> bool:
+        """If no live session uses any result, keep only the newest max_bytes of them (a class
+        that has left should not hold the server's memory until the next one). True if so."""
+        with self._lock:
+            if any(self._is_live(holder) for holder in self._shown):
+                return False
+            self._evict(max_bytes)
+            return True
 
 
 def _session_is_live(session_id) -> bool:
@@ -143,6 +158,14 @@ def _session_id():
 @st.cache_resource(show_spinner=False)
 def _store() -> ResultStore:
     return ResultStore(result_budget(), _session_is_live)
+
+
+IDLE_RESULT_BYTES = 32 * 2**20  # results kept while no session uses any
+
+
+def shrink_when_unused() -> None:
+    """Called now and then by the server's tidy-up thread (ui.warmup)."""
+    _store().shrink_when_unused(IDLE_RESULT_BYTES)
 
 
 def stored_bytes() -> int:

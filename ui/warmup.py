@@ -71,8 +71,11 @@ def _tidy_up_now_and_then() -> None:
     from ui.cost import lower_priority
 
     lower_priority()
+    from ui.results import shrink_when_unused
+
     while True:
         time.sleep(TIDY_SECONDS)
+        shrink_when_unused()
         release_free_memory()
         if os.environ.get("NN_EXPLORER_MEMORY_LOG"):
             _log_memory()
