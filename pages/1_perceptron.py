@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.layout import setup_page
+from ui.layout import load_engine, setup_page
 
 # The title and purpose are drawn before TensorFlow and the engine are imported (below):
 # the first visit after a restart shows them at once instead of a blank page for seconds.
@@ -14,6 +14,7 @@ setup_page(
     "updates on **AND**, then switch to **XOR** and watch it never settle: that is Minsky's "
     "critique, and the reason for hidden layers.",
 )
+load_engine()
 
 import altair as alt
 

@@ -3,7 +3,7 @@ hidden layers need non-linear ones, the vectorised forward pass, universal appro
 
 import streamlit as st
 
-from ui.layout import setup_page
+from ui.layout import load_engine, setup_page
 
 # The title and purpose are drawn before TensorFlow and the engine are imported (below):
 # the first visit after a restart shows them at once instead of a blank page for seconds.
@@ -16,6 +16,7 @@ setup_page(
     "how a whole batch flows through a network as matrix products, and how enough hidden "
     "units can draw any curve.",
 )
+load_engine()
 
 from dataclasses import replace
 

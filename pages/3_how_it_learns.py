@@ -3,7 +3,7 @@ backpropagation one chain-rule product at a time, weight initialisation, and bat
 
 import streamlit as st
 
-from ui.layout import setup_page
+from ui.layout import load_engine, setup_page
 
 # The title and purpose are drawn before TensorFlow and the engine are imported (below):
 # the first visit after a restart shows them at once instead of a blank page for seconds.
@@ -15,6 +15,7 @@ setup_page(
     "tiny network one product at a time, and see why weights must start **random and small** "
     "and what the **batch size** changes.",
 )
+load_engine()
 
 from dataclasses import replace
 

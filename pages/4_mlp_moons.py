@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.layout import setup_page
+from ui.layout import load_engine, setup_page
 
 # The title and purpose are drawn before TensorFlow and the engine are imported (below):
 # the first visit after a restart shows them at once instead of a blank page for seconds.
@@ -15,6 +15,7 @@ setup_page(
     "**dropout** and watch the validation accuracy. At the chapter's size every change retrains "
     "in about a second; a setting that would take longer says how long and waits for a click.",
 )
+load_engine()
 
 from dataclasses import replace
 

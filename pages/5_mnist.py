@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.layout import setup_page
+from ui.layout import load_engine, setup_page
 
 # The title and purpose are drawn before TensorFlow and the engine are imported (below):
 # the first visit after a restart shows them at once instead of a blank page for seconds.
@@ -13,6 +13,7 @@ setup_page(
     "epochs, batches of 128. Press **Train** (a few seconds), then look at what it gets wrong. "
     "Try fewer training images, more units, or dropout, and compare the test accuracy.",
 )
+load_engine()
 
 from dataclasses import replace
 

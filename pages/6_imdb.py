@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.layout import setup_page
+from ui.layout import load_engine, setup_page
 
 # The title and purpose are drawn before TensorFlow and the engine are imported (below):
 # the first visit after a restart shows them at once instead of a blank page for seconds.
@@ -14,6 +14,7 @@ setup_page(
     "loss is lowest after a few epochs and then climbs. Train the baseline, then the smaller, "
     "L2 and dropout networks, and compare their validation curves on one chart.",
 )
+load_engine()
 
 import html
 from dataclasses import replace

@@ -68,6 +68,14 @@ def setup_page(title: str, icon: str, purpose: str) -> None:
     keep_tidy()
 
 
+def load_engine() -> None:
+    """Import TensorFlow and the engine under a spinner, right after the page's title: seconds
+    on the first visit after a restart (a deep link to a page, before the warm-up has done
+    it), nothing afterwards (Streamlit shows a spinner only after half a second)."""
+    with st.spinner("Starting the engine: TensorFlow loads once after a restart (a few seconds)…"):
+        import nn_core.training  # noqa: F401
+
+
 def metric_columns(count: int, key: str = "metric-row"):
     """Columns for a row of metrics: on a phone they wrap two per row (ui/assets/base.css)
     instead of stacking one per line like other columns."""
