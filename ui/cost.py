@@ -3,9 +3,6 @@ measured once per server by the warm-up (until then the built-in prices are used
 
 from __future__ import annotations
 
-import os
-import threading
-
 import streamlit as st
 
 from nn_core import cost
@@ -21,15 +18,6 @@ _speed = {"measured": cost.DEFAULT_SPEED}
 def measure_speed() -> None:
     """Price training on this machine (about two seconds of CPU)."""
     _speed["measured"] = cost.calibrate()
-
-
-def lower_priority() -> None:
-    """This thread yields the cores to students' trainings (Linux: a thread has its own nice
-    value); elsewhere it runs as it is."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):
-        pass
 
 
 def estimate(spec, config, train_count, validation_count=0, inputs_per_sample=None) -> float:

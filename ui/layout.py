@@ -9,7 +9,7 @@ from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
 from nn_core import charts
 from ui.keras_state import keep_keras_state
-from ui.warmup import keep_tidy
+from ui.warmup import import_engine, keep_tidy
 
 keep_keras_state()
 
@@ -73,7 +73,7 @@ def load_engine() -> None:
     on the first visit after a restart (a deep link to a page, before the warm-up has done
     it), nothing afterwards (Streamlit shows a spinner only after half a second)."""
     with st.spinner("Starting the engine: TensorFlow loads once after a restart (a few seconds)…"):
-        import nn_core.training  # noqa: F401
+        import_engine()
 
 
 def metric_columns(count: int, key: str = "metric-row"):

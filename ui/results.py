@@ -21,6 +21,7 @@ from nn_core import charts
 from nn_core.memory import result_budget, size_in_bytes
 from ui.layout import show_chart, vega_lite_spec
 from ui.progress import TrainingProgress
+from ui.warmup import on_tidy
 
 SHOWN_PER_SESSION = 24  # the results a session used last are never evicted (a page shows them)
 WAIT_SECONDS = 0.25  # how often a page waiting for a classmate's identical training checks in
@@ -166,6 +167,9 @@ IDLE_RESULT_BYTES = 32 * 2**20  # results kept while no session uses any
 def shrink_when_unused() -> None:
     """Called now and then by the server's tidy-up thread (ui.warmup)."""
     _store().shrink_when_unused(IDLE_RESULT_BYTES)
+
+
+on_tidy(shrink_when_unused)
 
 
 def stored_bytes() -> int:

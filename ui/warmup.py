@@ -7,9 +7,11 @@ shared, so nothing is done twice."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
+import pkgutil
 import threading
 import time
 from dataclasses import replace
@@ -31,9 +33,24 @@ def warm_up_in_background() -> None:
     threading.Thread(target=_warm_up, name="warm up", daemon=False).start()
 
 
+_engine_imported = threading.Lock()
+
+
+def import_engine() -> None:
+    """Import TensorFlow and every nn_core module, one thread at a time. Two threads importing
+    them at once (a page opened while the warm-up starts) met Python's import-deadlock
+    detector, which fails one of them half-imported."""
+    with _engine_imported:
+        import nn_core
+
+        for module in pkgutil.iter_modules(nn_core.__path__):
+            importlib.import_module(f"nn_core.{module.name}")
+
+
 def _warm_up() -> None:
-    from nn_core import chapter, cost, training  # TensorFlow: seconds, off the page's thread
-    from ui.cost import lower_priority, measure_speed
+    import_engine()  # TensorFlow: seconds, off the page's thread
+    from nn_core import chapter, cost, training
+    from ui.cost import measure_speed
 
     lower_priority()
     split = chapter.moons_split()
@@ -67,18 +84,33 @@ def keep_tidy() -> None:
     threading.Thread(target=_tidy_up_now_and_then, name="tidy up", daemon=True).start()
 
 
+_tidy_tasks = []  # what else runs at each tidy-up (ui.results adds its store's shrinking)
+
+
+def on_tidy(task) -> None:
+    """Run task() at every tidy-up. (A registration, not an import in the tidy thread:
+    importing beside a page's imports can meet Python's import-deadlock detector.)"""
+    _tidy_tasks.append(task)
+
+
 def _tidy_up_now_and_then() -> None:
-    from ui.cost import lower_priority
-
     lower_priority()
-    from ui.results import shrink_when_unused
-
     while True:
         time.sleep(TIDY_SECONDS)
-        shrink_when_unused()
+        for task in list(_tidy_tasks):
+            task()
         release_free_memory()
         if os.environ.get("NN_EXPLORER_MEMORY_LOG"):
             _log_memory()
+
+
+def lower_priority() -> None:
+    """This thread yields the cores to students' trainings (Linux: a thread has its own nice
+    value); elsewhere it runs as it is."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
 
 
 def _log_memory() -> None:
