@@ -41,6 +41,9 @@ _lanes = {
     "long": threading.BoundedSemaphore(1),
 }
 WAIT_REPORT_SECONDS = 0.25  # how often a queued training asks whether it is still wanted
+# Checkouts under way or queued, for wait_until_idle().
+_asked_for = 0
+_activity = threading.Condition()
 # Short trainings under way, for give_way(): medium and long ones pause while there are any.
 _short_running = 0
 _short_finished = threading.Condition()
@@ -68,12 +71,34 @@ def checkout(
     presses Stop or closes the tab while queued leaves the queue at once."""
     chosen = lane(seconds)
     with (
+        _asked(),
         _slot(_lanes[chosen], still_wanted),
         _counted(chosen == "short"),
         _lend(compiled_form(spec)) as network,
     ):
         network.configure(spec)
         yield network
+
+
+def wait_until_idle() -> None:
+    """Until no network is asked for (trained, predicted with, or queued for): background work
+    such as the warm-up's compiling waits here between its pieces, so that a student's first
+    training after a restart never queues behind it."""
+    with _activity:
+        _activity.wait_for(lambda: _asked_for == 0)
+
+
+@contextmanager
+def _asked():
+    global _asked_for
+    with _activity:
+        _asked_for += 1
+    try:
+        yield
+    finally:
+        with _activity:
+            _asked_for -= 1
+            _activity.notify_all()
 
 
 def give_way(max_seconds: float) -> None:

@@ -427,3 +427,21 @@ def test_wide_inputs_train_epoch_by_epoch_without_xla(monkeypatch):
     narrow = models.ModelSpec(hidden_units=(4,), activation="tanh")
     with pytest.raises(AssertionError, match="XLA loop"):
         training.train(narrow, config, wide[:, :2], labels)
+
+
+def test_background_work_waits_until_no_training_is_asked_for():
+    """pool.wait_until_idle (the warm-up's compiling waits there) blocks while a network is
+    checked out and returns once it is back."""
+    import threading
+
+    from nn_core import pool
+
+    pool.wait_until_idle()  # idle: returns at once
+    spec = models.ModelSpec(hidden_units=(3,))
+    returned = threading.Event()
+    with checkout(spec):
+        waiter = threading.Thread(target=lambda: (pool.wait_until_idle(), returned.set()))
+        waiter.start()
+        assert not returned.wait(0.3)  # a training is under way: background work waits
+    assert returned.wait(5)
+    waiter.join()

@@ -49,7 +49,7 @@ def import_engine() -> None:
 
 def _warm_up() -> None:
     import_engine()  # TensorFlow: seconds, off the page's thread
-    from nn_core import chapter, cost, training
+    from nn_core import chapter, pool, training
     from ui.cost import measure_speed
 
     lower_priority()
@@ -61,12 +61,14 @@ def _warm_up() -> None:
         finished.set()
     # Then the MLP page's other one-layer networks, one epoch each (compiling is what costs:
     # ~1 s of CPU a network, at the lowest priority here; an epoch count is not compiled in).
-    # In the medium lane, so that students' short trainings keep their slots meanwhile.
+    # Each waits until no student's training runs or waits, and takes one short slot of
+    # several: a student's training never queues behind this.
     grid = training.plane_grid(split.x_train, resolution=200)  # the page's boundary grid
     for units in chapter.MOONS_UNIT_CHOICES:
         spec = replace(chapter.MOONS_NETWORK, hidden_units=(units,))
         one_epoch = replace(chapter.MOONS_TRAINING, epochs=1)
-        result = training.train_split(spec, one_epoch, split, seconds=cost.LONG_SECONDS)
+        pool.wait_until_idle()
+        result = training.train_split(spec, one_epoch, split)
         training.decision_grid(result, grid)
 
 
