@@ -4,7 +4,7 @@ Run from the repository root:
     NN_CORE_DATA_DIR=../shared/datasets python bench/classroom.py [--minutes 5] [--students 30]
 
 How it drives 30 sessions on two cores: no browsers. Each student is one Streamlit session
-spoken to over Streamlit's own websocket protocol (bench/streamlit_session.py), exactly the
+spoken to over Streamlit's own websocket protocol (bench/_streamlit_session.py), exactly the
 messages a browser tab sends: a page's run with its widget values, a button press. Thirty
 Chromium tabs would take the cores the server is measured on; thirty websockets cost little.
 A request's time is from sending it to the server's `script_finished`, i.e. until the whole
@@ -41,8 +41,8 @@ from pathlib import Path
 
 import psutil
 from _common import ROOT, report, use_shared_datasets
+from _streamlit_session import StreamlitSession
 from long_runs import WORST_CASE
-from streamlit_session import StreamlitSession
 
 sys.path.insert(0, str(ROOT / "tests"))
 from browser_helpers import streamlit_server  # noqa: E402

@@ -1,5 +1,6 @@
-"""A Streamlit session without a browser: the websocket protocol the browser speaks, so one
-process can be thirty students on two cores (thirty Chromium tabs would need the cores the
+"""A helper for the benches (not a bench: it prints no figures), like _common.py: a Streamlit
+session without a browser, speaking the websocket protocol a browser speaks, so one process
+can be thirty students on two cores (thirty Chromium tabs would need the cores the
 server is being measured on).
 
 What the browser does, and this does too:
