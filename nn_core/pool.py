@@ -41,12 +41,37 @@ _lanes = {
     "long": threading.BoundedSemaphore(1),
 }
 WAIT_REPORT_SECONDS = 0.25  # how often a queued training asks whether it is still wanted
-# Checkouts under way or queued, for wait_until_idle().
-_asked_for = 0
-_activity = threading.Condition()
-# Short trainings under way, for give_way(): medium and long ones pause while there are any.
-_short_running = 0
-_short_finished = threading.Condition()
+
+
+class _Counter:
+    """How many of something are under way (a context manager counts one), and a wait for
+    none to be."""
+
+    def __init__(self):
+        self.count = 0
+        self.changed = threading.Condition()
+
+    @contextmanager
+    def counting(self, counts: bool = True):
+        if not counts:
+            yield
+            return
+        with self.changed:
+            self.count += 1
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.count -= 1
+                self.changed.notify_all()
+
+    def wait_for_none(self, timeout: float | None = None) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: self.count == 0, timeout=timeout)
+
+
+_asked_for = _Counter()  # checkouts under way or queued, for wait_until_idle()
+_short_running = _Counter()  # short trainings under way: give_way() pauses while any are
 
 
 class Cancelled(Exception):
@@ -71,9 +96,9 @@ def checkout(
     presses Stop or closes the tab while queued leaves the queue at once."""
     chosen = lane(seconds)
     with (
-        _asked(),
+        _asked_for.counting(),
         _slot(_lanes[chosen], still_wanted),
-        _counted(chosen == "short"),
+        _short_running.counting(chosen == "short"),
         _lend(compiled_form(spec)) as network,
     ):
         network.configure(spec)
@@ -84,45 +109,14 @@ def wait_until_idle() -> None:
     """Until no network is asked for (trained, predicted with, or queued for): background work
     such as the warm-up's compiling waits here between its pieces, so that a student's first
     training after a restart never queues behind it."""
-    with _activity:
-        _activity.wait_for(lambda: _asked_for == 0)
-
-
-@contextmanager
-def _asked():
-    global _asked_for
-    with _activity:
-        _asked_for += 1
-    try:
-        yield
-    finally:
-        with _activity:
-            _asked_for -= 1
-            _activity.notify_all()
+    _asked_for.wait_for_none()
 
 
 def give_way(max_seconds: float) -> None:
     """Called by a medium or long training between its compiled calls: pause (up to
     max_seconds) while short trainings run, so the cores go to the students waiting for a
     slider's answer. Sharing the cores instead made those answers two to four times slower."""
-    with _short_finished:
-        _short_finished.wait_for(lambda: _short_running == 0, timeout=max_seconds)
-
-
-@contextmanager
-def _counted(short: bool):
-    global _short_running
-    if not short:
-        yield
-        return
-    with _short_finished:
-        _short_running += 1
-    try:
-        yield
-    finally:
-        with _short_finished:
-            _short_running -= 1
-            _short_finished.notify_all()
+    _short_running.wait_for_none(max_seconds)
 
 
 @contextmanager
