@@ -318,7 +318,7 @@ def main():
         f"{figures['requests']} requests, {figures['errors']} errors; MLP settings p95 "
         f"{figures['moons_p95_s']:.2f} s (target 3); Stop answered p95 {figures['stop_p95_s']:.2f}"
         f" s; server RSS peak {memory.peak:.0f} MiB (target 2048), warmed {warmed:.0f}, "
-        f"{SETTLE_SECONDS / 60:.0f} min after {settled:.0f} (target within 300 of warmed)"
+        f"{arguments.settle:.0f} s after {settled:.0f} (target within 300 of warmed)"
     )
     report(figures)
 
