@@ -125,11 +125,12 @@ def open_page(browser, url: str, viewport=(1400, 1000)):
     return page
 
 
-def wait_for_chart(page, title: str) -> None:
+def wait_for_chart(page, title: str, timeout: float = 30_000) -> None:
     """Wait until the chart with this title is drawn. The title is pixels on the chart's canvas
     but also its aria-label; the container appears before Vega has drawn into it, so this
     waits for the canvas inside."""
-    page.locator(f"[data-testid='stVegaLiteChart'][aria-label='{title}'] canvas").wait_for()
+    locator = page.locator(f"[data-testid='stVegaLiteChart'][aria-label='{title}'] canvas")
+    locator.wait_for(timeout=timeout)
 
 
 def click_button(page, key: str) -> None:

@@ -93,8 +93,8 @@ def train_if_needed(page, name: str) -> None:
     if button.count() and button.is_enabled():
         button.click()
         wait_idle(page, timeout=300_000)
-    if name in TRAINED_CHART:
-        wait_for_chart(page, TRAINED_CHART[name])
+    if name in TRAINED_CHART:  # as long as training may take: the click's run may not have
+        wait_for_chart(page, TRAINED_CHART[name], timeout=300_000)  # begun when idle was seen
 
 
 def wait_for_charts_drawn(page, expected: bool) -> None:
