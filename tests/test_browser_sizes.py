@@ -89,12 +89,21 @@ def open_at(browser, url: str, size: str):
 
 def train_if_needed(page, name: str) -> None:
     """MNIST and IMDB train on a button press; the tiny datasets take a second or two."""
+    if name not in TRAINED_CHART:
+        return
+    # The button is drawn late in the page's first run (after the data has loaded); on a busy
+    # machine the idle state seen before can come before it, so wait for the button itself.
     button = page.locator(f".st-key-{name}_train button")
-    if button.count() and button.is_enabled():
+    button.wait_for(timeout=120_000)
+    if button.is_enabled():  # disabled: every chosen model is trained already
         button.click()
         wait_idle(page, timeout=300_000)
-    if name in TRAINED_CHART:  # as long as training may take: the click's run may not have
-        wait_for_chart(page, TRAINED_CHART[name], timeout=300_000)  # begun when idle was seen
+    try:  # as long as training may take: the click's run may not have begun when idle was seen
+        wait_for_chart(page, TRAINED_CHART[name], timeout=300_000)
+    except Exception as error:
+        page.screenshot(path=str(ARTIFACTS / f"no-chart-{name}.png"), full_page=True)
+        text = page.locator("[data-testid='stMain']").inner_text()
+        raise AssertionError(f"{name}: no trained chart; the page shows:\n{text}") from error
 
 
 def wait_for_charts_drawn(page, expected: bool) -> None:
