@@ -20,8 +20,12 @@ from sklearn.datasets import make_circles, make_moons
 
 DATA_DIR_VARIABLE = "NN_CORE_DATA_DIR"
 
-# The names the pages offer; "and", "or" and "xor" are the logic gates of the perceptron story.
-TOY_DATASETS = ("moons", "circles", "xor", "spiral", "blobs", "and", "or")
+# The names the pages offer; "and", "or" and "xor" are the logic gates of the perceptron story;
+# "plane" and "gaussian" are TensorFlow Playground's regression sets (a number per point).
+TOY_DATASETS = ("moons", "circles", "xor", "spiral", "blobs", "and", "or", "plane", "gaussian")
+REGRESSION_DATASETS = ("plane", "gaussian")
+MULTI_CLASS_DATASETS = ("spiral", "blobs")  # the sets that take classes=3.. (up to MAX_CLASSES)
+MAX_CLASSES = 5
 
 # Keras' IMDB conventions: index 0 pads, 1 starts a review, 2 stands for an unknown word, and
 # real word ranks are shifted by 3 so they do not collide with those.
@@ -47,15 +51,20 @@ class Split:
 
 
 def make_toy_dataset(
-    name: str, samples: int = 200, noise: float = 0.4, seed: int = 0
+    name: str, samples: int = 200, noise: float = 0.4, seed: int = 0, classes: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (points float32 [samples, 2], labels int32 [samples]) for a named 2-D dataset."""
+    """Return (points float32 [samples, 2], labels [samples]) for a named 2-D dataset: int32
+    class labels 0 .. classes-1, or float32 targets for the regression sets."""
     if name not in TOY_DATASETS:
         raise ValueError(f"Unknown dataset '{name}'. Choose one of: {', '.join(TOY_DATASETS)}.")
     if samples < 2:
         raise ValueError("A dataset needs at least 2 samples.")
     if noise < 0:
         raise ValueError("Noise cannot be negative.")
+    if classes != 2 and name not in MULTI_CLASS_DATASETS:
+        raise ValueError(f"'{name}' has two classes; more are offered by spiral and blobs.")
+    if not 2 <= classes <= MAX_CLASSES:
+        raise ValueError(f"Choose 2 to {MAX_CLASSES} classes.")
     rng = np.random.default_rng(seed)
     if name == "moons":
         points, labels = make_moons(samples, noise=noise, random_state=seed)
@@ -63,15 +72,56 @@ def make_toy_dataset(
         # make_circles' noise is relative to radius 1, so halve it to look like the moons' level.
         points, labels = make_circles(samples, noise=noise / 2, factor=0.5, random_state=seed)
     elif name == "spiral":
-        points, labels = _spiral(samples, noise, rng)
+        points, labels = _spiral(samples, noise, rng, classes)
     elif name == "blobs":
-        points, labels = _corner_clusters(samples, noise, rng, BLOB_CORNERS, BLOB_SPREAD)
+        points, labels = _corner_clusters(samples, noise, rng, blob_centres(classes), BLOB_SPREAD)
+    elif name in REGRESSION_DATASETS:
+        points, targets = _regression(name, samples, noise, rng)
+        return points.astype(np.float32), targets.astype(np.float32)
     else:
         points, labels = _logic_gate(name, samples, noise, rng)
     return points.astype(np.float32), labels.astype(np.int32)
 
 
-BLOB_CORNERS, BLOB_SPREAD = ((-1, -1), (1, 1)), 3.0
+def blob_centres(classes: int) -> np.ndarray:
+    """One cluster centre per class on a circle of radius √2; two classes sit at (-1, -1)
+    and (1, 1), as in TensorFlow Playground's gaussian set."""
+    angles = 5 * np.pi / 4 + 2 * np.pi * np.arange(classes) / classes
+    return np.sqrt(2) * np.column_stack([np.cos(angles), np.sin(angles)])
+
+
+REGRESSION_RANGE = 1.5  # the regression sets' points are uniform over [-1.5, 1.5]²
+# Playground's "gaussian" regression: bumps of these signs at these centres (scaled to the
+# plane above); the target is their sum, between -1 and 1.
+GAUSSIAN_BUMPS = (
+    ((-0.6, 0.4), 1.0),
+    ((0.0, 0.4), -1.0),
+    ((0.6, 0.4), 1.0),
+    ((-0.6, -0.4), -1.0),
+    ((0.0, -0.4), 1.0),
+    ((0.6, -0.4), -1.0),
+)
+
+
+def regression_target(name: str, points: np.ndarray) -> np.ndarray:
+    """The noise-free target of a regression set at these points [n, 2]: "plane" rises
+    evenly from -1 to 1 along x1 + x2; "gaussian" is a sum of six bumps of either sign."""
+    if name == "plane":
+        return (points[:, 0] + points[:, 1]) / (2 * REGRESSION_RANGE)
+    total = np.zeros(len(points))
+    for centre, sign in GAUSSIAN_BUMPS:
+        distance = np.sum((points - np.asarray(centre)) ** 2, axis=1)
+        total += sign * np.exp(-distance / (2 * 0.15**2))
+    return np.clip(total, -1, 1)
+
+
+def _regression(name, samples, noise, rng):
+    """Uniform points and their target plus Gaussian noise (noise 0.4: deviation 0.1)."""
+    points = rng.uniform(-REGRESSION_RANGE, REGRESSION_RANGE, size=(samples, 2))
+    return points, regression_target(name, points) + rng.normal(scale=noise / 4, size=samples)
+
+
+BLOB_SPREAD = 3.0
 GATE_CORNERS = ((0, 0), (0, 1), (1, 0), (1, 1))
 GATE_TRUTH = {"and": (0, 0, 0, 1), "or": (0, 1, 1, 1), "xor": (0, 1, 1, 0)}
 
@@ -97,16 +147,16 @@ def _logic_gate(name, samples, noise, rng):
     return points, np.asarray(GATE_TRUTH[name])[corner_index]
 
 
-def _spiral(samples, noise, rng):
-    """Two interleaved spirals (TensorFlow Playground's hardest set)."""
-    labels = np.arange(samples) % 2
-    points = _spiral_arm(rng.uniform(0.1, 1.0, samples) * 2.0, labels)
+def _spiral(samples, noise, rng, arms=2):
+    """Interleaved spirals, one arm per class (TensorFlow Playground's hardest set has two)."""
+    labels = np.arange(samples) % arms
+    points = _spiral_arm(rng.uniform(0.1, 1.0, samples) * 2.0, labels, arms)
     points += rng.normal(scale=noise / 4, size=points.shape)
     return points, labels
 
 
-def _spiral_arm(radius, label):
-    angle = radius * 2.5 + label * np.pi
+def _spiral_arm(radius, label, arms=2):
+    angle = radius * 2.5 + label * 2 * np.pi / arms
     return np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
 
 
@@ -129,9 +179,7 @@ def noise_free_centres(name: str, noise: float, count: int = 400):
         radius = np.linspace(0.1, 1.0, count) * 2.0
         return [_spiral_arm(radius, 0), _spiral_arm(radius, 1)], noise / 4
     if name == "blobs":
-        return [np.asarray([corner], float) for corner in BLOB_CORNERS], _cluster_spread(
-            noise, BLOB_SPREAD
-        )
+        return [centre[None, :] for centre in blob_centres(2)], _cluster_spread(noise, BLOB_SPREAD)
     if name in GATE_TRUTH:
         truth, corners = np.asarray(GATE_TRUTH[name]), np.asarray(GATE_CORNERS, float)
         return [corners[truth == label] for label in (0, 1)], _cluster_spread(noise)

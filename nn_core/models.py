@@ -8,6 +8,8 @@ from pathlib import Path
 
 import keras
 
+from nn_core import features
+
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 
 
@@ -26,9 +28,23 @@ class ModelSpec:
     # done inside the model, so 60,000 images stay uint8 (47 MB instead of 188 MB as float32)
     # and a downloaded model takes raw pixels.
     input_scale: float = 1.0
+    # Points of the plane enter as these features of (x1, x2) (nn_core.features), computed
+    # by the engine before the first layer; () feeds the data as it is.
+    input_features: tuple[str, ...] = ()
+    # True: one linear output unit predicting a number, trained on the mean squared error
+    # (Playground's regression sets); False: classes (sigmoid or softmax output).
+    regression: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
+        if self.input_features:
+            object.__setattr__(self, "input_features", features.check(self.input_features))
+            if self.input_size != len(self.input_features):
+                raise ValueError(
+                    f"{len(self.input_features)} input features but input_size {self.input_size}."
+                )
+        if self.regression and self.output_units != 1:
+            raise ValueError("A regression network has one output unit.")
         if self.input_size < 1:
             raise ValueError("A network needs at least one input feature.")
         if any(units < 1 for units in self.hidden_units):
@@ -52,7 +68,19 @@ class ModelSpec:
 
     @property
     def binary(self) -> bool:
+        """Two classes, one sigmoid output unit."""
+        return self.output_units == 1 and not self.regression
+
+    @property
+    def float_labels(self) -> bool:
+        """Labels are numbers (0/1 for a sigmoid, values for regression), not class indices."""
         return self.output_units == 1
+
+    @property
+    def output_activation(self) -> str:
+        if self.regression:
+            return "linear"
+        return "sigmoid" if self.binary else "softmax"
 
 
 def compiled_form(spec: ModelSpec) -> ModelSpec:
@@ -61,7 +89,13 @@ def compiled_form(spec: ModelSpec) -> ModelSpec:
     and dropout setting of an architecture shares one compiled network: a move of those
     sliders costs a training (~0.05 s at the chapter's size), not a new XLA compilation
     (~1 s of CPU). Only whether there is dropout changes the layers."""
-    return replace(spec, l1_rate=0.0, l2_rate=0.0, dropout_rate=0.5 if spec.dropout_rate else 0.0)
+    return replace(
+        spec,
+        l1_rate=0.0,
+        l2_rate=0.0,
+        dropout_rate=0.5 if spec.dropout_rate else 0.0,
+        input_features=(),  # computed before the network (nn_core.features): only the count counts
+    )
 
 
 def _regularizer(spec: ModelSpec):
@@ -87,8 +121,7 @@ def build_model(spec: ModelSpec) -> keras.Sequential:
         )
         if spec.dropout_rate:
             layers.append(keras.layers.Dropout(spec.dropout_rate))
-    output_activation = "sigmoid" if spec.binary else "softmax"
-    layers.append(keras.layers.Dense(spec.output_units, activation=output_activation))
+    layers.append(keras.layers.Dense(spec.output_units, activation=spec.output_activation))
     return keras.Sequential(layers)
 
 
@@ -129,10 +162,9 @@ def summary_table(spec: ModelSpec) -> list[dict]:
                 }
             )
         fan_in = units
-    output = "sigmoid" if spec.binary else "softmax"
     rows.append(
         {
-            "layer": f"Dense output ({output})",
+            "layer": f"Dense output ({spec.output_activation})",
             "output shape": f"(None, {spec.output_units})",
             "parameters": (fan_in + 1) * spec.output_units,
         }

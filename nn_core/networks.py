@@ -24,6 +24,7 @@ INITIALIZERS = {
     "zeros": "all zero",
 }
 MAX_FULL_BATCH_EPOCHS = 10_000  # size of the in-graph history buffer of the full-batch loop
+MAX_SNAPSHOTS = 32  # weight snapshots one compiled call can take (a replay has about 30)
 HISTORY_COLUMNS = ("loss", "total_loss", "accuracy", "val_loss", "val_accuracy")
 # Loops are written as tf.while_loop, so AutoGraph's source rewriting (about 1 s per trace,
 # most of a cold run) is not needed.
@@ -46,14 +47,16 @@ def make_optimizer(name: str) -> keras.optimizers.Optimizer:
 class Trainer:
     """One optimizer's traced training functions for one network.
 
-    full_batch_loop(x, labels, x_val, labels_val, first_epoch, count, seed) -> history
-        [10,000, 5], its first `count` rows filled: that many full-batch epochs in one XLA
-        graph. The caller runs a long training as several such chunks (to report progress
-        and to stop), with the same result as one call: the seeds follow the epoch number.
-    dense_epochs(x, labels, x_val, labels_val, batches, remainder, first_epoch, count, seed)
-        -> history [chunk, 5]: `count` mini-batch epochs in one XLA graph. batches [chunk,
-        steps, batch size] and remainder [chunk, r] hold each epoch's shuffled sample indices
-        (fixed shapes, so XLA compiles once per run, however many epochs a call runs).
+    full_batch_loop(x, labels, x_val, labels_val, first_epoch, count, seed, watch) -> up to
+        `count` full-batch epochs in one XLA graph, as (history [10,000, 5] with the first
+        rows filled, snapshots, best loss, best epoch, best weights, epochs run): see
+        Network._watched_loop. The caller runs a long training as several such chunks (to
+        report progress and to stop), with the same result as one call: the seeds follow the
+        epoch number.
+    dense_epochs(x, labels, x_val, labels_val, batches, remainder, first_epoch, count, seed,
+        watch) -> the same for mini-batch epochs, history [chunk, 5]. batches [chunk, steps,
+        batch size] and remainder [chunk, r] hold each epoch's shuffled sample indices (fixed
+        shapes, so XLA compiles once per run, however many epochs a call runs).
     graph_epoch(x, labels, batches, seed, epoch) -> sums of (loss, total loss, correct): one
         epoch's mini-batch steps without XLA, for multi-hot (ragged) inputs, whose batches
         change size every step.
@@ -139,11 +142,15 @@ class Network:
     # ---------------------------------------------------------------- traced pieces
 
     def _loss(self, labels, probabilities):
+        if self.spec.regression:  # the mean squared error, per sample
+            return tf.square(labels - probabilities[:, 0])
         if self.spec.binary:
             return keras.losses.binary_crossentropy(labels[:, None], probabilities)
         return keras.losses.sparse_categorical_crossentropy(labels, probabilities)
 
     def _correct(self, labels, probabilities):
+        if self.spec.regression:  # no classes: nn_core.training turns the loss into R²
+            return tf.zeros_like(labels)
         if self.spec.binary:
             predicted = tf.cast(probabilities[:, 0] > 0.5, labels.dtype)
         else:
@@ -178,27 +185,77 @@ class Network:
         return losses, penalty, self._correct(labels, probabilities)
 
     def _full_batch_loop(self, optimizer):
-        def full_batch_loop(x, labels, x_val, labels_val, first_epoch, count, seed):
-            """`count` full-batch epochs from `first_epoch` inside one XLA graph; returns
-            history [MAX_FULL_BATCH_EPOCHS, 5] with the first `count` rows filled."""
+        def full_batch_loop(x, labels, x_val, labels_val, first_epoch, count, seed, watch):
+            """`count` full-batch epochs from `first_epoch` inside one XLA graph (fewer if
+            early stopping ends them: see _watched_loop)."""
 
-            def one_epoch(index, history):
-                epoch = first_epoch + index
+            def train_epoch(_index, epoch):
                 losses, penalty, correct = self._step(
                     optimizer, x, labels, tf.stack([seed, epoch * 64]), algorithm="threefry"
                 )
                 loss = tf.reduce_mean(losses)
-                sums = tf.stack([loss, loss + penalty, tf.reduce_mean(correct)])
-                row = self._history_row(sums, x_val, labels_val)
-                return index + 1, tf.tensor_scatter_nd_update(history, [[index]], row[None])
+                means = tf.stack([loss, loss + penalty, tf.reduce_mean(correct)])
+                return self._history_row(means, x_val, labels_val)
 
-            empty = tf.zeros([MAX_FULL_BATCH_EPOCHS, len(HISTORY_COLUMNS)])
-            _, history = tf.while_loop(
-                lambda index, _: index < count, one_epoch, (tf.constant(0), empty)
-            )
-            return history
+            rows = MAX_FULL_BATCH_EPOCHS
+            return self._watched_loop(train_epoch, first_epoch, count, rows, watch)
 
         return full_batch_loop
+
+    def flat_weights(self):
+        """Every trainable value in one vector [parameters], layer by layer (kernel, bias)."""
+        return tf.concat([tf.reshape(v, [-1]) for v in self.model.trainable_variables], 0)
+
+    def _watched_loop(self, train_epoch, first_epoch, count, rows, watch):
+        """Up to `count` epochs (train_epoch(index in this call, epoch) -> history row) in one
+        tf.while_loop,
+        watched as they go. watch = (snapshot_at, patience, best_loss, best_epoch, best_flat):
+        - after the epoch of local index snapshot_at[k] the weights are copied into row k of
+          the snapshots (-1: unused row), so a replay costs no re-training;
+        - the best monitored loss so far (validation loss, or training loss without
+          validation samples) and its epoch (numbered from 1), carried from call to call;
+          with patience > 0 the weights of that epoch are kept, and the loop ends once
+          `patience` epochs have passed without improvement (Keras' EarlyStopping).
+        Returns (history [rows, 5], snapshots [MAX_SNAPSHOTS, parameters], best_loss,
+        best_epoch, best_flat, epochs run)."""
+        snapshot_at, patience, best_loss, best_epoch, best_flat = watch
+        parameters = sum(int(np.prod(v.shape)) for v in self.model.trainable_variables)
+
+        def one_epoch(index, history, snapshots, best_loss, best_epoch, best_flat, stop):
+            epoch = first_epoch + index
+            row = train_epoch(index, epoch)
+            history = tf.tensor_scatter_nd_update(history, [[index]], row[None])
+            hit = tf.equal(snapshot_at, index)
+            snapshots = tf.cond(
+                tf.reduce_any(hit),
+                lambda: tf.tensor_scatter_nd_update(
+                    snapshots,
+                    [[tf.argmax(tf.cast(hit, tf.int32), output_type=tf.int32)]],
+                    self.flat_weights()[None],
+                ),
+                lambda: snapshots,
+            )
+            monitored = tf.where(tf.math.is_nan(row[3]), row[0], row[3])
+            improved = monitored < best_loss
+            best_loss = tf.where(improved, monitored, best_loss)
+            best_epoch = tf.where(improved, epoch + 1, best_epoch)
+            best_flat = tf.cond(improved & (patience > 0), self.flat_weights, lambda: best_flat)
+            stop = (patience > 0) & (epoch + 1 - best_epoch >= patience)
+            return index + 1, history, snapshots, best_loss, best_epoch, best_flat, stop
+
+        start = (
+            tf.constant(0),
+            tf.zeros([rows, len(HISTORY_COLUMNS)]),
+            tf.zeros([MAX_SNAPSHOTS, parameters]),
+            best_loss,
+            best_epoch,
+            best_flat,
+            tf.constant(False),
+        )
+        index, history, snapshots, best_loss, best_epoch, best_flat, _ = tf.while_loop(
+            lambda index, *state: (index < count) & ~state[-1], one_epoch, start
+        )
+        return history, snapshots, best_loss, best_epoch, best_flat, index
 
     def _history_row(self, means, x_val, labels_val):
         """One epoch's history row: the training means (loss, total loss, accuracy) and the
@@ -211,29 +268,26 @@ class Network:
         train_epoch = self._epoch(optimizer, "threefry")
 
         def dense_epochs(
-            x, labels, x_val, labels_val, batches, remainder, first_epoch, count, seed
+            x, labels, x_val, labels_val, batches, remainder, first_epoch, count, seed, watch
         ):
-            """`count` mini-batch epochs from `first_epoch`: epoch i steps through the rows of
-            batches[i], then one smaller step on remainder[i] if the batch size does not
-            divide the samples. Returns history [chunk, 5], the first `count` rows filled."""
+            """Up to `count` mini-batch epochs from `first_epoch`: epoch i steps through the
+            rows of batches[i], then one smaller step on remainder[i] if the batch size does
+            not divide the samples (see _watched_loop for the rest)."""
             samples = tf.cast(tf.size(batches[0]) + tf.shape(remainder)[1], tf.float32)
 
-            def one_epoch(index, history):
-                epoch = first_epoch + index
+            def one_epoch(index, epoch):
+                # (index, not epoch - first_epoch: XLA then needed first_epoch as a constant
+                # for the slice and compiled again for every call)
                 sums = train_epoch(x, labels, batches[index], seed, epoch)
                 sums += tf.cond(
                     tf.shape(remainder)[1] > 0,
                     lambda: train_epoch(x, labels, remainder[index][None, :], seed, epoch),
                     lambda: tf.zeros([3]),
                 )
-                row = self._history_row(sums / samples, x_val, labels_val)
-                return index + 1, tf.tensor_scatter_nd_update(history, [[index]], row[None])
+                return self._history_row(sums / samples, x_val, labels_val)
 
-            empty = tf.zeros([tf.shape(batches)[0], len(HISTORY_COLUMNS)])
-            _, history = tf.while_loop(
-                lambda index, _: index < count, one_epoch, (tf.constant(0), empty)
-            )
-            return history
+            rows = tf.shape(batches)[0]
+            return self._watched_loop(one_epoch, first_epoch, count, rows, watch)
 
         return dense_epochs
 

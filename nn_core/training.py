@@ -17,9 +17,16 @@ import pandas as pd
 import tensorflow as tf
 
 from nn_core.data import plane_bounds
+from nn_core.features import expand
 from nn_core.forward import as_network_input
 from nn_core.models import ModelSpec, parameter_count
-from nn_core.networks import HISTORY_COLUMNS, INITIALIZERS, MAX_FULL_BATCH_EPOCHS, OPTIMIZERS
+from nn_core.networks import (
+    HISTORY_COLUMNS,
+    INITIALIZERS,
+    MAX_FULL_BATCH_EPOCHS,
+    MAX_SNAPSHOTS,
+    OPTIMIZERS,
+)
 from nn_core.pool import checkout, give_way, lane
 
 # Called as training goes (several times a second, and at the end) with (epochs done, epochs
@@ -50,6 +57,14 @@ class TrainConfig:
     # it has learned nothing and will not. Off where a plateau is the lesson (all-zero
     # weights on the theory page).
     stop_at_chance: bool = True
+    # Weight snapshots for a replay of the training, at about this many epochs spread
+    # log-wise over the run (replay_epochs), taken inside the compiled loops; 0: none.
+    replay_frames: int = 0
+    # Early stopping as Keras' EarlyStopping(patience=..., restore_best_weights=...): end
+    # once the validation loss (the training loss without validation samples) has not
+    # improved for this many epochs; 0: off.
+    patience: int = 0
+    restore_best_weights: bool = True
 
     def __post_init__(self):
         if self.initializer not in INITIALIZERS:
@@ -64,6 +79,10 @@ class TrainConfig:
             raise ValueError(f"Epochs must be between 1 and {MAX_FULL_BATCH_EPOCHS:,}.")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("The batch size must be at least 1.")
+        if not 0 <= self.replay_frames < MAX_SNAPSHOTS:
+            raise ValueError(f"A replay has at most {MAX_SNAPSHOTS - 1} frames.")
+        if self.patience < 0:
+            raise ValueError("The early-stopping patience cannot be negative (0 turns it off).")
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,14 @@ class TrainingResult:
     # and a sentence for the student; None for a complete run.
     stopped: str | None = None
     stop_message: str = ""
+    # Early stopping: the epoch it ended at (None: it did not), and the epoch with the best
+    # monitored loss (whose weights these are if config.restore_best_weights).
+    early_stop_epoch: int | None = None
+    best_epoch: int | None = None
+    # The replay: weights after each of these epochs (0: the initial weights), in the order of
+    # `weights`, from the compiled loop (config.replay_frames).
+    snapshot_epochs: tuple[int, ...] = ()
+    snapshots: tuple[list[np.ndarray], ...] = field(default=(), repr=False)
 
     @property
     def epochs_done(self) -> int:
@@ -134,21 +161,23 @@ def train(
     with checkout(spec, seconds, _still_wanted(on_epoch_end, config.epochs)) as network:
         network.reset(config.seed, config.initializer)
         trainer = network.trainer(config.optimizer, config.learning_rate)
-        inputs = [as_network_input(x) for x in (x_train, x_validation)]
+        inputs = [_network_input(spec, x) for x in (x_train, x_validation)]
         labels = [
-            tf.constant(y, tf.int32 if not spec.binary else tf.float32)
+            tf.constant(y, tf.float32 if spec.float_labels else tf.int32)
             for y in (y_train, y_validation)
         ]
+        watch = _Watch(network, config)
         full_batch = config.batch_size is None or config.batch_size >= len(y_train)
         if isinstance(inputs[0], tf.RaggedTensor) or spec.input_size > MAX_XLA_INPUTS:
-            run_chunk, max_chunk = _graph_epochs(network, trainer, inputs, labels, config)
+            run_chunk, max_chunk = _graph_epochs(network, trainer, inputs, labels, config, watch)
         elif full_batch:
-            run_chunk, max_chunk = _full_batch_epochs(trainer, inputs, labels, config)
+            run_chunk, max_chunk = _full_batch_epochs(trainer, inputs, labels, config, watch)
         else:
-            run_chunk, max_chunk = _dense_epochs(trainer, inputs, labels, config)
-        chance = chance_level(y_train)
+            run_chunk, max_chunk = _dense_epochs(trainer, inputs, labels, config, watch)
+        chance = chance_level(y_train, spec.regression)
         pause = None if lane(seconds) == "short" else give_way
         history, stopped = _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end, pause)
+        watch.finish(len(history))
         metrics = {
             **_prefixed("train", _evaluate(network, inputs[0], labels[0])),
             **_prefixed("val", _evaluate(network, inputs[1], labels[1])),
@@ -156,9 +185,133 @@ def train(
         weights = network.weights()
     if len(y_validation) == 0:
         history[["val_loss", "val_accuracy"]] = np.nan
+    if spec.regression:
+        _as_r_squared(history, metrics, y_train, y_validation)
     took = time.perf_counter() - started  # (`seconds` is the estimate it was given)
     message = stop_message(stopped, history, config, chance) if stopped else ""
-    return TrainingResult(spec, config, history, metrics, weights, took, stopped, message)
+    return TrainingResult(
+        spec,
+        config,
+        history,
+        metrics,
+        weights,
+        took,
+        stopped,
+        message,
+        early_stop_epoch=len(history) if watch.stopped_early else None,
+        best_epoch=watch.best_epoch or None,
+        snapshot_epochs=tuple(watch.snapshots),
+        snapshots=tuple(watch.unflattened(flat) for flat in watch.snapshots.values()),
+    )
+
+
+def _network_input(spec: ModelSpec, x):
+    """What the first layer gets: the chosen features of the plane's points, or x as it is."""
+    if spec.input_features:
+        x = expand(x, spec.input_features)
+    return as_network_input(x)
+
+
+def replay_epochs(epochs: int, frames: int) -> tuple[int, ...]:
+    """About `frames` epochs from 1 to `epochs`, spread log-wise (early epochs change the
+    boundary most), the last one included; fewer when the run has fewer epochs."""
+    if frames <= 0:
+        return ()
+    count = frames
+    while True:
+        chosen = np.unique(np.round(np.geomspace(1, epochs, count)).astype(int))
+        if len(chosen) >= min(frames, epochs) or count > 50 * frames:
+            return tuple(int(epoch) for epoch in chosen[-frames:] if epoch >= 1)
+        count += 1
+
+
+class _Watch:
+    """What a training watches as it goes, in the compiled loops (Network._watched_loop) or
+    here epoch by epoch (the graph loop): weight snapshots for the replay, and the best
+    monitored loss for early stopping, carried from one compiled call to the next."""
+
+    def __init__(self, network, config: TrainConfig):
+        self.network = network
+        self.epochs = replay_epochs(config.epochs, config.replay_frames)
+        self.patience = config.patience
+        self.restore = config.restore_best_weights
+        self.shapes = [tuple(v.shape) for v in network.model.trainable_variables]
+        self.snapshots = {0: network.flat_weights().numpy()} if self.epochs else {}
+        self.best_loss, self.best_epoch = np.inf, 0
+        self.best_flat = np.zeros(sum(int(np.prod(shape)) for shape in self.shapes), np.float32)
+        self.stopped_early = False
+
+    def _planned(self, first: int, count: int) -> list[int]:
+        return [epoch for epoch in self.epochs if first < epoch <= first + count]
+
+    def arguments(self, first: int, count: int):
+        """The watch argument of a compiled call for epochs first+1 .. first+count."""
+        snapshot_at = np.full(MAX_SNAPSHOTS, -1, np.int32)
+        planned = self._planned(first, count)
+        snapshot_at[: len(planned)] = [epoch - first - 1 for epoch in planned]
+        return (
+            tf.constant(snapshot_at),
+            tf.constant(self.patience),
+            tf.constant(self.best_loss, tf.float32),
+            tf.constant(self.best_epoch),
+            tf.constant(self.best_flat),
+        )
+
+    def take(self, first: int, count: int, outputs) -> np.ndarray:
+        """Keep what a compiled call watched; returns its history rows (the epochs it ran)."""
+        history, snapshots, best_loss, best_epoch, best_flat, ran = outputs
+        ran = int(ran)
+        snapshots = snapshots.numpy()
+        for slot, epoch in enumerate(self._planned(first, count)):
+            if epoch <= first + ran:
+                self.snapshots[epoch] = snapshots[slot]
+        self.best_loss, self.best_epoch = float(best_loss), int(best_epoch)
+        self.best_flat = best_flat.numpy()
+        self.stopped_early = ran < count
+        return history.numpy()[:ran]
+
+    def after_epoch(self, epoch: int, row) -> bool:
+        """The graph loop's epoch `epoch` (from 1) ended with history row `row`: watch it as
+        the compiled loops do. True: early stopping ends the training here."""
+        flat = self.network.flat_weights
+        if epoch in self.epochs:
+            self.snapshots[epoch] = flat().numpy()
+        monitored = row[0] if np.isnan(row[3]) else row[3]
+        if monitored < self.best_loss:
+            self.best_loss, self.best_epoch = float(monitored), epoch
+            if self.patience:
+                self.best_flat = flat().numpy()
+        self.stopped_early = bool(self.patience) and epoch - self.best_epoch >= self.patience
+        return self.stopped_early
+
+    def finish(self, epochs_done: int) -> None:
+        """After the last epoch: restore the best weights if early stopping ended the run,
+        and make the replay's last frame the weights the result keeps."""
+        if self.stopped_early and self.restore:
+            self.set_flat(self.best_flat)
+        if self.epochs:
+            self.snapshots = {e: w for e, w in self.snapshots.items() if e < epochs_done}
+            self.snapshots[epochs_done] = self.network.flat_weights().numpy()
+
+    def set_flat(self, flat: np.ndarray) -> None:
+        self.network.set_weights(self.unflattened(flat))
+
+    def unflattened(self, flat: np.ndarray) -> list[np.ndarray]:
+        parts, start = [], 0
+        for shape in self.shapes:
+            size = int(np.prod(shape))
+            parts.append(flat[start : start + size].reshape(shape))
+            start += size
+        return parts
+
+
+def _as_r_squared(history, metrics, y_train, y_validation) -> None:
+    """A regression's "accuracy" is R² = 1 - MSE / variance of the targets: 1 is perfect, 0
+    is no better than predicting the mean."""
+    for prefix, column, targets in (("", "train", y_train), ("val_", "val", y_validation)):
+        variance = float(np.var(targets)) if len(targets) else np.nan
+        history[f"{prefix}accuracy"] = 1 - history[f"{prefix}loss"] / variance
+        metrics[f"{column}_accuracy"] = 1 - metrics[f"{column}_loss"] / variance
 
 
 def _still_wanted(on_epoch_end: EpochCallback | None, epochs: int):
@@ -198,10 +351,13 @@ def _check_data(spec: ModelSpec, x, y) -> None:
         raise ValueError("There are no training samples.")
     if x.shape[0] != len(y):
         raise ValueError(f"{x.shape[0]} samples but {len(y)} labels.")
-    if x.shape[1] != spec.input_size:
-        raise ValueError(
-            f"The data has {x.shape[1]} features but the network expects {spec.input_size}."
-        )
+    expected = 2 if spec.input_features else spec.input_size  # features come from (x1, x2)
+    if x.shape[1] != expected:
+        raise ValueError(f"The data has {x.shape[1]} features but the network expects {expected}.")
+    if spec.regression:
+        if not np.all(np.isfinite(y)):
+            raise ValueError("The targets must be finite numbers.")
+        return
     classes = np.unique(np.asarray(y))
     if len(classes) < 2:
         raise ValueError("The training data holds only one class: there is nothing to tell apart.")
@@ -218,23 +374,28 @@ def _history_frame(rows: np.ndarray) -> pd.DataFrame:
     return history
 
 
-def _full_batch_epochs(trainer, inputs, labels, config):
-    """run_chunk(first, count) -> history rows [count, 5] of full-batch epochs."""
+def _full_batch_epochs(trainer, inputs, labels, config, watch):
+    """run_chunk(first, count) -> history rows [at most count, 5] of full-batch epochs
+    (fewer when early stopping ends them)."""
     arguments = (inputs[0], labels[0], inputs[1], labels[1])
 
     def run_chunk(first: int, count: int) -> np.ndarray:
-        rows = trainer.full_batch_loop(
-            *arguments, tf.constant(first), tf.constant(count), tf.constant(config.seed)
+        outputs = trainer.full_batch_loop(
+            *arguments,
+            tf.constant(first),
+            tf.constant(count),
+            tf.constant(config.seed),
+            watch.arguments(first, count),
         )
-        return rows.numpy()[:count]
+        return watch.take(first, count, outputs)
 
     return run_chunk, MAX_FULL_BATCH_EPOCHS
 
 
-def _dense_epochs(trainer, inputs, labels, config):
-    """run_chunk(first, count) -> history rows [count, 5] of mini-batch epochs, many per
-    compiled call. The batch order is drawn epoch by epoch from one seeded generator (as
-    Keras fit shuffles every epoch), so chunking does not change the result."""
+def _dense_epochs(trainer, inputs, labels, config, watch):
+    """run_chunk(first, count) -> history rows of mini-batch epochs, many per compiled call.
+    The batch order is drawn epoch by epoch from one seeded generator (as Keras fit shuffles
+    every epoch), so chunking does not change the result."""
     count = int(labels[0].shape[0])
     batch_size = min(config.batch_size, count)
     steps = count // batch_size  # whole batches; the rest is each epoch's smaller last step
@@ -248,20 +409,21 @@ def _dense_epochs(trainer, inputs, labels, config):
             orders[index] = shuffler.permutation(count)
         batches = orders[:, : steps * batch_size].reshape(chunk, steps, batch_size)
         remainder = orders[:, steps * batch_size :]  # [chunk, left_over]
-        rows = trainer.dense_epochs(
+        outputs = trainer.dense_epochs(
             *arguments,
             tf.constant(batches),
             tf.constant(remainder),
             tf.constant(first),
             tf.constant(epochs),
             tf.constant(config.seed),
+            watch.arguments(first, epochs),
         )
-        return rows.numpy()[:epochs]
+        return watch.take(first, epochs, outputs)
 
     return run_chunk, chunk
 
 
-def _graph_epochs(network, trainer, inputs, labels, config):
+def _graph_epochs(network, trainer, inputs, labels, config, watch):
     """run_chunk with one graph call per epoch, without XLA: for multi-hot inputs (IMDB:
     ragged batches change size every step, which XLA cannot compile once) and for wide ones
     (MNIST's 784 pixels), where a step's arithmetic dwarfs its overhead (see MAX_XLA_INPUTS)."""
@@ -279,6 +441,8 @@ def _graph_epochs(network, trainer, inputs, labels, config):
                 ).numpy()
             validation = _evaluate(network, inputs[1], labels[1])
             rows.append([*(sums / count), validation["loss"], validation["accuracy"]])
+            if watch.after_epoch(epoch + 1, rows[-1]):
+                break
         return np.array(rows, dtype=np.float32)
 
     return run_chunk, 1
@@ -295,17 +459,19 @@ def _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end, pause=Non
         started = time.perf_counter()
         parts.append(run_chunk(done, count))
         elapsed = time.perf_counter() - started
-        done += count
+        ran = len(parts[-1])  # fewer than count: early stopping ended the training
+        done += ran
         # The next call sized from this one's speed (the first call includes compiling).
         chunk = int(np.clip(REPORT_SECONDS * count / max(elapsed, 1e-6), 1, max_chunk))
         rows = np.concatenate(parts)
         stopped = trouble(rows, config, chance)
+        finished = done == config.epochs or ran < count
         now = time.perf_counter()
-        if on_epoch_end and (stopped or done == config.epochs or now - last_report > 0.25):
+        if on_epoch_end and (stopped or finished or now - last_report > 0.25):
             last_report = now
             if on_epoch_end(done, config.epochs, _history_frame(rows)) == STOP:
                 stopped = stopped or "stopped"
-        if stopped:
+        if stopped or finished:
             break
         if pause is not None:
             pause(GIVE_WAY_SECONDS)
@@ -321,7 +487,9 @@ class Chance:
     accuracy: float
 
 
-def chance_level(labels) -> Chance:
+def chance_level(labels, regression: bool = False) -> Chance:
+    if regression:  # predicting the mean: a squared error of the variance, R² of 0
+        return Chance(float(np.var(labels)), 0.0)
     shares = np.bincount(np.asarray(labels).astype(int)) / len(labels)
     present = shares[shares > 0]
     return Chance(float(-(present * np.log(present)).sum()), float(shares.max()))
@@ -420,18 +588,23 @@ def evaluate(result: TrainingResult, x, y) -> dict[str, float]:
     """Loss and accuracy of a trained result on new data (e.g. the test set)."""
     with checkout(result.spec) as network:
         network.set_weights(result.weights)
-        labels = tf.constant(y, tf.float32 if result.spec.binary else tf.int32)
-        return _evaluate(network, as_network_input(x), labels)
+        labels = tf.constant(y, tf.float32 if result.spec.float_labels else tf.int32)
+        return _evaluate(network, _network_input(result.spec, x), labels)
 
 
 def predict(
-    result: TrainingResult, x, hidden_layer: int | None = None, chunk_size: int = 8192
+    result: TrainingResult,
+    x,
+    hidden_layer: int | None = None,
+    chunk_size: int = 8192,
+    weights: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     """Output probabilities [n, outputs] by direct model calls (not model.predict, which costs
-    ~30 ms a call); hidden_layer=k returns the k-th hidden layer's activations instead."""
+    ~30 ms a call); hidden_layer=k returns the k-th hidden layer's activations instead.
+    weights: other weights of the same network (a replay's snapshot) instead of the final."""
     with checkout(result.spec) as network:
-        network.set_weights(result.weights)
-        inputs = as_network_input(x)
+        network.set_weights(result.weights if weights is None else weights)
+        inputs = _network_input(result.spec, x)
         count = int(inputs.shape[0])
         parts = [
             network.predict_batch(inputs[start : start + chunk_size], hidden_layer).numpy()

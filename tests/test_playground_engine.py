@@ -1,0 +1,180 @@
+"""The engine behind the MLP page's Playground features (issue 14): replay snapshots taken in
+the compiled loops, input features, no hidden layer, multi-class and regression sets, early
+stopping, and the generated Keras code."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from nn_core import chapter, data, features, training
+from nn_core.models import ModelSpec
+
+MOONS, CHAPTER = chapter.MOONS_NETWORK, chapter.MOONS_TRAINING
+
+
+def toy_split(name, samples=200, noise=0.2, classes=2, validation=0.2):
+    points, labels = data.make_toy_dataset(name, samples, noise, seed=0, classes=classes)
+    return data.split_train_validation(points, labels, validation, seed=0)
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_a_snapshot_equals_the_weights_of_a_run_trained_only_up_to_that_epoch(batch_size):
+    split = chapter.moons_split()
+    config = replace(CHAPTER, epochs=400, batch_size=batch_size)
+    replayed = training.train_split(MOONS, replace(config, replay_frames=30), split)
+    epochs = replayed.snapshot_epochs
+    assert epochs[0] == 0 and epochs[-1] == 400 and 25 <= len(epochs) <= 31
+    assert list(epochs) == sorted(set(epochs))
+    for epoch in (epochs[1], epochs[len(epochs) // 2], epochs[-2]):
+        shorter = training.train_split(MOONS, replace(config, epochs=epoch), split)
+        snapshot = replayed.snapshots[epochs.index(epoch)]
+        for saved, trained in zip(snapshot, shorter.weights, strict=True):
+            np.testing.assert_allclose(saved, trained, atol=1e-5)
+    initial = training.initial_weights(MOONS, config)
+    np.testing.assert_allclose(replayed.snapshots[0][0], initial[0])
+    np.testing.assert_allclose(replayed.snapshots[-1][0], replayed.weights[0])
+
+
+def test_without_replay_frames_no_snapshots_are_kept():
+    result = training.train_split(MOONS, replace(CHAPTER, epochs=50), chapter.moons_split())
+    assert result.snapshot_epochs == () and result.snapshots == ()
+
+
+def test_replay_epochs_are_spread_log_wise():
+    epochs = training.replay_epochs(5000, 30)
+    assert len(epochs) == 30 and epochs[-1] == 5000 and epochs[0] == 1
+    assert epochs[10] < 100  # early epochs, where the boundary moves most, get more frames
+    assert training.replay_epochs(10, 30) == tuple(range(1, 11))
+
+
+def test_features_are_computed_as_stated():
+    points = np.array([[0.5, -2.0], [1.0, 3.0]], np.float32)
+    expanded = features.expand(points, features.check(["sin_x2", "x1_x2", "x1_squared", "x1"]))
+    # check() puts them in the order the page lists them: x1, x1², x1·x2, sin x2
+    expected = np.column_stack(
+        [points[:, 0], points[:, 0] ** 2, points[:, 0] * points[:, 1], np.sin(points[:, 1])]
+    )
+    np.testing.assert_allclose(expanded, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="Unknown input feature 'x3'"):
+        features.check(["x1", "x3"])
+    with pytest.raises(ValueError, match="at least one"):
+        features.check([])
+
+
+def test_circles_with_squared_features_and_no_hidden_layer_are_separated():
+    spec = ModelSpec(input_size=2, hidden_units=(), input_features=("x1_squared", "x2_squared"))
+    result = training.train_split(spec, replace(CHAPTER, epochs=2000), toy_split("circles"))
+    assert result.metrics["train_accuracy"] > 0.95
+    assert result.hidden_kernels == []  # logistic regression: one Dense layer only
+
+
+def test_raw_coordinates_and_no_hidden_layer_draw_a_straight_line_through_circles():
+    spec = ModelSpec(input_size=2, hidden_units=())
+    result = training.train_split(spec, replace(CHAPTER, epochs=2000), toy_split("circles"))
+    assert result.metrics["train_accuracy"] < 0.7  # what the features above are for
+
+
+def test_three_arm_spiral_is_learned_by_two_layers_of_sixteen_tanh_units():
+    spec = ModelSpec(input_size=2, hidden_units=(16, 16), output_units=3)
+    config = replace(CHAPTER, optimizer="adam", learning_rate=0.03, epochs=2000)
+    result = training.train_split(spec, config, toy_split("spiral", 300, 0.1, classes=3))
+    assert result.metrics["train_accuracy"] > 0.9
+
+
+def test_regression_on_the_plane_reaches_r_squared_above_0_9():
+    spec = ModelSpec(input_size=2, hidden_units=(8,), regression=True)
+    config = replace(CHAPTER, learning_rate=0.1, epochs=1000)
+    result = training.train_split(spec, config, toy_split("plane", noise=0.4))
+    # R² from the stored mean squared error, checked against numpy's
+    split = toy_split("plane", noise=0.4)
+    predicted = training.predict(result, split.x_validation)[:, 0]
+    residual = np.mean((predicted - split.y_validation) ** 2)
+    r_squared = 1 - residual / np.var(split.y_validation)
+    assert result.metrics["val_accuracy"] == pytest.approx(r_squared, abs=1e-4)
+    assert r_squared > 0.9
+    assert result.history["loss"].iloc[-1] < result.history["loss"].iloc[0] / 5
+
+
+def test_early_stopping_ends_after_patience_epochs_without_improvement_and_restores_the_best():
+    split = chapter.moons_split()
+    config = replace(CHAPTER, patience=50)
+    result = training.train_split(MOONS, config, split)
+    assert result.early_stop_epoch is not None and result.early_stop_epoch < CHAPTER.epochs
+    assert result.early_stop_epoch == result.best_epoch + 50 == len(result.history)
+    best_row = result.history["val_loss"].iloc[result.best_epoch - 1]
+    assert best_row == result.history["val_loss"].min()
+    # the restored weights are those of the best epoch: a run of exactly that many epochs
+    best_run = training.train_split(MOONS, replace(CHAPTER, epochs=result.best_epoch), split)
+    np.testing.assert_allclose(result.weights[0], best_run.weights[0], atol=1e-5)
+    assert result.metrics["val_loss"] == pytest.approx(best_run.metrics["val_loss"], abs=1e-4)
+
+
+def test_without_early_stopping_the_whole_run_is_trained():
+    result = training.train_split(MOONS, replace(CHAPTER, epochs=300), chapter.moons_split())
+    assert result.early_stop_epoch is None and len(result.history) == 300
+
+
+def run_generated(source: str) -> dict:
+    """Execute a generated script and return its variables (model, history, data)."""
+    namespace: dict = {}
+    exec(compile(source, "generated.py", "exec"), namespace)  # noqa: S102 - our own code
+    return namespace
+
+
+def keras_layers(model) -> list[tuple]:
+    return [
+        (type(layer).__name__, getattr(layer, "units", None), getattr(layer, "rate", None))
+        for layer in model.layers
+    ]
+
+
+@pytest.mark.parametrize(
+    "dataset, spec, config",
+    [
+        (  # the chapter's moons network, regularized, with early stopping
+            {"name": "moons", "samples": 200, "noise": 0.4, "seed": 0},
+            replace(MOONS, hidden_units=(8, 4), l2_rate=0.001, dropout_rate=0.25),
+            replace(CHAPTER, epochs=3, patience=2),
+        ),
+        (  # a three-arm spiral from its points, with features and mini-batches
+            {"name": "spiral", "samples": 150, "noise": 0.2, "seed": 1, "classes": 3},
+            ModelSpec(
+                input_size=3,
+                hidden_units=(6,),
+                output_units=3,
+                l1_rate=0.001,
+                input_features=("x1", "x2", "sin_x1"),
+            ),
+            replace(CHAPTER, optimizer="adam", learning_rate=0.01, epochs=3, batch_size=16),
+        ),
+        (  # regression without hidden layers
+            {"name": "plane", "samples": 100, "noise": 0.4, "seed": 0},
+            ModelSpec(input_size=1, hidden_units=(), regression=True, input_features=("x1_x2",)),
+            replace(CHAPTER, epochs=3),
+        ),
+    ],
+)
+def test_the_generated_keras_code_runs_and_builds_the_pages_network(dataset, spec, config):
+    from nn_core import code, models
+
+    points, labels = data.make_toy_dataset(**dataset)
+    split = data.split_train_validation(points, labels, 0.3, seed=dataset["seed"])
+    source = code.keras_code(spec, config, dataset, 0.3, split)
+    assert "keras.Sequential" in source and "model.fit(" in source
+    namespace = run_generated(source)
+    model = namespace["model"]
+    assert model.count_params() == models.parameter_count(spec)
+    assert keras_layers(model) == keras_layers(models.build_model(spec))
+    assert len(namespace["history"].history["loss"]) == config.epochs
+    # the same training and validation points as the page's split
+    expected_x = (
+        features.expand(split.x_train, spec.input_features)
+        if spec.input_features
+        else split.x_train
+    )
+    np.testing.assert_allclose(namespace["x_train"], expected_x, atol=1e-4)
+    np.testing.assert_allclose(namespace["y_train"], split.y_train, atol=1e-4)
+    assert len(namespace["y_val"]) == len(split.y_validation)
