@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from nn_core.colours import BLUE, CLASS_COLOURS, HIGHLIGHT, ORANGE, SERIES
+from nn_core.colours import BLUE, HIGHLIGHT, MULTI_CLASS_COLOURS, ORANGE, SERIES
 from nn_core.data import plane_bounds
 from nn_core.history import thin_history
 from nn_core.runs import MISSING, field_name, shown
@@ -141,9 +141,11 @@ def _axes(domain):
 CLASS_LEGEND = alt.Legend(title="class", orient="bottom", direction="horizontal")
 
 
-def points_layer(points: np.ndarray, labels: np.ndarray, roles=None, domain=None) -> alt.Chart:
-    """Data points: class by colour and by shape (circle, square), one scale for outline and
-    fill; filled for training, hollow for validation."""
+def points_layer(
+    points: np.ndarray, labels: np.ndarray, roles=None, domain=None, classes: int = 2
+) -> alt.Chart:
+    """Data points: class by colour and by shape (circle, square, triangle...), one scale for
+    outline and fill; filled for training, hollow for validation."""
     frame = pd.DataFrame(
         {
             "x1": points[:, 0],
@@ -153,7 +155,8 @@ def points_layer(points: np.ndarray, labels: np.ndarray, roles=None, domain=None
         }
     )
     x, y = _axes(domain or plane_bounds(points))
-    class_scale = alt.Scale(domain=[0, 1], range=list(CLASS_COLOURS))
+    names = list(range(classes))
+    class_scale = alt.Scale(domain=names, range=list(MULTI_CLASS_COLOURS[:classes]))
     return (
         alt.Chart(frame)
         .mark_point(size=45, strokeWidth=1.5, opacity=0.9)
@@ -164,7 +167,7 @@ def points_layer(points: np.ndarray, labels: np.ndarray, roles=None, domain=None
             color=alt.Color("class:N", scale=class_scale, legend=CLASS_LEGEND),
             shape=alt.Shape(
                 "class:N",
-                scale=alt.Scale(domain=[0, 1], range=["circle", "square"]),
+                scale=alt.Scale(domain=names, range=SHAPES[:classes]),
                 legend=CLASS_LEGEND,
             ),
             # Filled: training, hollow: validation (said in a caption: a legend cannot show
@@ -202,15 +205,122 @@ def decision_boundary(
     discrete: bool = False,
     size: int = 420,
     title: str = "",
+    regression: bool = False,
 ) -> alt.LayerChart:
-    """Shaded probability of class 1 over the grid, with the data points on top."""
+    """The network's output over the grid as a shaded image, with the data points on top.
+    probabilities: [rows, columns] of class 1 (two classes), [rows, columns, classes] (more:
+    each place in its likeliest class's colour, paler where the network is unsure), or the
+    predicted value [rows, columns] with regression (orange -1 .. blue 1)."""
     x_range = (float(grid.x_values[0]), float(grid.x_values[-1]))
     y_range = (float(grid.y_values[0]), float(grid.y_values[-1]))
-    image = image_layer(probability_image(probabilities, discrete), x_range, y_range)
-    chart = alt.layer(image, points_layer(points, labels, roles, (x_range, y_range))).properties(
-        width=size, height=size, **titled(title)
+    domain = (x_range, y_range)
+    if regression:
+        image = png_data_url(_blend((np.clip(probabilities, -1, 1)[::-1] + 1) / 2))
+        dots = target_points_layer(points, labels, roles, domain)
+    elif probabilities.ndim == 3:
+        image = class_image(probabilities, discrete)
+        dots = points_layer(points, labels, roles, domain, classes=probabilities.shape[2])
+    else:
+        image = probability_image(probabilities, discrete)
+        dots = points_layer(points, labels, roles, domain)
+    layers = alt.layer(image_layer(image, x_range, y_range), dots)
+    return layers.properties(width=size, height=size, **titled(title))
+
+
+def class_image(probabilities: np.ndarray, discrete: bool = False) -> str:
+    """PNG data URL of [rows, columns, classes] probabilities: the likeliest class's colour,
+    halfway to white where the network is sure and paler where it is not."""
+    classes = probabilities.shape[2]
+    palette = np.array([_rgb(colour) for colour in MULTI_CLASS_COLOURS[:classes]], float)
+    likeliest = probabilities.argmax(axis=2)
+    chance = 1 / classes
+    sureness = (probabilities.max(axis=2) - chance) / (1 - chance)
+    strength = np.full(likeliest.shape, 0.5) if discrete else 0.15 + 0.4 * sureness
+    rgb = 255 - (255 - palette[likeliest]) * strength[..., None]
+    return png_data_url(rgb[::-1].astype(np.uint8))
+
+
+def target_points_layer(points, targets, roles=None, domain=None) -> alt.Chart:
+    """Regression samples: circles filled by their target (orange -1 .. blue 1) with a dark
+    outline; filled for training, hollow for validation as for classes (the value is in the
+    tooltip)."""
+    frame = pd.DataFrame(
+        {
+            "x1": points[:, 0],
+            "x2": points[:, 1],
+            "target": np.asarray(targets, float),
+            "set": roles if roles is not None else "training",
+        }
     )
-    return chart
+    x, y = _axes(domain or plane_bounds(points))
+    scale = alt.Scale(domain=[-1, 1], range=[ORANGE, "#ffffff", BLUE], clamp=True)
+    return (
+        alt.Chart(frame)
+        .mark_point(size=45, strokeWidth=1, opacity=0.95, filled=True, stroke=HIGHLIGHT)
+        .encode(
+            x=x,
+            y=y,
+            fill=alt.condition(
+                "datum.set == 'training'",
+                alt.Color(
+                    "target:Q",
+                    scale=scale,
+                    legend=alt.Legend(title="target", orient="bottom", gradientLength=160),
+                ),
+                alt.value("white"),
+            ),
+            shape=alt.Shape("set:N", scale=alt.Scale(range=["circle", "square"]), legend=None),
+            tooltip=["x1:Q", "x2:Q", alt.Tooltip("target:Q", format=".3f"), "set:N"],
+        )
+    )
+
+
+OUTER_KEYS = (
+    "$schema",
+    "datasets",
+    "title",
+    "description",
+    "width",
+    "height",
+    "usermeta",
+    "config",
+    "autosize",
+)
+
+
+def with_epoch_marks(spec: dict, marks: dict[str, int]) -> dict:
+    """A chart's Vega-Lite spec (a curves chart) with vertical rules at named epochs
+    ("replay", "early stop"), each labelled at the top. Spec surgery, not Altair: a replay
+    moves the mark four times a second, and rebuilding the curves each time was a third of a
+    frame's work."""
+    if not marks:
+        return spec
+    values = [
+        {"epoch": epoch, "mark": name, "label": f"{name} {epoch:,}"}
+        for name, epoch in marks.items()
+    ]
+    x = {"field": "epoch", "type": "quantitative"}
+    rules = {
+        "data": {"values": values},
+        "mark": {"type": "rule", "color": HIGHLIGHT, "strokeDash": [3, 3], "strokeWidth": 1.5},
+        "encoding": {"x": x, "tooltip": [{"field": "mark"}, {"field": "epoch"}]},
+    }
+    labels = {
+        "data": {"values": values},
+        "mark": {
+            "type": "text",
+            "align": "left",
+            "baseline": "top",
+            "dx": 3,
+            "dy": 4,
+            "fontSize": 11,
+            "color": HIGHLIGHT,
+        },
+        "encoding": {"x": x, "y": {"value": 0}, "text": {"field": "label"}},
+    }
+    inner = {key: value for key, value in spec.items() if key not in OUTER_KEYS}
+    outer = {key: value for key, value in spec.items() if key in OUTER_KEYS}
+    return {**outer, "layer": [inner, rules, labels]}
 
 
 def learning_curves(

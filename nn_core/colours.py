@@ -16,6 +16,9 @@ import numpy as np
 
 ORANGE, BLUE = "#f59322", "#0877bd"  # TensorFlow Playground's two classes
 CLASS_COLOURS = (ORANGE, BLUE)  # class 0, class 1
+# Classes 0-4 of a multi-class set (their shapes differ too: nn_core.charts.SHAPES); a
+# purple is the one colour left that stays apart from the other four under both simulations.
+MULTI_CLASS_COLOURS = (ORANGE, BLUE, "#222222", "#a0a0a0", "#8811ff")
 # Up to four series in one chart; more series repeat them with other dashes.
 SERIES = (BLUE, ORANGE, "#222222", "#a0a0a0")
 HIGHLIGHT = "#222222"  # the sample the perceptron looks at, a chosen bar: dark on any shading

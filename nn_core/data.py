@@ -111,7 +111,7 @@ def regression_target(name: str, points: np.ndarray) -> np.ndarray:
     total = np.zeros(len(points))
     for centre, sign in GAUSSIAN_BUMPS:
         distance = np.sum((points - np.asarray(centre)) ** 2, axis=1)
-        total += sign * np.exp(-distance / (2 * 0.15**2))
+        total += sign * np.exp(-distance / (2 * 0.25**2))
     return np.clip(total, -1, 1)
 
 

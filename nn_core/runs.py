@@ -46,6 +46,9 @@ def make_record(run_id: str, page: str, dataset: dict, result, extra_metrics=Non
         "batch_size": config.batch_size or "full",
         "seed": config.seed,
     }
+    if config.patience:  # early stopping (nn_core.training)
+        settings["patience"] = config.patience
+        settings["stopped_early_at"] = result.early_stop_epoch
     metrics = {**result.metrics, **(extra_metrics or {})}
     history = thin_history(result.history, MAX_CURVE_POINTS)
     curves = {column: [_plain(value) for value in history[column]] for column in CURVE_COLUMNS}

@@ -13,16 +13,20 @@ setup_page(
     "full-batch epochs on 200 noisy moons. Move **Units** to 1 (underfitting: a straight "
     "boundary), then to 50 (overfitting: it chases the noise). Then tame it with **L2** or "
     "**dropout** and watch the validation accuracy. At the chapter's size every change retrains "
-    "in about a second; a setting that would take longer says how long and waits for a click.",
+    "in about a second; a setting that would take longer says how long and waits for a click. "
+    "Everything TensorFlow Playground does is here too: input features, the network diagram, "
+    "a replay of the training, more classes, regression and your own data.",
 )
 load_engine()
 
 from dataclasses import replace
 
+import altair as alt
 import numpy as np
 
-from nn_core import chapter, charts, cost, data, diagnostics, training
-from ui import results
+from nn_core import chapter, charts, code, cost, data, diagnostics, diagram, features, training
+from nn_core import own_data as own_data_file
+from ui import own_data, results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.cost import confirm_long, estimate
 from ui.layout import metric_columns, show_chart, show_error
@@ -30,7 +34,19 @@ from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
 
-DATASETS = {"moons": "Moons", "circles": "Circles", "xor": "XOR", "spiral": "Spiral"}
+DATASETS = {
+    "moons": "Moons",
+    "circles": "Circles",
+    "xor": "XOR",
+    "spiral": "Spiral",
+    "blobs": "Gaussian blobs",
+    "plane": "Plane (regression)",
+    "gaussian": "Gaussian bumps (regression)",
+    "own": "Your own data (draw or CSV)",
+}
+PATIENCE_CHOICES = (10, 25, 50, 100, 200, 500, 1000)
+REPLAY_FRAMES = 30  # weight snapshots per run, for the replay (taken inside the training loop)
+PLAY_SECONDS = 0.2  # a replay frame every 0.2 s: up to 5 frames a second
 UNIT_CHOICES = chapter.MOONS_UNIT_CHOICES
 EPOCH_CHOICES = (100, 200, 500, 1000, 2000, 5000, 10000)
 BATCH_CHOICES = ("full batch", 8, 16, 32, 64, 128)
@@ -89,13 +105,13 @@ def example_buttons():
 
 
 def data_controls(params):
+    """The data settings: {name, samples, noise, seed, classes} of a generated set, or
+    {name: "own", points} for drawn data; and the validation share."""
     params.header("Data")
     default = chapter.MOONS_DATA
     name = params.selectbox(
         "dataset", "Dataset", list(DATASETS), default.name, format_func=DATASETS.get
     )
-    samples = params.slider("samples", "Samples", 50, MAX_SAMPLES, default.samples, 50)
-    noise = params.slider("noise", "Noise", 0.0, 0.6, default.noise, 0.05)
     validation_share = params.slider(
         "validation",
         "Held out for validation",
@@ -105,6 +121,13 @@ def data_controls(params):
         0.05,
         format="%.2f",
     )
+    if name == "own":
+        return {"name": "own", "points": own_data.frozen()}, validation_share
+    classes = 2
+    if name in data.MULTI_CLASS_DATASETS:
+        classes = params.slider("classes", "Classes", 2, data.MAX_CLASSES, 2)
+    samples = params.slider("samples", "Samples", 50, MAX_SAMPLES, default.samples, 50)
+    noise = params.slider("noise", "Noise", 0.0, 0.6, default.noise, 0.05)
     seed = params.number("data_seed", "Data seed", 0, 9999, default.seed)
     if not params.presenting:
         st.sidebar.button(
@@ -113,34 +136,98 @@ def data_controls(params):
             on_click=_regenerate,
             icon=":material/casino:",
         )
-    return dict(name=name, samples=samples, noise=noise, seed=int(seed)), validation_share
+    dataset = dict(name=name, samples=samples, noise=noise, seed=int(seed))
+    if classes != 2:  # (two-class settings keep the keys they always had)
+        dataset["classes"] = classes
+    return dataset, validation_share
+
+
+def feature_controls(params) -> tuple[str, ...]:
+    """The input features switched on, as TensorFlow Playground offers them."""
+    params.header("Inputs")
+    chosen = tuple(
+        name
+        for name in features.FEATURES
+        if params.checkbox(f"feature_{name}", features.label(name), name in features.RAW)
+    )
+    if not chosen:
+        st.warning("No input feature is on: the network sees x₁ and x₂.", icon=":material/input:")
+        return features.RAW
+    return chosen
 
 
 def _regenerate():
     st.session_state["moons_data_seed"] = int(st.session_state.get("moons_data_seed", 0)) + 1
 
 
-def model_controls(params):
+def model_controls(params, inputs: tuple[str, ...], task: dict):
+    """The network and its training, for these input features and this task
+    ({classes, regression})."""
     network, default = chapter.MOONS_NETWORK, chapter.MOONS_TRAINING
     params.header("Network")
     architecture = architecture_controls(
-        params, (1, MAX_LAYERS, len(network.hidden_units)), UNIT_CHOICES, network
+        params, (0, MAX_LAYERS, len(network.hidden_units)), UNIT_CHOICES, network
     )
     params.header("Training")
     optimizer = optimizer_controls(params, default)
     epochs = params.select_slider("epochs", "Epochs", EPOCH_CHOICES, default.epochs)
     batch = params.select_slider("batch", "Batch size", BATCH_CHOICES, "full batch")
     seed = params.number("seed", "Weights seed", 0, 9999, default.seed)
+    early = params.checkbox(
+        "early_stopping",
+        "Early stopping",
+        False,
+        help="Stop once the validation loss (the training loss without validation samples) "
+        "has not improved for the chosen number of epochs, as Keras' EarlyStopping does.",
+    )
+    patience = restore = None
+    if early:
+        patience = params.select_slider("patience", "Patience (epochs)", PATIENCE_CHOICES, 100)
+        restore = params.checkbox("restore_best", "Restore the best weights", True)
     params.header("Regularization")
     regularization = regularization_controls(params)
-    spec = replace(network, **architecture, **regularization)
+    if not architecture["hidden_units"]:
+        regularization["dropout_rate"] = 0.0  # dropout acts on hidden layers only
+    spec = replace(
+        network,
+        **architecture,
+        **regularization,
+        input_size=len(inputs),
+        # The chapter's plain (x1, x2) stays the chapter's network (and its cached runs).
+        input_features=() if inputs == features.RAW else inputs,
+        output_units=task["classes"] if task["classes"] > 2 else 1,
+        regression=task["regression"],
+    )
     batch_size = None if batch == "full batch" else batch
-    config = replace(default, **optimizer, epochs=epochs, batch_size=batch_size, seed=int(seed))
+    config = replace(
+        default,
+        **optimizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=int(seed),
+        replay_frames=REPLAY_FRAMES,
+        patience=patience or 0,
+        restore_best_weights=True if restore is None else restore,
+    )
     return spec, config
+
+
+def task_of(dataset) -> dict:
+    """{classes, regression} of a dataset setting."""
+    if dataset["name"] in data.REGRESSION_DATASETS:
+        return {"classes": 1, "regression": True}
+    if dataset["name"] == "own":
+        labels = [row[2] for row in dataset["points"]]
+        return {"classes": max(2, int(max(labels, default=1)) + 1), "regression": False}
+    return {"classes": dataset.get("classes", 2), "regression": False}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def split_dataset(dataset, validation_share):
+    if dataset["name"] == "own":
+        table = np.asarray(dataset["points"], np.float64).reshape(-1, 3)
+        points, labels = table[:, :2].astype(np.float32), table[:, 2].astype(np.int32)
+        return data.split_train_validation(points, labels, validation_share, seed=0)
     points, labels = data.make_toy_dataset(**dataset)
     return data.split_train_validation(points, labels, validation_share, seed=dataset["seed"])
 
@@ -170,11 +257,17 @@ def train_run(dataset, validation_share, spec, config, progress_label="Training"
     )
     data_settings = {
         "dataset": dataset["name"],
-        "samples": dataset["samples"],
-        "noise": dataset["noise"],
-        "data_seed": dataset["seed"],
+        "samples": dataset.get("samples", len(dataset.get("points", ()))),
+        "noise": dataset.get("noise"),
+        "data_seed": dataset.get("seed"),
         "validation_share": validation_share,
+        "features": ",".join(spec.input_features or features.RAW),
     }
+    if "classes" in dataset:
+        data_settings["classes"] = dataset["classes"]
+    if dataset["name"] == "own":  # drawn data is part of the record (and of its export),
+        table = np.asarray(dataset["points"]).reshape(-1, 3)  # as the CSV the page reads
+        data_settings["points"] = own_data_file.to_csv(table[:, :2], table[:, 2]).decode()
     record_run("moons", key, data_settings, result)
     return result
 
@@ -190,23 +283,72 @@ def all_points(dataset, validation_share):
     )
 
 
-def boundary_chart(result, dataset, validation_share, discrete, size=420, title=""):
+def plane_outputs(result, grid, weights=None) -> np.ndarray:
+    """The network's output over the grid: [rows, columns] (class 1's probability, or the
+    predicted value), or [rows, columns, classes]."""
+    outputs = training.predict(result, grid.points, weights=weights)
+    shape = (len(grid.y_values), len(grid.x_values))
+    return outputs[:, 0].reshape(shape) if outputs.shape[1] == 1 else outputs.reshape(*shape, -1)
+
+
+def boundary_chart(result, dataset, validation_share, discrete, size=420, title="", frame=None):
+    """The output over the plane with the samples; frame: a replay snapshot's index (None:
+    the final weights). Built once per result and frame (results.chart)."""
     points, labels, roles = all_points(dataset, validation_share)
+    weights = None if frame is None else result.snapshots[frame]
 
     def compute():
-        grid = training.plane_grid(points, resolution=200)
-        return grid, training.decision_grid(result, grid)
+        # A replay frame at half the resolution: a quarter of the work, four frames a second.
+        grid = training.plane_grid(points, resolution=200 if frame is None else 100)
+        return grid, plane_outputs(result, grid, weights)
 
     key = run_key(dataset, validation_share, result.spec, result.config)
-    grid, probabilities = results.derived("grid", key, result, compute)
+    grid, outputs = results.derived(f"grid {frame}", key, result, compute)
     return results.chart(
-        f"boundary {discrete} {size} {title}",
+        f"boundary {discrete} {size} {title} {frame}",
         key,
         result,
         lambda: charts.decision_boundary(
-            grid, probabilities, points, labels, roles, discrete, size, title
+            grid,
+            outputs,
+            points,
+            labels,
+            roles,
+            discrete,
+            size,
+            title,
+            regression=result.spec.regression,
         ),
     )
+
+
+def node_chart(result, dataset, validation_share, node, frame=None, size=420):
+    """One node of the diagram drawn large: its output over the plane, with the samples."""
+    points, labels, roles = all_points(dataset, validation_share)
+    weights = None if frame is None else result.snapshots[frame]
+    key = run_key(dataset, validation_share, result.spec, result.config)
+
+    def build():
+        grid = training.plane_grid(points, resolution=100)
+        values = diagram.node_values(result, grid.points, weights)[node]
+        image = charts.png_data_url(diagram.node_colours(node, values, result.spec)[::-1])
+        (x_range, y_range) = (grid.x_values[[0, -1]], grid.y_values[[0, -1]])
+        domain = (tuple(map(float, x_range)), tuple(map(float, y_range)))
+        dots = (
+            charts.target_points_layer(points, labels, roles, domain)
+            if result.spec.regression
+            else charts.points_layer(points, labels, roles, domain, classes=task_classes(result))
+        )
+        title = f"{diagram.node_label(node)}: its output (blue high, orange low)"
+        return alt.layer(charts.image_layer(image, *domain), dots).properties(
+            width=size, height=size, **charts.titled(title)
+        )
+
+    return results.chart(f"node {node} {frame} {size}", key, result, build)
+
+
+def task_classes(result) -> int:
+    return max(2, result.spec.output_units)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -214,6 +356,13 @@ def true_pattern(dataset, validation_share):
     """How the best possible classifier does on these very samples (see nn_core.diagnostics)."""
     split = split_dataset(dataset, validation_share)
     return diagnostics.pattern_scores(dataset["name"], dataset["noise"], split)
+
+
+def has_verdict(result, dataset) -> bool:
+    """The fit verdict compares with the best possible classifier, known for the generated
+    two-class sets only (nn_core.diagnostics)."""
+    generated = dataset["name"] not in (*data.REGRESSION_DATASETS, "own")
+    return generated and result.spec.binary and result.stopped in (None, "stopped")
 
 
 def verdict_box(result, dataset, validation_share):
@@ -224,14 +373,18 @@ def verdict_box(result, dataset, validation_share):
 
 def metrics_row(result, estimated_seconds):
     metrics = result.metrics
+    # A regression's "accuracy" is R² (nn_core.training): 1 is perfect, 0 the mean's.
+    name, shown = ("R²", "{:.3f}") if result.spec.regression else ("accuracy", "{:.1%}")
+    gap_shown = "{:+.3f}" if result.spec.regression else "{:+.1%}"
     columns = metric_columns(5)
-    columns[0].metric("Training accuracy", f"{metrics['train_accuracy']:.1%}")
+    columns[0].metric(f"Training {name}", shown.format(metrics["train_accuracy"]))
     has_validation = not np.isnan(metrics["val_accuracy"])
-    columns[1].metric(
-        "Validation accuracy", f"{metrics['val_accuracy']:.1%}" if has_validation else "n/a"
-    )
+    validation = shown.format(metrics["val_accuracy"]) if has_validation else "n/a"
+    columns[1].metric(f"Validation {name}", validation)
     gap = metrics["train_accuracy"] - metrics["val_accuracy"]
-    columns[2].metric("Gap (train − validation)", f"{gap:+.1%}" if has_validation else "n/a")
+    columns[2].metric(
+        "Gap (train − validation)", gap_shown.format(gap) if has_validation else "n/a"
+    )
     columns[3].metric("Parameters", f"{result.parameter_count:,}")
     columns[4].metric(
         "Training time",
@@ -241,12 +394,14 @@ def metrics_row(result, estimated_seconds):
 
 
 def weights_view(result, key):
-    values = np.concatenate([kernel.ravel() for kernel in result.hidden_kernels])
+    kernels = result.hidden_kernels or [result.weights[0]]  # no hidden layer: the output's
+    values = np.concatenate([kernel.ravel() for kernel in kernels])
     share = diagnostics.near_zero_share(values)
     left, right = st.columns([3, 2])
     histogram = results.chart("weights", key, result, lambda: charts.weight_histogram(values))
     show_chart(histogram, left, width="stretch")
-    right.metric("Hidden weights within ±0.01 of zero", f"{share:.0%}")
+    which = "Hidden weights" if result.hidden_kernels else "Weights (no hidden layer)"
+    right.metric(f"{which} within ±0.01 of zero", f"{share:.0%}")
     right.metric("Mean |weight|", f"{np.abs(values).mean():.3f}")
     right.caption(
         "L1 pushes weights to exactly zero (a spike at 0); L2 shrinks all of them "
@@ -254,18 +409,22 @@ def weights_view(result, key):
     )
 
 
-def hidden_units_view(result, dataset, validation_share):
-    grid = training.plane_grid(all_points(dataset, validation_share)[0], 48)
-    activations = training.predict(result, grid.points, hidden_layer=1)
-    shown = min(16, activations.shape[1])
-    st.caption(
-        f"What each of the first {shown} units of hidden layer 1 computes over the plane "
-        "(blue high, orange low): the boundary is built from these pieces."
+def code_view(result, dataset, validation_share):
+    """The Keras code of this setting, as the chapter writes it (st.code has a copy button)."""
+    split = split_dataset(dataset, validation_share)
+    source = code.keras_code(
+        result.spec,
+        result.config,
+        None if dataset["name"] == "own" else dataset,
+        validation_share,
+        split,
     )
-    columns = st.columns(8)
-    for unit in range(shown):
-        image = charts.unit_image(activations[:, unit].reshape(48, 48), result.spec.activation)
-        columns[unit % 8].image(image, caption=f"unit {unit + 1}", width=84)
+    st.caption(
+        "This setting as Keras code in the chapter's style (Sequential, compile, fit), with the "
+        "data on screen. Copy it with the button at its top right. Keras starts from its own "
+        "random weights, so its curves differ in detail from the page's, not in kind."
+    )
+    st.code(source, language="python", height=420)
 
 
 def sweep_view(dataset, validation_share, spec, config, discrete):
@@ -336,14 +495,217 @@ def accuracy_line(result) -> str:
     return line
 
 
+def frame_marks(result, epoch: int | None) -> dict:
+    """Rules on the curves: the replay's epoch and where early stopping ended (and the best
+    epoch whose weights it kept)."""
+    marks = {}
+    if result.early_stop_epoch is not None:
+        marks["early stop"] = result.early_stop_epoch
+        if result.config.restore_best_weights:
+            marks["best"] = result.best_epoch
+    if epoch is not None:
+        marks["replay"] = epoch
+    return marks
+
+
+PLAYING = "moons_playing"  # the replay slider key being played, if any
+PLAY_FRAME = "moons_play_frame"  # the frame shown while playing
+BOUNDARY = "boundary"  # the big plot's default: the network's output, not one node
+
+
+def replay_controls(result, slider_key: str) -> int:
+    """Play / Pause and the scrub slider over the snapshot epochs; returns the chosen frame's
+    index (the last frame: the result's final weights). While playing, a progress bar stands
+    in for the slider: a slider moved by the server four times a second raced the browser's
+    own copy of its value."""
+    frames = result.snapshot_epochs
+    if st.session_state.get(slider_key) not in frames:
+        st.session_state[slider_key] = frames[-1]
+    playing = st.session_state.get(PLAYING) == slider_key
+    button, slider = st.columns([1, 5], vertical_alignment="bottom")
+    if playing:  # a play tick: the next frame, or the end of the replay
+        frame = min(st.session_state.get(PLAY_FRAME, 0) + 1, len(frames) - 1)
+        st.session_state[PLAY_FRAME] = frame
+        if frame == len(frames) - 1:
+            _pause(slider_key, frames)
+        slider.progress(frame / (len(frames) - 1), text=f"Replay: epoch {frames[frame]:,}")
+    else:
+        epoch = slider.select_slider(
+            "Replay the training: the boundary, the diagram and the curves at epoch",
+            frames,
+            key=slider_key,
+            format_func=lambda epoch: "start" if epoch == 0 else f"{epoch:,}",
+        )
+        frame = frames.index(epoch)
+    button.button(
+        "Pause" if playing else "Play",
+        key="moons_play",
+        on_click=_pause if playing else _play,
+        args=(slider_key, frames),
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        width="stretch",
+    )
+    return frame
+
+
+def _play(slider_key: str, frames) -> None:
+    at = frames.index(st.session_state[slider_key])
+    st.session_state[PLAY_FRAME] = -1 if at == len(frames) - 1 else at  # the end: from the start
+    st.session_state[PLAYING] = slider_key
+
+
+def _pause(slider_key: str, frames) -> None:
+    """Stop playing; the slider then stands where the replay was."""
+    st.session_state[PLAYING] = None
+    frame = max(st.session_state.get(PLAY_FRAME, 0), 0)
+    st.session_state[slider_key] = frames[frame]
+
+
+def shown_nodes(result) -> list[str]:
+    """The diagram's drawn nodes, inputs first."""
+    layers = diagram.node_names(result.spec)
+    return [name for layer in layers for name in layer[: diagram.MAX_SHOWN_UNITS]]
+
+
+def big_plot_choice(result) -> None:
+    """Which node the big plot shows: "output" (the boundary) or a diagram node."""
+    choices = [BOUNDARY, *(name for name in shown_nodes(result) if name != diagram.OUTPUT)]
+    if st.session_state.get("moons_big_plot") not in choices:
+        st.session_state["moons_big_plot"] = BOUNDARY
+    st.selectbox(
+        "The big plot shows",
+        choices,
+        key="moons_big_plot",
+        format_func=lambda name: (
+            "the network's output" if name == BOUNDARY else diagram.node_label(name)
+        ),
+    )
+
+
+def _picked_node(chart_key: str) -> None:
+    node = diagram.selected_node(st.session_state.get(chart_key))
+    if node is not None:
+        st.session_state["moons_big_plot"] = BOUNDARY if node == diagram.OUTPUT else node
+
+
+def plots(result, key, dataset, validation_share, discrete, presenting, auto):
+    """The boundary, the curves and the diagram at the replay's chosen frame. A fragment
+    (st.fragment below): a scrub or a play tick redraws only this; `auto`: it was made to
+    tick (playing)."""
+    slider_key = f"moons_replay_{abs(hash(key))}"
+    frame = replay_controls(result, slider_key)
+    if (st.session_state.get(PLAYING) == slider_key) != auto:
+        st.rerun()  # start or stop ticking: the fragment is made again, with or without
+    last = frame == len(result.snapshot_epochs) - 1
+    shown = None if last else frame  # the last frame is the result's own weights
+    epoch = result.snapshot_epochs[frame]
+    node = st.session_state.get("moons_big_plot", BOUNDARY)
+    chart_column, curve_column = st.columns([1, 1])
+    with chart_column:
+        if node != BOUNDARY and node in shown_nodes(result):
+            chart = node_chart(result, dataset, validation_share, node, shown)
+        else:
+            title = "Predicted value" if result.spec.regression else "Decision boundary"
+            chart = boundary_chart(
+                result, dataset, validation_share, discrete, title=title, frame=shown
+            )
+        show_chart(chart, width="content")  # square: drawn at its declared size
+        st.caption(plane_caption(result))
+    with curve_column:
+        if presenting and has_verdict(result, dataset):  # beside the boundary: the whole
+            verdict_box(result, dataset, validation_share)  # plot fits a projector's screen
+        marks = frame_marks(result, None if last else epoch)
+        results.show_learning_curves(key, result, marks=marks)
+    diagram_column, about_column = st.columns([3, 2])
+    grid = training.plane_grid(all_points(dataset, validation_share)[0], diagram.THUMBNAIL_GRID)
+    weights = None if last else result.snapshots[frame]
+    drawn = results.chart(
+        f"diagram {shown} {node}",
+        key,
+        result,
+        lambda: diagram.network_diagram(result, grid, weights, selected=node),
+    )
+    chart_key = f"moons_diagram_{abs(hash(key))}_{frame}_{node}"
+    show_chart(
+        drawn,
+        diagram_column,
+        width="content",
+        on_select=lambda: _picked_node(chart_key),
+        key=chart_key,
+    )
+    with about_column:
+        big_plot_choice(result)
+        st.caption(diagram_caption(result))
+
+
+def plane_caption(result) -> str:
+    if result.spec.regression:
+        return (
+            "Shading: the predicted value, orange −1 to blue +1. Points are filled with their "
+            "target; circles: training samples, hollow squares: validation samples."
+        )
+    if result.spec.output_units > 1:
+        shapes = ", ".join(
+            f"{charts.SHAPES[label].split('-')[0]}s class {label}"
+            for label in range(result.spec.output_units)
+        )
+        return (
+            f"Classes by colour and shape ({shapes}). Filled: training samples; hollow: "
+            "validation samples. Shading: the likeliest class, paler where the network is unsure."
+        )
+    return (
+        "Circles: class 0 (orange); squares: class 1 (blue). Filled: training samples; "
+        "hollow: validation samples. Shading: the network's probability of class 1 (blue)."
+    )
+
+
+def diagram_caption(result) -> str:
+    hidden = ", ".join(str(units) for units in result.spec.hidden_units) or "none"
+    return (
+        f"Inputs on the left, hidden layers ({hidden}) in the middle, the output on the right. "
+        "Each node shows its own output over the plane (blue high, orange low). Links: blue "
+        "and solid for a positive weight, orange and dashed for a negative one, thicker for a "
+        f"larger one. Layers over {diagram.MAX_SHOWN_UNITS} units show their first "
+        f"{diagram.MAX_SHOWN_UNITS}. Click a node (or choose it here) to see it large."
+    )
+
+
+def early_stop_notice(result, validation_share) -> None:
+    if result.early_stop_epoch is None:
+        return
+    kept = (
+        f"the weights are those of its best epoch, {result.best_epoch:,}"
+        if result.config.restore_best_weights
+        else "the weights are those of its last epoch"
+    )
+    watched = "validation" if validation_share else "training"
+    st.info(
+        f"Early stopping ended the training at epoch {result.early_stop_epoch:,} of "
+        f"{result.config.epochs:,}: the {watched} loss had not improved for "
+        f"{result.config.patience:,} epochs; {kept} (marked on the curves).",
+        icon=":material/front_hand:",
+    )
+
+
 params = PageParams("moons")
 # A projected link with `show=` keeps only the controls under discussion (and the
 # chapter's examples if it names them); without `show=` it keeps the examples.
 if not params.presenting or not params.shown or "examples" in params.shown:
     example_buttons()
 dataset, validation_share = data_controls(params)
+inputs = feature_controls(params)
+if dataset["name"] == "own":
+    st.subheader("Your data")
+    own_data.editor()
+    dataset = {"name": "own", "points": own_data.frozen()}  # with this run's edits
+    if len({row[2] for row in dataset["points"]}) < 2 or len(dataset["points"]) < 4:
+        st.info(
+            "Add at least four points of at least two classes (or load a CSV) to train.",
+            icon=":material/touch_app:",
+        )
+        st.stop()
 try:
-    spec, config = model_controls(params)
+    spec, config = model_controls(params, inputs, task_of(dataset))
     params.link_help()
     params.sync()
     split_dataset(dataset, validation_share)
@@ -359,36 +721,25 @@ key = run_key(dataset, validation_share, spec, config)
 metrics_row(result, seconds)
 if results.stopped_notice(result, key):
     st.rerun()  # trains in full: the page trains whatever is not stored
-if not params.presenting and result.stopped in (None, "stopped"):
+early_stop_notice(result, validation_share)
+if not params.presenting and has_verdict(result, dataset):
     verdict_box(result, dataset, validation_share)
-chart_column, curve_column = st.columns([1, 1])
-with chart_column:
-    boundary = st.container()
-    discrete = st.toggle(
-        "Show only the predicted class (no probability shading)", key="moons_discrete"
-    )
-    show_chart(
-        boundary_chart(result, dataset, validation_share, discrete, title="Decision boundary"),
-        boundary,
-        width="content",  # square: drawn at its declared size
-    )
-    st.caption(
-        "Circles: class 0 (orange); squares: class 1 (blue). Filled: training samples; "
-        "hollow: validation samples. Shading: the network's probability of class 1 (blue)."
-    )
-with curve_column:
-    if params.presenting and result.stopped in (None, "stopped"):  # beside the boundary: the
-        verdict_box(result, dataset, validation_share)  # whole plot fits a projector's screen
-    results.show_learning_curves(key, result)
+discrete = not result.spec.regression and st.toggle(
+    "Show only the predicted class (no probability shading)", key="moons_discrete"
+)
+playing = st.session_state.get(PLAYING) == f"moons_replay_{abs(hash(key))}"
+st.fragment(plots, run_every=PLAY_SECONDS if playing else None)(
+    result, key, dataset, validation_share, discrete, params.presenting, playing
+)
 
 compare_panel("moons")
 # Lazy tabs: only the open tab's content runs and is sent to the browser.
 tabs = st.tabs(
-    ["Weights", "Hidden units", "Sweep", "Repeat with seeds"], key="moons_tab", on_change="rerun"
+    ["Weights", "Keras code", "Sweep", "Repeat with seeds"], key="moons_tab", on_change="rerun"
 )
 views = (
     lambda: weights_view(result, key),
-    lambda: hidden_units_view(result, dataset, validation_share),
+    lambda: code_view(result, dataset, validation_share),
     lambda: sweep_view(dataset, validation_share, spec, config, discrete),
     lambda: seeds_view(dataset, validation_share, spec, config),
 )

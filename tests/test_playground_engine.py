@@ -178,3 +178,29 @@ def test_the_generated_keras_code_runs_and_builds_the_pages_network(dataset, spe
     np.testing.assert_allclose(namespace["x_train"], expected_x, atol=1e-4)
     np.testing.assert_allclose(namespace["y_train"], split.y_train, atol=1e-4)
     assert len(namespace["y_val"]) == len(split.y_validation)
+
+
+def test_the_diagram_draws_every_layer_and_says_how_many_units_are_hidden():
+    import json
+
+    from nn_core import diagram
+
+    spec = ModelSpec(
+        input_size=3, hidden_units=(8, 20), input_features=("x1", "x1_squared", "sin_x2")
+    )
+    names = diagram.node_names(spec)
+    assert names[0] == ["x1", "x1_squared", "sin_x2"] and names[-1] == ["output"]
+    assert [diagram.node_label(name) for name in names[0]] == ["x₁", "x₁²", "sin x₂"]
+    result = training.train_split(spec, replace(CHAPTER, epochs=20), toy_split("moons"))
+    grid = training.plane_grid(np.array([[-1.0, -1.0], [2.0, 1.5]]), diagram.THUMBNAIL_GRID)
+    drawn = diagram.network_diagram(result, grid, selected="h2.3").to_dict()
+    text = json.dumps(drawn, ensure_ascii=False)
+    assert "+ 12 more" in text and "layer 2, unit 3" in text
+    links = next(data for data in drawn["datasets"].values() if data and "weight" in data[0])
+    # every drawn link: 3 x 8 + 8 x 8 (20 units drawn as 8) + 8 x 1
+    assert len(links) == 3 * 8 + 8 * 8 + 8
+    kernel = result.weights[0]
+    first = next(link for link in links if link["link"] == "x₁ → layer 1, unit 1")
+    assert first["weight"] == pytest.approx(float(kernel[0, 0]))
+    assert {link["sign"] for link in links} == {"positive", "negative"}
+    assert len(json.dumps(drawn)) < 500_000

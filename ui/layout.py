@@ -82,15 +82,16 @@ def metric_columns(count: int, key: str = "metric-row"):
     return st.container(key=key).columns(count)
 
 
-def show_chart(chart, where=None, width="stretch"):
+def show_chart(chart, where=None, width="stretch", **selection):
     """Draw an Altair chart (or its spec from vega_lite_spec) in `where` (default: the page);
-    in presenter mode with projector-sized text, curves and plots."""
+    in presenter mode with projector-sized text, curves and plots. selection: Streamlit's
+    on_select, key (and selection_mode) for a chart that is clicked on."""
     where = where or st
     spec = chart if isinstance(chart, dict) else vega_lite_spec(chart)
     if presenting():
         spec = charts.for_projector(spec)
     # A copy: Streamlit moves the datasets out of the dict it gets, which may be a stored one.
-    return where.vega_lite_chart(dict(spec), width=width)
+    return where.vega_lite_chart(dict(spec), width=width, **selection)
 
 
 def vega_lite_spec(chart) -> dict:

@@ -149,6 +149,13 @@ class PageParams:
 
         return self._widget(name, default, _number_checker(low, high, whole=True), draw, **options)
 
+    def checkbox(self, name, label, default: bool, **options) -> bool:
+        def draw(where, value_or_index, **kw):
+            return where.checkbox(label, value_or_index, bind=BOUND, **kw)
+
+        to_text = lambda value: "true" if value else "false"  # noqa: E731 (as Streamlit writes it)
+        return self._widget(name, default, _bool_checker, draw, to_text, **options)
+
     def _choice(self, kind: str, name, label, choices: Sequence, default, **options):
         """A widget picking one of `choices` (kind: select_slider, selectbox, radio or
         segmented_control)."""
@@ -240,6 +247,14 @@ def _number_checker(low, high, whole: bool):
         return number
 
     return check
+
+
+def _bool_checker(text: str) -> bool:
+    if text.lower() in ("true", "1", "on", "yes"):
+        return True
+    if text.lower() in ("false", "0", "off", "no"):
+        return False
+    raise ValueError("must be true or false")
 
 
 def _choice_checker(choices: Sequence, shown: Callable):

@@ -235,16 +235,18 @@ def chart(name: str, key: Hashable, result, build: Callable[[], object]) -> dict
     return derived(f"{name} chart", key, result, lambda: vega_lite_spec(build()))
 
 
-def show_learning_curves(key: Hashable, result, where=None) -> None:
-    """The stored result's loss and accuracy curves, one chart each (specs built once)."""
-    for metric in ("loss", "accuracy"):
+def show_learning_curves(key: Hashable, result, where=None, marks=None) -> None:
+    """The stored result's loss and accuracy curves (a regression's loss only: its accuracy
+    is R², nn_core.training), one chart each (specs built once). marks: {name: epoch} drawn
+    as labelled rules (the replay's epoch, early stopping)."""
+    for metric in ("loss",) if result.spec.regression else ("loss", "accuracy"):
         spec = chart(
             f"{metric} curves",
             key,
             result,
             lambda metric=metric: charts.learning_curves(result.history, metric),
         )
-        show_chart(spec, where, width="stretch")
+        show_chart(charts.with_epoch_marks(spec, marks or {}), where, width="stretch")
 
 
 def forget(key: Hashable) -> None:

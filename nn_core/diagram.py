@@ -1,0 +1,222 @@
+"""TensorFlow Playground's signature view: the network drawn as nodes (inputs, every hidden
+layer, output), each node showing its own output over the plane, links coloured by the sign of
+their weight (and dashed when negative, so colour is not the only cue) and as thick as it is
+large. Drawn as one Altair chart: node pictures are small PNGs, links are rules."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from nn_core import charts, features, training
+from nn_core.colours import BLUE, HIGHLIGHT, ORANGE
+
+MAX_SHOWN_UNITS = 8  # per layer; the diagram says how many more there are
+NODE_PIXELS = 38  # a node's picture
+COLUMN_GAP, ROW_GAP = 120, 50  # pixels between layers, between nodes
+LEFT_MARGIN = 64  # room for the input features' names, left of their nodes
+THUMBNAIL_GRID = 24  # a node's picture is its output on a 24 x 24 grid over the plane
+OUTPUT = "output"
+
+
+def node_names(spec) -> list[list[str]]:
+    """Every drawn node's name, layer by layer: the input features, "h1.3" (hidden layer 1,
+    unit 3), ..., and "output" (or "output 2" for class 2 of several)."""
+    inputs = list(spec.input_features or features.RAW)
+    hidden = [
+        [f"h{layer}.{unit}" for unit in range(1, units + 1)]
+        for layer, units in enumerate(spec.hidden_units, start=1)
+    ]
+    outputs = (
+        [OUTPUT] if spec.output_units == 1 else [f"{OUTPUT} {k}" for k in range(spec.output_units)]
+    )
+    return [inputs, *hidden, outputs]
+
+
+def node_label(name: str) -> str:
+    """What a node is called on the page: "x₁²", "layer 1, unit 3", "output (class 2)"."""
+    if name in features.FEATURES:
+        return features.label(name)
+    if name.startswith("h"):
+        layer, unit = name[1:].split(".")
+        return f"layer {layer}, unit {unit}"
+    return "output" if name == OUTPUT else f"output (class {name.split()[-1]})"
+
+
+def node_values(result, points: np.ndarray, weights=None) -> dict[str, np.ndarray]:
+    """Each node's output at these plane points [n, 2], by name (see node_names); `weights`:
+    a replay snapshot instead of the final weights."""
+    spec = result.spec
+    names = node_names(spec)
+    values = {}
+    inputs = features.expand(points, spec.input_features or features.RAW)
+    for column, name in enumerate(names[0]):
+        values[name] = inputs[:, column]
+    for layer, layer_names in enumerate(names[1:-1], start=1):
+        outputs = training.predict(result, points, hidden_layer=layer, weights=weights)
+        for column, name in enumerate(layer_names):
+            values[name] = outputs[:, column]
+    outputs = training.predict(result, points, weights=weights)
+    for column, name in enumerate(names[-1]):
+        values[name] = outputs[:, column]
+    return values
+
+
+def node_colours(name: str, values: np.ndarray, spec) -> np.ndarray:
+    """A node's output on the square grid as RGB, orange (low) to blue (high): hidden units
+    on their activation's range, outputs as probabilities (regression: -1 .. 1), inputs on
+    their own range."""
+    size = int(np.sqrt(values.size))
+    values = values.reshape(size, size)
+    if name in features.FEATURES:
+        return charts.unit_image(values, "linear")
+    if name.startswith(OUTPUT):
+        scaled = (np.clip(values, -1, 1) + 1) / 2 if spec.regression else values
+        return charts.unit_image(scaled, "sigmoid")
+    return charts.unit_image(values, spec.activation)
+
+
+def network_diagram(result, grid, weights=None, selected: str | None = None) -> alt.LayerChart:
+    """The diagram of a trained network (or of a replay snapshot's weights) over `grid`
+    (a training.Grid, THUMBNAIL_GRID points a side). `selected`: the node drawn large on the
+    page, outlined here."""
+    spec = result.spec
+    weights = result.weights if weights is None else weights
+    values = node_values(result, grid.points, weights)
+    columns = [names[:MAX_SHOWN_UNITS] for names in node_names(spec)]
+    tallest = max(len(names) for names in columns)
+    nodes = []
+    for column, names in enumerate(columns):
+        top = (tallest - len(names)) * ROW_GAP / 2
+        for row, name in enumerate(names):
+            nodes.append(
+                {
+                    "node": name,
+                    "label": node_label(name),
+                    "column": column,
+                    "x": LEFT_MARGIN + column * COLUMN_GAP,
+                    "y": top + row * ROW_GAP + NODE_PIXELS,
+                    "url": charts.png_data_url(node_colours(name, values[name], spec)),
+                }
+            )
+    nodes = pd.DataFrame(nodes)
+    width = LEFT_MARGIN + (len(columns) - 1) * COLUMN_GAP + NODE_PIXELS
+    height = (tallest - 1) * ROW_GAP + 2 * NODE_PIXELS
+    x = alt.X("x:Q", scale=alt.Scale(domain=[0, width]), axis=None)
+    y = alt.Y("y:Q", scale=alt.Scale(domain=[0, height], reverse=True), axis=None)
+    layers = [
+        _links_layer(nodes, weights, x, y),
+        alt.Chart(nodes)
+        .mark_image(width=NODE_PIXELS, height=NODE_PIXELS)
+        .encode(x=x, y=y, url="url:N"),
+        _pick_layer(nodes, x, y),
+        alt.Chart(nodes[nodes["column"] == 0])
+        .mark_text(align="right", dx=-(NODE_PIXELS / 2 + 4), fontSize=12)
+        .encode(x=x, y=y, text="label:N"),
+        _more_units_layer(spec, columns, nodes, x, y),
+    ]
+    if selected in set(nodes["node"]):
+        picked = nodes[nodes["node"] == selected]
+        layers.append(
+            alt.Chart(picked)
+            .mark_square(size=(NODE_PIXELS + 8) ** 2, filled=False, strokeWidth=3)
+            .encode(x=x, y=y, color=alt.value(HIGHLIGHT))
+        )
+    # "pad": width and height are the plot's own, the title and legend come on top (with
+    # Streamlit's default "fit" they squeezed the nodes into each other).
+    return alt.layer(*layers).properties(
+        width=width,
+        height=height,
+        autosize=alt.AutoSizeParams(type="pad"),
+        **charts.titled("The network (click a node)"),
+    )
+
+
+def _links_layer(nodes: pd.DataFrame, weights, x, y) -> alt.Chart:
+    """One rule per weight between drawn nodes: blue solid if positive, orange dashed if
+    negative, width by |weight| relative to the largest drawn."""
+    kernels = weights[0::2]  # [fan_in, units] per Dense layer
+    rows = []
+    for layer, kernel in enumerate(kernels):
+        sources = nodes[nodes["column"] == layer]
+        targets = nodes[nodes["column"] == layer + 1]
+        for source_index, source in enumerate(sources.itertuples()):
+            for target_index, target in enumerate(targets.itertuples()):
+                weight = float(kernel[source_index, target_index])
+                rows.append(
+                    {
+                        "x": source.x,
+                        "y": source.y,
+                        "x2": target.x,
+                        "y2": target.y,
+                        "weight": weight,
+                        "sign": "positive" if weight >= 0 else "negative",
+                        "link": f"{source.label} → {target.label}",
+                    }
+                )
+    links = pd.DataFrame(rows)
+    largest = float(links["weight"].abs().max()) if len(links) else 1.0
+    links["width"] = 0.5 + 5 * links["weight"].abs() / (largest or 1.0)
+    signs = ["positive", "negative"]
+    return (
+        alt.Chart(links)
+        .mark_rule(opacity=0.75)
+        .encode(
+            x=x,
+            y=y,
+            x2="x2:Q",
+            y2="y2:Q",
+            strokeWidth=alt.StrokeWidth("width:Q", scale=None, legend=None),
+            color=alt.Color(
+                "sign:N",
+                scale=alt.Scale(domain=signs, range=[BLUE, ORANGE]),
+                legend=alt.Legend(title="weight", orient="bottom", direction="horizontal"),
+            ),
+            strokeDash=alt.StrokeDash(
+                "sign:N", scale=alt.Scale(domain=signs, range=[[1, 0], [4, 3]]), legend=None
+            ),
+            tooltip=["link:N", alt.Tooltip("weight:Q", format=".3f")],
+        )
+    )
+
+
+def _pick_layer(nodes: pd.DataFrame, x, y) -> alt.Chart:
+    """Invisible squares over the nodes: hovering names a node, clicking picks it (the page
+    then draws its output large). Selection name: "node"."""
+    pick = alt.selection_point(name="node", fields=["node"], on="click", empty=False)
+    return (
+        alt.Chart(nodes)
+        .mark_square(size=NODE_PIXELS**2, opacity=0.01, color="white")
+        .encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="node")])
+        .add_params(pick)
+    )
+
+
+def _more_units_layer(spec, columns, nodes: pd.DataFrame, x, y) -> alt.Chart:
+    """ "+ 92 more" under a layer drawn only in part."""
+    rows = []
+    for layer, units in enumerate(spec.hidden_units, start=1):
+        if units > MAX_SHOWN_UNITS:
+            last = nodes[nodes["column"] == layer].iloc[-1]
+            rows.append({"x": last.x, "y": last.y, "text": f"+ {units - MAX_SHOWN_UNITS} more"})
+    frame = pd.DataFrame(rows, columns=["x", "y", "text"])
+    return (
+        alt.Chart(frame)
+        .mark_text(dy=NODE_PIXELS / 2 + 8, fontSize=11)
+        .encode(x=x, y=y, text="text:N")
+    )
+
+
+def selected_node(event) -> str | None:
+    """The node a click on the diagram picked (Streamlit's selection event), or None."""
+    try:
+        picked = event["selection"]["node"]
+    except (KeyError, TypeError):
+        return None
+    if isinstance(picked, list) and picked:
+        return picked[0].get("node")
+    if isinstance(picked, dict) and picked.get("node"):
+        node = picked["node"]
+        return node[0] if isinstance(node, list) else node
+    return None

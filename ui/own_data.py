@@ -1,0 +1,179 @@
+"""The MLP page's own data: click on the plane to add a point of the chosen class, click a
+point to remove it, clear, or load a CSV (x1, x2, label). The points live in the session (and
+in every run record made from them)."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from nn_core import charts, own_data
+from nn_core.colours import MULTI_CLASS_COLOURS
+from nn_core.data import MAX_CLASSES
+from ui.layout import show_chart
+
+POINTS_KEY = "moons_own_points"  # [[x1, x2, label], ...]
+EDITS_KEY = "moons_own_edits"  # counts edits: a new chart key each time, so a click repeats
+BOX = ((-2.5, 2.5), (-2.5, 2.5))  # the drawing area
+CELLS = 50  # click targets per side: a click adds a point at its cell's centre
+
+
+def current() -> tuple[np.ndarray, np.ndarray]:
+    """(points float32 [n, 2], labels int32 [n]) drawn so far."""
+    rows = st.session_state.get(POINTS_KEY, [])
+    if not rows:
+        return np.zeros((0, 2), np.float32), np.zeros(0, np.int32)
+    table = np.asarray(rows, np.float64)
+    return table[:, :2].astype(np.float32), table[:, 2].astype(np.int32)
+
+
+def frozen() -> tuple:
+    """The points as a hashable value (part of a run's key and cache keys)."""
+    return tuple(tuple(row) for row in st.session_state.get(POINTS_KEY, []))
+
+
+def editor() -> None:
+    """The drawing plane and its tools."""
+    st.session_state.setdefault(POINTS_KEY, [])
+    plane, tools = st.columns([3, 2])
+    with tools:
+        st.segmented_control(
+            "Class of new points",
+            list(range(MAX_CLASSES)),
+            default=0,
+            required=True,
+            key="moons_own_class",
+            format_func=lambda label: f"{label} {charts.SHAPES[label].split('-')[0]}",
+        )
+        points, labels = current()
+        st.caption(
+            f"{len(labels)} points, classes {sorted(set(labels.tolist())) or 'none yet'}. "
+            "Click on the plane to add a point, click a point to remove it."
+        )
+        st.button(
+            "Clear all points", key="moons_own_clear", on_click=_clear, icon=":material/delete:"
+        )
+        _csv_upload()
+        if len(labels):
+            st.download_button(
+                "Download these points (CSV)",
+                own_data.to_csv(points, labels),
+                file_name="my_points.csv",
+                key="moons_own_download",
+                icon=":material/download:",
+            )
+    edits = st.session_state.get(EDITS_KEY, 0)
+    show_chart(
+        drawing_chart(*current()),
+        plane,
+        width="content",
+        on_select=_on_click,
+        key=f"moons_own_plane_{edits}",
+        selection_mode=["add", "remove"],
+    )
+
+
+def drawing_chart(points: np.ndarray, labels: np.ndarray) -> alt.LayerChart:
+    """The plane as click targets (invisible cells) with the points on top."""
+    centres = np.linspace(BOX[0][0], BOX[0][1], CELLS)
+    xx, yy = np.meshgrid(centres, centres)
+    cells = pd.DataFrame({"x1": xx.ravel().round(3), "x2": yy.ravel().round(3)})
+    x, y = (
+        alt.X("x1:Q", scale=alt.Scale(domain=list(BOX[0]), nice=False), title="x1"),
+        alt.Y("x2:Q", scale=alt.Scale(domain=list(BOX[1]), nice=False), title="x2"),
+    )
+    add = alt.selection_point(name="add", fields=["x1", "x2"], on="click", empty=False)
+    targets = (
+        alt.Chart(cells)
+        .mark_square(size=64, opacity=0.01, color="#888888")
+        .encode(x=x, y=y)
+        .add_params(add)
+    )
+    classes = max(2, int(labels.max()) + 1) if len(labels) else 2
+    frame = pd.DataFrame(
+        {"x1": points[:, 0], "x2": points[:, 1], "class": labels, "index": np.arange(len(labels))}
+    )
+    remove = alt.selection_point(name="remove", fields=["index"], on="click", empty=False)
+    names = list(range(classes))
+    dots = (
+        alt.Chart(frame)
+        .mark_point(size=70, strokeWidth=2, filled=True, opacity=0.9)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "class:N",
+                scale=alt.Scale(domain=names, range=list(MULTI_CLASS_COLOURS[:classes])),
+                legend=charts.CLASS_LEGEND,
+            ),
+            shape=alt.Shape(
+                "class:N",
+                scale=alt.Scale(domain=names, range=charts.SHAPES[:classes]),
+                legend=charts.CLASS_LEGEND,
+            ),
+            tooltip=["x1:Q", "x2:Q", "class:N"],
+        )
+        .add_params(remove)
+    )
+    return alt.layer(targets, dots).properties(
+        width=420, height=420, **charts.titled("Your data (click to add or remove)")
+    )
+
+
+def _on_click() -> None:
+    edits = st.session_state.get(EDITS_KEY, 0)
+    selection = st.session_state[f"moons_own_plane_{edits}"].selection
+    rows = st.session_state.setdefault(POINTS_KEY, [])
+    removed = _picked(selection, "remove", "index")
+    added = _picked(selection, "add", "x1"), _picked(selection, "add", "x2")
+    if removed is not None and 0 <= int(removed) < len(rows):
+        rows.pop(int(removed))
+    elif None not in added and len(rows) < own_data.MAX_ROWS:
+        label = int(st.session_state.get("moons_own_class", 0))
+        rows.append([float(added[0]), float(added[1]), label])
+    st.session_state[EDITS_KEY] = edits + 1
+
+
+def _picked(selection, name: str, field: str):
+    picked = selection.get(name) if hasattr(selection, "get") else None
+    if isinstance(picked, list) and picked:
+        return picked[0].get(field)
+    if isinstance(picked, dict) and picked.get(field) is not None:
+        value = picked[field]
+        return value[0] if isinstance(value, list) else value
+    return None
+
+
+def _clear() -> None:
+    st.session_state[POINTS_KEY] = []
+    st.session_state[EDITS_KEY] = st.session_state.get(EDITS_KEY, 0) + 1
+
+
+def _csv_upload() -> None:
+    """Add a CSV's points to the drawn ones; a bad file is named and changes nothing."""
+    upload = st.file_uploader(
+        "Add points from a CSV (columns x1, x2, label)", type=["csv"], key="moons_own_csv"
+    )
+    if upload is None or st.session_state.get("moons_own_csv_read") == upload.file_id:
+        return
+    st.session_state["moons_own_csv_read"] = upload.file_id
+    try:
+        points, labels = own_data.read_csv(upload.getvalue())
+    except own_data.OwnDataError as error:
+        st.error(f"{upload.name}: {error} Nothing was added.", icon=":material/error:")
+        return
+    rows = st.session_state[POINTS_KEY]
+    if len(rows) + len(labels) > own_data.MAX_ROWS:
+        st.error(
+            f"{upload.name}: with its {len(labels):,} points there would be more than "
+            f"{own_data.MAX_ROWS:,}. Nothing was added.",
+            icon=":material/error:",
+        )
+        return
+    rows.extend(
+        [[float(x1), float(x2), int(label)] for (x1, x2), label in zip(points, labels, strict=True)]
+    )
+    st.session_state[EDITS_KEY] = st.session_state.get(EDITS_KEY, 0) + 1
+    st.success(f"{upload.name}: added {len(labels):,} points.", icon=":material/check:")
