@@ -604,13 +604,18 @@ def plots(result, key, dataset, validation_share, discrete, presenting, auto):
     with chart_column:
         if node != BOUNDARY and node in shown_nodes(result):
             chart = node_chart(result, dataset, validation_share, node, shown)
+            caption = (
+                f"Shading: what {diagram.node_label(node)} outputs at each place of the plane "
+                "(blue high, orange low); the samples as on the boundary plot."
+            )
         else:
             title = "Predicted value" if result.spec.regression else "Decision boundary"
             chart = boundary_chart(
                 result, dataset, validation_share, discrete, title=title, frame=shown
             )
+            caption = plane_caption(result)
         show_chart(chart, width="content")  # square: drawn at its declared size
-        st.caption(plane_caption(result))
+        st.caption(caption)
     with curve_column:
         if presenting and has_verdict(result, dataset):  # beside the boundary: the whole
             verdict_box(result, dataset, validation_share)  # plot fits a projector's screen

@@ -13,8 +13,21 @@ def test_toy_datasets_are_seeded_and_shaped(name):
     points, labels = data.make_toy_dataset(name, 120, 0.2, seed=3)
     again, _ = data.make_toy_dataset(name, 120, 0.2, seed=3)
     assert points.shape == (120, 2) and points.dtype == np.float32
-    assert set(np.unique(labels)) == {0, 1}
+    if name in data.REGRESSION_DATASETS:  # a number per point, about -1 .. 1
+        assert labels.dtype == np.float32 and np.abs(labels).max() < 1.6
+    else:
+        assert set(np.unique(labels)) == {0, 1}
     np.testing.assert_array_equal(points, again)
+
+
+@pytest.mark.parametrize("name", data.MULTI_CLASS_DATASETS)
+def test_spiral_and_blobs_take_more_classes(name):
+    points, labels = data.make_toy_dataset(name, 150, 0.2, seed=0, classes=3)
+    assert set(np.unique(labels)) == {0, 1, 2} and np.bincount(labels).min() == 50
+    with pytest.raises(ValueError, match="more are offered by spiral and blobs"):
+        data.make_toy_dataset("moons", 100, 0.2, classes=3)
+    with pytest.raises(ValueError, match="Choose 2 to 5 classes"):
+        data.make_toy_dataset(name, 100, 0.2, classes=6)
 
 
 def test_logic_gates_follow_their_truth_tables():

@@ -47,15 +47,16 @@ def editor() -> None:
             key="moons_own_class",
             format_func=lambda label: f"{label} {charts.SHAPES[label].split('-')[0]}",
         )
-        points, labels = current()
-        st.caption(
-            f"{len(labels)} points, classes {sorted(set(labels.tolist())) or 'none yet'}. "
-            "Click on the plane to add a point, click a point to remove it."
-        )
+        counted = st.empty()  # filled once the upload below has added its points
         st.button(
             "Clear all points", key="moons_own_clear", on_click=_clear, icon=":material/delete:"
         )
         _csv_upload()
+        points, labels = current()
+        counted.caption(
+            f"{len(labels)} points, classes {sorted(set(labels.tolist())) or 'none yet'}. "
+            "Click on the plane to add a point, click a point to remove it."
+        )
         if len(labels):
             st.download_button(
                 "Download these points (CSV)",
@@ -87,7 +88,7 @@ def drawing_chart(points: np.ndarray, labels: np.ndarray) -> alt.LayerChart:
     add = alt.selection_point(name="add", fields=["x1", "x2"], on="click", empty=False)
     targets = (
         alt.Chart(cells)
-        .mark_square(size=64, opacity=0.01, color="#888888")
+        .mark_square(size=100, opacity=0.01, color="#888888")  # 10 px: the cells tile the plane
         .encode(x=x, y=y)
         .add_params(add)
     )
