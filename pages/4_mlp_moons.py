@@ -593,14 +593,16 @@ def plots(result, key, dataset, validation_share, discrete, presenting, auto):
     (st.fragment below): a scrub or a play tick redraws only this; `auto`: it was made to
     tick (playing)."""
     slider_key = f"moons_replay_{abs(hash(key))}"
-    frame = replay_controls(result, slider_key)
+    plots_row, controls_row = st.container(), st.container()
+    with controls_row:  # below the plots: on a projector the boundary stays on the first screen
+        frame = replay_controls(result, slider_key)
     if (st.session_state.get(PLAYING) == slider_key) != auto:
         st.rerun()  # start or stop ticking: the fragment is made again, with or without
     last = frame == len(result.snapshot_epochs) - 1
     shown = None if last else frame  # the last frame is the result's own weights
     epoch = result.snapshot_epochs[frame]
     node = st.session_state.get("moons_big_plot", BOUNDARY)
-    chart_column, curve_column = st.columns([1, 1])
+    chart_column, curve_column = plots_row.columns([1, 1])
     with chart_column:
         if node != BOUNDARY and node in shown_nodes(result):
             chart = node_chart(result, dataset, validation_share, node, shown)

@@ -268,7 +268,7 @@ def test_a_long_setting_asks_first_and_stop_keeps_what_was_learned(server, brows
     expect(page.get_by_text("This setting would train for about")).to_be_visible()
     assert page.get_by_test_id("stMetric").count() == 0  # nothing started on its own
     click_button(page, "moons_confirm_long")
-    stop = page.get_by_role("button", name="Stop")
+    stop = page.get_by_role("button", name="Stop", exact=True)
     expect(stop).to_be_visible(timeout=60_000)
     # Training is under way: its progress is reported (the epoch changes several times a second).
     expect(page.get_by_text(re.compile(r"epoch [\d,]+ of 10,000"))).to_be_visible(timeout=60_000)
@@ -294,7 +294,7 @@ def test_a_closed_tab_frees_its_slot_for_the_next_long_training(server, browser)
     expect(second.get_by_text("waiting for a free slot")).to_be_visible(timeout=30_000)
     first.close()
     expect(second.get_by_text(started)).to_be_visible(timeout=60_000)
-    second.get_by_role("button", name="Stop").click()
+    second.get_by_role("button", name="Stop", exact=True).click()
     wait_idle(second)
     expect(second.get_by_text("Training stopped at epoch")).to_be_visible()
     assert exception_count(second) == 0
