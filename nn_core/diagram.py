@@ -9,7 +9,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from nn_core import charts, features, training
+from nn_core import charts, features, theory
 from nn_core.colours import BLUE, HIGHLIGHT, ORANGE
 
 MAX_SHOWN_UNITS = 8  # per layer; the diagram says how many more there are
@@ -46,20 +46,24 @@ def node_label(name: str) -> str:
 
 def node_values(result, points: np.ndarray, weights=None) -> dict[str, np.ndarray]:
     """Each node's output at these plane points [n, 2], by name (see node_names); `weights`:
-    a replay snapshot instead of the final weights."""
+    a replay snapshot instead of the final weights. The forward pass in NumPy
+    (nn_core.theory): a few hundred points through a small network need no compiled graph,
+    and a new network's diagram then costs no tracing (a quarter second before)."""
     spec = result.spec
-    names = node_names(spec)
-    values = {}
+    weights = result.weights if weights is None else weights
     inputs = features.expand(points, spec.input_features or features.RAW)
-    for column, name in enumerate(names[0]):
-        values[name] = inputs[:, column]
-    for layer, layer_names in enumerate(names[1:-1], start=1):
-        outputs = training.predict(result, points, hidden_layer=layer, weights=weights)
+    layers = list(zip(weights[0::2], weights[1::2], strict=True))
+    softmax = spec.output_activation == "softmax"
+    activations = [spec.activation] * len(spec.hidden_units)
+    activations.append("linear" if softmax else spec.output_activation)
+    outputs = [product.output for product in theory.forward_products(layers, inputs, activations)]
+    if softmax:
+        shifted = np.exp(outputs[-1] - outputs[-1].max(axis=1, keepdims=True))
+        outputs[-1] = shifted / shifted.sum(axis=1, keepdims=True)
+    values = {}
+    for layer_names, layer_outputs in zip(node_names(spec), [inputs, *outputs], strict=True):
         for column, name in enumerate(layer_names):
-            values[name] = outputs[:, column]
-    outputs = training.predict(result, points, weights=weights)
-    for column, name in enumerate(names[-1]):
-        values[name] = outputs[:, column]
+            values[name] = layer_outputs[:, column]
     return values
 
 
