@@ -15,7 +15,6 @@ Run from the repository root: python bench/playground.py
 
 from __future__ import annotations
 
-import hashlib
 import json
 import statistics
 import sys
@@ -24,6 +23,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from _common import ROOT, report, run_seed_code, use_shared_datasets
+
+sys.path.insert(0, str(ROOT / "tests"))  # the browser helpers the tests use
+from browser_helpers import canvas_digest  # noqa: E402
 
 SEED_CELL = """
 import json, time
@@ -76,18 +78,6 @@ def diagram_figures() -> tuple[float, int]:
     return statistics.median(timings), len(json.dumps(drawn, default=str))
 
 
-def canvas_digest(page, title: str) -> str:
-    data = page.evaluate(
-        """(title) => {
-          const c = document.querySelector(
-            `[data-testid='stVegaLiteChart'][aria-label='${title}'] canvas`);
-          return c ? c.toDataURL() : '';
-        }""",
-        title,
-    )
-    return hashlib.md5(data.encode()).hexdigest() if data else ""
-
-
 def wait_changed(page, title: str, before: str, timeout: float = 60) -> float:
     """Seconds until the chart's canvas shows something other than `before`."""
     started = time.perf_counter()
@@ -113,7 +103,6 @@ def play_fps(page) -> float:
 
 
 def browser_figures() -> dict:
-    sys.path.insert(0, str(ROOT / "tests"))
     from browser_helpers import chromium, open_page, streamlit_server, wait_idle
 
     log = Path("/tmp/nn_explorer_playground_bench.log")

@@ -162,3 +162,18 @@ def draw_vertical_stroke(page) -> None:
     page.mouse.move(box["x"] + 140, box["y"] + 30)
     page.mouse.down()
     page.mouse.move(box["x"] + 140, box["y"] + 250, steps=12)
+
+
+def canvas_digest(page, title: str) -> str:
+    """A fingerprint of what a titled chart's canvas shows now ('' while it is replaced)."""
+    import hashlib
+
+    data = page.evaluate(
+        """(title) => {
+          const canvas = document.querySelector(
+            `[data-testid='stVegaLiteChart'][aria-label='${title}'] canvas`);
+          return canvas ? canvas.toDataURL() : '';
+        }""",
+        title,
+    )
+    return hashlib.md5(data.encode()).hexdigest() if data else ""

@@ -3,7 +3,6 @@ the network diagram, your own data by clicks and CSV files, and the Keras code t
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 
@@ -11,6 +10,7 @@ import pytest
 
 from browser_helpers import (
     ROOT,
+    canvas_digest,
     chromium_available,
     exception_count,
     open_page,
@@ -30,19 +30,6 @@ if not chromium_available():
 BOUNDARY = "Decision boundary"
 CHART = "[data-testid='stVegaLiteChart']"
 PROGRESS = "[data-testid='stProgress']"
-
-
-def canvas_digest(page, title: str) -> str:
-    """A fingerprint of what a chart's canvas shows now ('' while it is being replaced)."""
-    data = page.evaluate(
-        """(title) => {
-          const canvas = document.querySelector(
-            `[data-testid='stVegaLiteChart'][aria-label='${title}'] canvas`);
-          return canvas ? canvas.toDataURL() : '';
-        }""",
-        title,
-    )
-    return hashlib.md5(data.encode()).hexdigest() if data else ""
 
 
 def test_the_replay_plays_through_the_training_and_the_slider_scrubs_it(server, browser):
