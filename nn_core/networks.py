@@ -63,8 +63,10 @@ class Trainer:
     """
 
     optimizer: keras.optimizers.Optimizer
-    full_batch_loop: object
-    dense_epochs: object
+    # Each by whether the loop is watched (snapshots, early stopping) or plain: a run that
+    # needs neither compiles the plain one, smaller and quicker to compile.
+    full_batch_loop: dict
+    dense_epochs: dict
     graph_epoch: object
 
 
@@ -126,11 +128,21 @@ class Network:
             optimizer.build(self.model.trainable_variables)
             self._trainers[optimizer_name] = Trainer(
                 optimizer,
-                tf.function(self._full_batch_loop(optimizer), jit_compile=True, **_GRAPH),
+                {
+                    watched: tf.function(
+                        self._full_batch_loop(optimizer, watched), jit_compile=True, **_GRAPH
+                    )
+                    for watched in (False, True)
+                },
                 # Dense inputs: many epochs per XLA call (one call per epoch cost ~2.4 ms a
                 # step for a small network). The batch matrices have fixed shapes, so XLA
                 # compiles once per run; batches of a dynamic size made it recompile each step.
-                tf.function(self._dense_epochs(optimizer), jit_compile=True, **_GRAPH),
+                {
+                    watched: tf.function(
+                        self._dense_epochs(optimizer, watched), jit_compile=True, **_GRAPH
+                    )
+                    for watched in (False, True)
+                },
                 tf.function(self._epoch(optimizer, "philox"), **_GRAPH),
             )
         trainer = self._trainers[optimizer_name]
@@ -184,7 +196,7 @@ class Network:
         optimizer.apply_gradients(zip(gradients, variables, strict=True))
         return losses, penalty, self._correct(labels, probabilities)
 
-    def _full_batch_loop(self, optimizer):
+    def _full_batch_loop(self, optimizer, watched: bool):
         def full_batch_loop(x, labels, x_val, labels_val, first_epoch, count, seed, watch):
             """`count` full-batch epochs from `first_epoch` inside one XLA graph (fewer if
             early stopping ends them: see _watched_loop)."""
@@ -198,7 +210,7 @@ class Network:
                 return self._history_row(means, x_val, labels_val)
 
             rows = MAX_FULL_BATCH_EPOCHS
-            return self._watched_loop(train_epoch, first_epoch, count, rows, watch)
+            return self._watched_loop(train_epoch, first_epoch, count, rows, watch, watched)
 
         return full_batch_loop
 
@@ -206,7 +218,7 @@ class Network:
         """Every trainable value in one vector [parameters], layer by layer (kernel, bias)."""
         return tf.concat([tf.reshape(v, [-1]) for v in self.model.trainable_variables], 0)
 
-    def _watched_loop(self, train_epoch, first_epoch, count, rows, watch):
+    def _watched_loop(self, train_epoch, first_epoch, count, rows, watch, watched=True):
         """Up to `count` epochs (train_epoch(index in this call, epoch) -> history row) in one
         tf.while_loop,
         watched as they go. watch = (snapshot_at, patience, best_loss, best_epoch, best_flat):
@@ -217,8 +229,19 @@ class Network:
           with patience > 0 the weights of that epoch are kept, and the loop ends once
           `patience` epochs have passed without improvement (Keras' EarlyStopping).
         Returns (history [rows, 5], snapshots [MAX_SNAPSHOTS, parameters], best_loss,
-        best_epoch, best_flat, epochs run)."""
+        best_epoch, best_flat, epochs run). Not `watched`: the epochs only, the watch handed
+        back as it came (no snapshots: [MAX_SNAPSHOTS, 0])."""
         snapshot_at, patience, best_loss, best_epoch, best_flat = watch
+        if not watched:
+
+            def plain_epoch(index, history):
+                row = train_epoch(index, first_epoch + index)
+                return index + 1, tf.tensor_scatter_nd_update(history, [[index]], row[None])
+
+            start = (tf.constant(0), tf.zeros([rows, len(HISTORY_COLUMNS)]))
+            index, history = tf.while_loop(lambda index, _: index < count, plain_epoch, start)
+            unused = tf.zeros([MAX_SNAPSHOTS, 0])
+            return history, unused, best_loss, best_epoch, best_flat, index
         parameters = sum(int(np.prod(v.shape)) for v in self.model.trainable_variables)
 
         def one_epoch(index, history, snapshots, best_loss, best_epoch, best_flat, stop):
@@ -264,7 +287,7 @@ class Network:
         val_count = tf.cast(tf.shape(labels_val)[0], tf.float32)
         return tf.concat([means, tf.stack([val_loss / val_count, val_correct / val_count])], 0)
 
-    def _dense_epochs(self, optimizer):
+    def _dense_epochs(self, optimizer, watched: bool):
         train_epoch = self._epoch(optimizer, "threefry")
 
         def dense_epochs(
@@ -287,7 +310,7 @@ class Network:
                 return self._history_row(sums / samples, x_val, labels_val)
 
             rows = tf.shape(batches)[0]
-            return self._watched_loop(one_epoch, first_epoch, count, rows, watch)
+            return self._watched_loop(one_epoch, first_epoch, count, rows, watch, watched)
 
         return dense_epochs
 

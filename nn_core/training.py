@@ -240,6 +240,8 @@ class _Watch:
         self.best_loss, self.best_epoch = np.inf, 0
         self.best_flat = np.zeros(sum(int(np.prod(shape)) for shape in self.shapes), np.float32)
         self.stopped_early = False
+        # Whether the compiled loop must watch at all (networks.Network._watched_loop).
+        self.needed = bool(self.epochs or self.patience)
 
     def _planned(self, first: int, count: int) -> list[int]:
         return [epoch for epoch in self.epochs if first < epoch <= first + count]
@@ -380,7 +382,7 @@ def _full_batch_epochs(trainer, inputs, labels, config, watch):
     arguments = (inputs[0], labels[0], inputs[1], labels[1])
 
     def run_chunk(first: int, count: int) -> np.ndarray:
-        outputs = trainer.full_batch_loop(
+        outputs = trainer.full_batch_loop[watch.needed](
             *arguments,
             tf.constant(first),
             tf.constant(count),
@@ -409,7 +411,7 @@ def _dense_epochs(trainer, inputs, labels, config, watch):
             orders[index] = shuffler.permutation(count)
         batches = orders[:, : steps * batch_size].reshape(chunk, steps, batch_size)
         remainder = orders[:, steps * batch_size :]  # [chunk, left_over]
-        outputs = trainer.dense_epochs(
+        outputs = trainer.dense_epochs[watch.needed](
             *arguments,
             tf.constant(batches),
             tf.constant(remainder),

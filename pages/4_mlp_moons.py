@@ -26,6 +26,7 @@ import numpy as np
 
 from nn_core import chapter, charts, code, cost, data, diagnostics, diagram, features, training
 from nn_core import own_data as own_data_file
+from nn_core.models import parameter_count
 from ui import own_data, results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.cost import confirm_long, estimate
@@ -46,6 +47,7 @@ DATASETS = {
 }
 PATIENCE_CHOICES = (10, 25, 50, 100, 200, 500, 1000)
 REPLAY_FRAMES = 30  # weight snapshots per run, for the replay (taken inside the training loop)
+MAX_REPLAY_PARAMETERS = 5000  # networks up to this size get a replay
 PLAY_SECONDS = 0.2  # a replay frame every 0.2 s: up to 5 frames a second
 UNIT_CHOICES = chapter.MOONS_UNIT_CHOICES
 EPOCH_CHOICES = (100, 200, 500, 1000, 2000, 5000, 10000)
@@ -205,7 +207,9 @@ def model_controls(params, inputs: tuple[str, ...], task: dict):
         epochs=epochs,
         batch_size=batch_size,
         seed=int(seed),
-        replay_frames=REPLAY_FRAMES,
+        # A replay for networks of Playground's size: larger ones train in the plain loop,
+        # which compiles smaller (a class's 4 x 100 networks held a gigabyte more).
+        replay_frames=REPLAY_FRAMES if parameter_count(spec) <= MAX_REPLAY_PARAMETERS else 0,
         patience=patience or 0,
         restore_best_weights=True if restore is None else restore,
     )
@@ -595,12 +599,19 @@ def plots(result, key, dataset, validation_share, discrete, presenting, auto):
     slider_key = f"moons_replay_{abs(hash(key))}"
     plots_row, controls_row = st.container(), st.container()
     with controls_row:  # below the plots: on a projector the boundary stays on the first screen
-        frame = replay_controls(result, slider_key)
+        if result.snapshot_epochs:
+            frame = replay_controls(result, slider_key)
+        else:
+            frame = 0
+            st.caption(
+                f"The replay is recorded for networks of up to {MAX_REPLAY_PARAMETERS:,} "
+                f"parameters; this one has {result.parameter_count:,}."
+            )
     if (st.session_state.get(PLAYING) == slider_key) != auto:
         st.rerun()  # start or stop ticking: the fragment is made again, with or without
-    last = frame == len(result.snapshot_epochs) - 1
+    last = frame >= len(result.snapshot_epochs) - 1
     shown = None if last else frame  # the last frame is the result's own weights
-    epoch = result.snapshot_epochs[frame]
+    epoch = result.snapshot_epochs[frame] if result.snapshot_epochs else None
     node = st.session_state.get("moons_big_plot", BOUNDARY)
     chart_column, curve_column = plots_row.columns([1, 1])
     with chart_column:

@@ -142,3 +142,9 @@ def test_own_data_trains_on_drawn_points_and_records_them(offline_data):
     assert "Decision boundary" in chart_titles(app)
     records = app.session_state["recorded_runs"]
     assert records[-1].settings["points"].splitlines()[:2] == ["x1,x2,label", "0,0,0"]
+
+
+def test_a_network_beyond_playground_size_trains_without_a_replay_and_says_so(offline_data):
+    app = page_with_query(MOONS, moons_layers="2", moons_units_1="100", moons_units_0="100")
+    assert not any(s.key.startswith("moons_replay_") for s in app.select_slider)
+    assert "The replay is recorded for networks of up to 5,000 parameters" in texts(app.caption)
