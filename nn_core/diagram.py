@@ -210,17 +210,3 @@ def _more_units_layer(spec, columns, nodes: pd.DataFrame, x, y) -> alt.Chart:
         .mark_text(dy=NODE_PIXELS / 2 + 8, fontSize=11)
         .encode(x=x, y=y, text="text:N")
     )
-
-
-def selected_node(event) -> str | None:
-    """The node a click on the diagram picked (Streamlit's selection event), or None."""
-    try:
-        picked = event["selection"]["node"]
-    except (KeyError, TypeError):
-        return None
-    if isinstance(picked, list) and picked:
-        return picked[0].get("node")
-    if isinstance(picked, dict) and picked.get("node"):
-        node = picked["node"]
-        return node[0] if isinstance(node, list) else node
-    return None

@@ -30,7 +30,7 @@ from nn_core.models import parameter_count
 from ui import own_data, results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.cost import confirm_long, estimate
-from ui.layout import metric_columns, show_chart, show_error
+from ui.layout import metric_columns, picked, show_chart, show_error
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
@@ -587,7 +587,8 @@ def big_plot_choice(result) -> None:
 
 
 def _picked_node(chart_key: str) -> None:
-    node = diagram.selected_node(st.session_state.get(chart_key))
+    event = st.session_state.get(chart_key)
+    node = picked(getattr(event, "selection", None), "node", "node")
     if node is not None:
         st.session_state["moons_big_plot"] = BOUNDARY if node == diagram.OUTPUT else node
 

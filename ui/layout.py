@@ -126,3 +126,15 @@ def show_error(error: Exception) -> None:
     """A readable message for a problem nn_core reported, then stop the page run."""
     st.error(str(error), icon=":material/error:")
     st.stop()
+
+
+def picked(selection, name: str, field: str):
+    """The value of `field` in the point a click selected in a chart's selection `name`
+    (Streamlit's selection state, e.g. st.session_state[chart_key].selection), or None."""
+    chosen = selection.get(name) if hasattr(selection, "get") else None
+    if isinstance(chosen, list) and chosen:
+        return chosen[0].get(field)
+    if isinstance(chosen, dict) and chosen.get(field) is not None:
+        value = chosen[field]
+        return value[0] if isinstance(value, list) else value
+    return None

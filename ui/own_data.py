@@ -12,7 +12,7 @@ import streamlit as st
 from nn_core import charts, own_data
 from nn_core.colours import MULTI_CLASS_COLOURS
 from nn_core.data import MAX_CLASSES
-from ui.layout import show_chart
+from ui.layout import picked, show_chart
 
 POINTS_KEY = "moons_own_points"  # [[x1, x2, label], ...]
 EDITS_KEY = "moons_own_edits"  # counts edits: a new chart key each time, so a click repeats
@@ -127,24 +127,14 @@ def _on_click() -> None:
     edits = st.session_state.get(EDITS_KEY, 0)
     selection = st.session_state[f"moons_own_plane_{edits}"].selection
     rows = st.session_state.setdefault(POINTS_KEY, [])
-    removed = _picked(selection, "remove", "index")
-    added = _picked(selection, "add", "x1"), _picked(selection, "add", "x2")
+    removed = picked(selection, "remove", "index")
+    added = picked(selection, "add", "x1"), picked(selection, "add", "x2")
     if removed is not None and 0 <= int(removed) < len(rows):
         rows.pop(int(removed))
     elif None not in added and len(rows) < own_data.MAX_ROWS:
         label = int(st.session_state.get("moons_own_class", 0))
         rows.append([float(added[0]), float(added[1]), label])
     st.session_state[EDITS_KEY] = edits + 1
-
-
-def _picked(selection, name: str, field: str):
-    picked = selection.get(name) if hasattr(selection, "get") else None
-    if isinstance(picked, list) and picked:
-        return picked[0].get(field)
-    if isinstance(picked, dict) and picked.get(field) is not None:
-        value = picked[field]
-        return value[0] if isinstance(value, list) else value
-    return None
 
 
 def _clear() -> None:
