@@ -374,7 +374,12 @@ def errors_per_epoch(errors: np.ndarray, current_epoch: int | None = None) -> al
     )
 
 
-def weight_histogram(weights: np.ndarray, near_zero: float = 0.01, bins: int = 60) -> alt.Chart:
+def weight_histogram(
+    weights: np.ndarray,
+    near_zero: float = 0.01,
+    bins: int = 60,
+    title: str = "Hidden-layer weights",
+) -> alt.Chart:
     """Histogram of weight values, with the near-zero band marked. Counted here, not by Vega:
     the chart then carries 60 bars, not every weight (30,000 for a 4 x 100 network)."""
     counts, edges = np.histogram(weights.ravel(), bins=bins)
@@ -399,7 +404,7 @@ def weight_histogram(weights: np.ndarray, near_zero: float = 0.01, bins: int = 6
         .mark_rect(color=ORANGE, opacity=0.25)
         .encode(x="low:Q", x2="high:Q")
     )
-    return alt.layer(band, bars).properties(height=200, **titled("Hidden-layer weights"))
+    return alt.layer(band, bars).properties(height=200, **titled(title))
 
 
 def confusion_heatmap(matrix: np.ndarray) -> alt.Chart:

@@ -402,9 +402,12 @@ def weights_view(result, key):
     values = np.concatenate([kernel.ravel() for kernel in kernels])
     share = diagnostics.near_zero_share(values)
     left, right = st.columns([3, 2])
-    histogram = results.chart("weights", key, result, lambda: charts.weight_histogram(values))
-    show_chart(histogram, left, width="stretch")
     which = "Hidden weights" if result.hidden_kernels else "Weights (no hidden layer)"
+    title = "Hidden-layer weights" if result.hidden_kernels else which
+    histogram = results.chart(
+        "weights", key, result, lambda: charts.weight_histogram(values, title=title)
+    )
+    show_chart(histogram, left, width="stretch")
     right.metric(f"{which} within ±0.01 of zero", f"{share:.0%}")
     right.metric("Mean |weight|", f"{np.abs(values).mean():.3f}")
     right.caption(
