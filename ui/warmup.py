@@ -54,8 +54,10 @@ def _warm_up() -> None:
 
     lower_priority()
     split = chapter.moons_split()
+    # As the MLP page trains: with the replay's snapshots, which is another compiled loop.
+    replayed = replace(chapter.MOONS_TRAINING, replay_frames=chapter.MOONS_REPLAY_FRAMES)
     try:
-        training.train_split(chapter.MOONS_NETWORK, chapter.MOONS_TRAINING, split)
+        training.train_split(chapter.MOONS_NETWORK, replayed, split)
         measure_speed()
     finally:
         finished.set()
@@ -66,7 +68,7 @@ def _warm_up() -> None:
     grid = training.plane_grid(split.x_train, resolution=200)  # the page's boundary grid
     for units in chapter.MOONS_UNIT_CHOICES:
         spec = replace(chapter.MOONS_NETWORK, hidden_units=(units,))
-        one_epoch = replace(chapter.MOONS_TRAINING, epochs=1)
+        one_epoch = replace(replayed, epochs=1)
         pool.wait_until_idle()
         result = training.train_split(spec, one_epoch, split)
         training.decision_grid(result, grid)
