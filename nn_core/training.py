@@ -475,9 +475,21 @@ def _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end, pause=Non
                 stopped = stopped or "stopped"
         if stopped or finished:
             break
-        if pause is not None:
-            pause(GIVE_WAY_SECONDS)
+        if pause is not None and _paused(pause) and on_epoch_end:
+            # Asked again after giving way: a Stop pressed during the pause is answered now,
+            # not after one more compiled call.
+            last_report = time.perf_counter()
+            if on_epoch_end(done, config.epochs, _history_frame(rows)) == STOP:
+                stopped = "stopped"
+                break
     return _history_frame(np.concatenate(parts).astype(np.float32)), stopped
+
+
+def _paused(pause) -> bool:
+    """pause(GIVE_WAY_SECONDS); whether it held the training back noticeably."""
+    started = time.perf_counter()
+    pause(GIVE_WAY_SECONDS)
+    return time.perf_counter() - started > 0.05
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """nn_core.models and nn_core.training: real (tiny, seeded) networks, asserted on behaviour."""
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -315,6 +316,30 @@ def test_a_stopped_training_keeps_a_consistent_partial_result(monkeypatch):
     for mine, theirs in zip(result.weights, shorter.weights, strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
     assert shorter.stopped is None
+
+
+def test_a_stop_pressed_while_a_long_training_gives_way_is_answered_before_its_next_call():
+    """A slower training pauses for short ones between its compiled calls; a Stop pressed in
+    that pause is answered when the pause ends, not one compiled call later. (The loop's
+    control alone: each call hands back rows of a loss well below chance.)"""
+    config = training.TrainConfig(epochs=10_000)
+    calls, pressed = [], []
+
+    def run_chunk(first_epoch, count):
+        calls.append(count)
+        return np.full((count, len(training.HISTORY_COLUMNS)), 0.1, np.float32)
+
+    def give_way(seconds):  # a short training runs meanwhile; Stop is pressed in the pause
+        time.sleep(0.1)
+        pressed.append(len(calls))
+
+    def progress(done, total, history):
+        return training.STOP if pressed else None
+
+    chance = training.Chance(loss=0.69, accuracy=0.5)
+    history, stopped = training._run_in_chunks(run_chunk, 10, config, chance, progress, give_way)
+    assert stopped == "stopped" and len(calls) == pressed[0] == 1
+    assert len(history) == calls[0]
 
 
 def test_a_diverging_training_stops_with_a_sentence_that_says_what_to_try(monkeypatch):
