@@ -46,8 +46,7 @@ DATASETS = {
     "own": "Your own data (draw or CSV)",
 }
 PATIENCE_CHOICES = (10, 25, 50, 100, 200, 500, 1000)
-REPLAY_FRAMES = 30  # weight snapshots per run, for the replay (taken inside the training loop)
-MAX_REPLAY_PARAMETERS = 5000  # networks up to this size get a replay
+MAX_REPLAY_PARAMETERS = chapter.MOONS_MAX_REPLAY_PARAMETERS  # networks up to this size replay
 PLAY_SECONDS = 0.2  # a replay frame every 0.2 s: up to 5 frames a second
 UNIT_CHOICES = chapter.MOONS_UNIT_CHOICES
 EPOCH_CHOICES = (100, 200, 500, 1000, 2000, 5000, 10000)
@@ -124,6 +123,7 @@ def data_controls(params):
         format="%.2f",
     )
     if name == "own":
+        own_data.load_from_link(params)
         return {"name": "own", "points": own_data.frozen()}, validation_share
     classes = 2
     if name in data.MULTI_CLASS_DATASETS:
@@ -209,7 +209,9 @@ def model_controls(params, inputs: tuple[str, ...], task: dict):
         seed=int(seed),
         # A replay for networks of Playground's size: larger ones train in the plain loop,
         # which compiles smaller (a class's 4 x 100 networks held a gigabyte more).
-        replay_frames=REPLAY_FRAMES if parameter_count(spec) <= MAX_REPLAY_PARAMETERS else 0,
+        replay_frames=chapter.MOONS_REPLAY_FRAMES
+        if parameter_count(spec) <= MAX_REPLAY_PARAMETERS
+        else 0,
         patience=patience or 0,
         restore_best_weights=True if restore is None else restore,
     )
@@ -238,6 +240,12 @@ def split_dataset(dataset, validation_share):
 
 def run_key(dataset, validation_share, spec, config):
     return ("moons", tuple(dataset.items()), validation_share, spec, config)
+
+
+def replay_key(key) -> str:
+    """The replay slider's widget key for a run's key: one per run, so a new run starts at
+    its last frame."""
+    return f"moons_replay_{abs(hash(key))}"
 
 
 def estimate_for(dataset, validation_share, spec, config) -> float:
@@ -518,6 +526,8 @@ def frame_marks(result, epoch: int | None) -> dict:
 PLAYING = "moons_playing"  # the replay slider key being played, if any
 PLAY_FRAME = "moons_play_frame"  # the frame shown while playing
 BOUNDARY = "boundary"  # the big plot's default: the network's output, not one node
+LINKED_EPOCH = "moons_linked_epoch"  # a link's replay epoch, until the replay is drawn
+NODE_LINK, FRAME_LINK = "moons_node", "moons_replay"  # their URL names
 
 
 def replay_controls(result, slider_key: str) -> int:
@@ -526,6 +536,9 @@ def replay_controls(result, slider_key: str) -> int:
     in for the slider: a slider moved by the server four times a second raced the browser's
     own copy of its value."""
     frames = result.snapshot_epochs
+    linked = st.session_state.pop(LINKED_EPOCH, None)
+    if linked is not None:  # a link's frame: the snapshot nearest to its epoch
+        st.session_state[slider_key] = min(frames, key=lambda epoch: abs(epoch - linked))
     if st.session_state.get(slider_key) not in frames:
         st.session_state[slider_key] = frames[-1]
     playing = st.session_state.get(PLAYING) == slider_key
@@ -568,15 +581,15 @@ def _pause(slider_key: str, frames) -> None:
     st.session_state[slider_key] = frames[frame]
 
 
-def shown_nodes(result) -> list[str]:
+def shown_nodes(spec) -> list[str]:
     """The diagram's drawn nodes, inputs first."""
-    layers = diagram.node_names(result.spec)
+    layers = diagram.node_names(spec)
     return [name for layer in layers for name in layer[: diagram.MAX_SHOWN_UNITS]]
 
 
 def big_plot_choice(result) -> None:
     """Which node the big plot shows: "output" (the boundary) or a diagram node."""
-    choices = [BOUNDARY, *(name for name in shown_nodes(result) if name != diagram.OUTPUT)]
+    choices = [BOUNDARY, *(name for name in shown_nodes(result.spec) if name != diagram.OUTPUT)]
     if st.session_state.get("moons_big_plot") not in choices:
         st.session_state["moons_big_plot"] = BOUNDARY
     st.selectbox(
@@ -596,11 +609,11 @@ def _picked_node(chart_key: str) -> None:
         st.session_state["moons_big_plot"] = BOUNDARY if node == diagram.OUTPUT else node
 
 
-def plots(result, key, dataset, validation_share, discrete, presenting, auto):
+def plots(result, key, dataset, validation_share, discrete, params, auto):
     """The boundary, the curves and the diagram at the replay's chosen frame. A fragment
     (st.fragment below): a scrub or a play tick redraws only this; `auto`: it was made to
     tick (playing)."""
-    slider_key = f"moons_replay_{abs(hash(key))}"
+    slider_key = replay_key(key)
     plots_row, controls_row = st.container(), st.container()
     with controls_row:  # below the plots: on a projector the boundary stays on the first screen
         if result.snapshot_epochs:
@@ -617,9 +630,13 @@ def plots(result, key, dataset, validation_share, discrete, presenting, auto):
     shown = None if last else frame  # the last frame is the result's own weights
     epoch = result.snapshot_epochs[frame] if result.snapshot_epochs else None
     node = st.session_state.get("moons_big_plot", BOUNDARY)
+    if not auto:  # the view in the URL (not rewritten five times a second while playing)
+        params.keep_in_link(FRAME_LINK, None if last else str(epoch))
+        params.keep_in_link(NODE_LINK, None if node == BOUNDARY else node)
+    presenting = params.presenting
     chart_column, curve_column = plots_row.columns([1, 1])
     with chart_column:
-        if node != BOUNDARY and node in shown_nodes(result):
+        if node != BOUNDARY and node in shown_nodes(result.spec):
             chart = node_chart(result, dataset, validation_share, node, shown)
             caption = (
                 f"Shading: what {diagram.node_label(node)} outputs at each place of the plane "
@@ -709,6 +726,40 @@ def early_stop_notice(result, validation_share) -> None:
     )
 
 
+def view_in_link(params, spec, config, slider_key) -> None:
+    """The big plot's node and the replay's epoch: read from a link on a session's first
+    run, and kept in the URL (the fragment `plots` rewrites them as they change)."""
+    nodes = [name for name in shown_nodes(spec) if name != diagram.OUTPUT]
+    linked_node = params.from_link_once(NODE_LINK, _one_of(nodes, "a node of the diagram"))
+    if linked_node is not None:
+        st.session_state["moons_big_plot"] = linked_node
+    linked_epoch = params.from_link_once(FRAME_LINK, _epoch_checker(config.epochs))
+    if linked_epoch is not None:
+        st.session_state[LINKED_EPOCH] = linked_epoch
+    node = st.session_state.get("moons_big_plot", BOUNDARY)
+    params.keep_in_link(NODE_LINK, node if node in nodes else None)
+    epoch = st.session_state.get(LINKED_EPOCH, st.session_state.get(slider_key))
+    params.keep_in_link(FRAME_LINK, None if epoch in (None, config.epochs) else str(epoch))
+
+
+def _one_of(choices, what: str):
+    def check(text):
+        if text not in choices:
+            raise ValueError(f"must be {what}, e.g. {choices[-1]}")
+        return text
+
+    return check
+
+
+def _epoch_checker(epochs: int):
+    def check(text):
+        if not text.isdigit() or int(text) > epochs:
+            raise ValueError(f"must be an epoch from 0 to {epochs:,}")
+        return int(text)
+
+    return check
+
+
 params = PageParams("moons")
 # A projected link with `show=` keeps only the controls under discussion (and the
 # chapter's examples if it names them); without `show=` it keeps the examples.
@@ -720,7 +771,10 @@ if dataset["name"] == "own":
     st.subheader("Your data")
     own_data.editor()
     dataset = {"name": "own", "points": own_data.frozen()}  # with this run's edits
+own_data.keep_in_link(params, drawn=dataset["name"] == "own")
+if dataset["name"] == "own":
     if len({row[2] for row in dataset["points"]}) < 2 or len(dataset["points"]) < 4:
+        params.sync()  # a link's points that could not be read say so
         st.info(
             "Add at least four points of at least two classes (or load a CSV) to train.",
             icon=":material/touch_app:",
@@ -728,18 +782,19 @@ if dataset["name"] == "own":
         st.stop()
 try:
     spec, config = model_controls(params, inputs, task_of(dataset))
+    key = run_key(dataset, validation_share, spec, config)
+    view_in_link(params, spec, config, replay_key(key))
     params.link_help()
     params.sync()
     split_dataset(dataset, validation_share)
     seconds = estimate_for(dataset, validation_share, spec, config)
-    stored = results.lookup(run_key(dataset, validation_share, spec, config))
+    stored = results.lookup(key)
     if stored is None and not confirm_long(seconds, spec, config, "moons_confirm_long"):
         st.stop()
     result = train_run(dataset, validation_share, spec, config)
 except ValueError as error:
     show_error(error)
 
-key = run_key(dataset, validation_share, spec, config)
 metrics_row(result, seconds)
 if results.stopped_notice(result, key):
     st.rerun()  # trains in full: the page trains whatever is not stored
@@ -749,9 +804,9 @@ if not params.presenting and has_verdict(result, dataset):
 discrete = not result.spec.regression and st.toggle(
     "Show only the predicted class (no probability shading)", key="moons_discrete"
 )
-playing = st.session_state.get(PLAYING) == f"moons_replay_{abs(hash(key))}"
+playing = st.session_state.get(PLAYING) == replay_key(key)
 st.fragment(plots, run_every=PLAY_SECONDS if playing else None)(
-    result, key, dataset, validation_share, discrete, params.presenting, playing
+    result, key, dataset, validation_share, discrete, params, playing
 )
 
 compare_panel("moons")

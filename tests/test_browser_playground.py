@@ -62,6 +62,7 @@ def test_the_replay_plays_through_the_training_and_the_slider_scrubs_it(server, 
     )
     assert canvas_digest(page, BOUNDARY) not in ("", final)
     assert exception_count(page) == 0
+    page.wait_for_function("() => location.search.includes('moons_replay=0')")  # in the link
     page.screenshot(path=str(ARTIFACTS / "replay.png"))
     # A click on the diagram's first hidden node draws that node's output large.
     diagram = page.locator(f"{CHART}[aria-label='The network (click a node)'] canvas")
@@ -70,6 +71,12 @@ def test_the_replay_plays_through_the_training_and_the_slider_scrubs_it(server, 
     page.mouse.click(box["x"] + 5 + node[0], box["y"] + 32 + node[1])  # padding, title
     wait_for_chart(page, "layer 1, unit 1: its output (blue high, orange low)")
     page.get_by_text("Shading: what layer 1, unit 1 outputs").first.wait_for()
+    page.wait_for_function("() => location.search.includes('moons_node=h1.1')")
+    # The link opens the same view in a new session: that node, at that replay frame.
+    again = open_page(browser, page.url, viewport=(1400, 1400))
+    wait_for_chart(again, "layer 1, unit 1: its output (blue high, orange low)")
+    thumb = again.locator("[class*='st-key-moons_replay_'] [data-testid='stSliderThumbValue']")
+    assert thumb.first.inner_text() == "start"
 
 
 def click_plane(page, fraction_x: float, fraction_y: float, expected: int) -> None:
@@ -125,6 +132,11 @@ def test_own_data_by_clicks_and_csv_files(server, browser, tmp_path):
     assert point_count(page) == 7
     assert exception_count(page) == 0
     page.screenshot(path=str(ARTIFACTS / "own-data.png"))
+    # The drawn points are in the link: a new session opening it trains on the same seven.
+    page.wait_for_function("() => location.search.includes('moons_points=')")
+    again = open_page(browser, page.url, viewport=(1400, 1400))
+    wait_for_chart(again, BOUNDARY)
+    assert point_count(again) == 7
 
 
 def test_the_keras_code_tab_shows_runnable_code(server, browser):

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from test_pages import chart_titles, metric_value, page, page_with_query, texts
+from test_pages import chart_titles, metric_value, page, page_with_query, query_value, texts
 
 MOONS = "pages/4_mlp_moons.py"
 
@@ -148,3 +148,66 @@ def test_a_network_beyond_playground_size_trains_without_a_replay_and_says_so(of
     app = page_with_query(MOONS, moons_layers="2", moons_units_1="100", moons_units_0="100")
     assert not any(s.key.startswith("moons_replay_") for s in app.select_slider)
     assert "The replay is recorded for networks of up to 5,000 parameters" in texts(app.caption)
+
+
+def test_drawn_points_go_into_the_link_exactly_and_come_back_from_it():
+    from nn_core import own_data
+
+    grid = np.round(np.linspace(-2.5, 2.5, 50), 3)  # where clicks put points
+    rng = np.random.default_rng(0)
+    points = np.stack([rng.choice(grid, 1000), rng.choice(grid, 1000)], axis=1)
+    points[0] = (0.1, 1 / 3)  # and a CSV's point: as float32, bit for bit
+    labels = rng.integers(0, 5, 1000)
+    text = own_data.to_link(points, labels)
+    assert len(text) < 7000  # a thousand clicked points fit in a link
+    back, back_labels = own_data.from_link(text)
+    assert back.tobytes() == points.astype(np.float32).tobytes()
+    assert back_labels.tolist() == labels.tolist()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("not-base64!!", "mistyped"),
+        ("eNrLSM3JyQcABiw", "cut off"),  # "hello", its end cut off
+        ("eNrLSM3JyQcABiwCFQ", "Row 2: x1 is 'hello', not a number"),
+        ("eNqr0KnUMQQABQEBew", "Row 2: x1 is 'x', not a number"),
+    ],
+)
+def test_a_mangled_points_link_is_refused_with_a_reason(text, message):
+    from nn_core import own_data
+
+    with pytest.raises(own_data.OwnDataError, match=message):
+        own_data.from_link(text)
+
+
+def test_a_link_opens_the_drawn_points_the_chosen_node_and_the_replay_frame(offline_data):
+    from nn_core import own_data
+
+    rows = np.array([[0, 0], [1, 1], [0.1, 0.2], [0.9, 1.1], [-0.5, 0.3], [1.4, 0.8]])
+    points = own_data.to_link(rows, np.array([0, 1, 0, 1, 0, 1]))
+    app = page_with_query(
+        MOONS, moons_dataset="own", moons_points=points, moons_node="h1.2", moons_replay="9"
+    )
+    assert len(app.session_state["moons_own_points"]) == 6
+    assert app.selectbox(key="moons_big_plot").value == "h1.2"
+    replay = next(s for s in app.select_slider if s.key.startswith("moons_replay_"))
+    assert replay.value == 9  # a snapshot epoch of the 30 spread log-wise over 5,000
+    assert "layer 1, unit 2: its output (blue high, orange low)" in chart_titles(app)
+    assert query_value(app, "moons_points") == points
+    # Scrubbing writes the frame into the URL; the last frame leaves it out.
+    replay.set_value(5000).run()
+    assert "moons_replay" not in app.query_params
+
+
+def test_nonsense_view_links_are_named_and_the_page_opens_without_them(offline_data):
+    app = page_with_query(
+        MOONS, moons_dataset="own", moons_points="garbage", moons_node="h9.9", moons_replay="x"
+    )
+    notice = texts(app.warning)
+    assert "moons_points=garbage" in notice and "the drawn points" in notice
+    app = page_with_query(MOONS, moons_node="h9.9", moons_replay="-4")
+    notice = texts(app.warning)
+    assert "moons_node=h9.9" in notice and "a node of the diagram" in notice
+    assert "moons_replay=-4" in notice and "from 0 to 5,000" in notice
+    assert "Decision boundary" in chart_titles(app)

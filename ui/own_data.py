@@ -18,6 +18,10 @@ POINTS_KEY = "moons_own_points"  # [[x1, x2, label], ...]
 EDITS_KEY = "moons_own_edits"  # counts edits: a new chart key each time, so a click repeats
 BOX = ((-2.5, 2.5), (-2.5, 2.5))  # the drawing area
 CELLS = 50  # click targets per side: a click adds a point at its cell's centre
+LINK_NAME = "moons_points"  # the URL parameter holding the points
+# Longer links are not written: some proxies refuse request lines over 8 kB. About 1,000
+# clicked points fit; beyond that the page says to share the CSV instead.
+MAX_LINK_CHARS = 7000
 
 
 def current() -> tuple[np.ndarray, np.ndarray]:
@@ -27,6 +31,45 @@ def current() -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((0, 2), np.float32), np.zeros(0, np.int32)
     table = np.asarray(rows, np.float64)
     return table[:, :2].astype(np.float32), table[:, 2].astype(np.int32)
+
+
+def load_from_link(params) -> None:
+    """On a session's first run, the points its link carries (a bad one is named among the
+    link's notices, and the page starts without points)."""
+    linked = params.from_link_once(LINK_NAME, _checked_link)
+    if linked is not None and not st.session_state.get(POINTS_KEY):
+        st.session_state[POINTS_KEY] = linked
+
+
+def _checked_link(text: str) -> list:
+    try:
+        points, labels = own_data.from_link(text)
+    except own_data.OwnDataError as error:
+        raise ValueError(f"the drawn points: {error}") from None
+    return _as_rows(points, labels)
+
+
+def keep_in_link(params, drawn: bool) -> None:
+    """The drawn points in the URL while the page shows them (drawn), so a copied link opens
+    them; too many for a link: a caption says to share the CSV."""
+    points, labels = current()
+    text = own_data.to_link(points, labels) if drawn and len(labels) else None
+    if text is not None and len(text) > MAX_LINK_CHARS:
+        st.caption(
+            f"{len(labels):,} points are too many for a link: share the downloaded CSV instead "
+            "(the link keeps the other settings)."
+        )
+        text = None
+    params.keep_in_link(LINK_NAME, text)
+
+
+def _as_rows(points: np.ndarray, labels: np.ndarray) -> list:
+    """Session rows [x1, x2, label], each coordinate a float32's value: what the network
+    trains on, and what a link writes exactly."""
+    return [
+        [float(x1), float(x2), int(label)]
+        for (x1, x2), label in zip(points.astype(np.float32), labels, strict=True)
+    ]
 
 
 def frozen() -> tuple:
@@ -133,7 +176,7 @@ def _on_click() -> None:
         rows.pop(int(removed))
     elif None not in added and len(rows) < own_data.MAX_ROWS:
         label = int(st.session_state.get("moons_own_class", 0))
-        rows.append([float(added[0]), float(added[1]), label])
+        rows.extend(_as_rows(np.array([added], np.float32), [label]))
     st.session_state[EDITS_KEY] = edits + 1
 
 
@@ -163,8 +206,6 @@ def _csv_upload() -> None:
             icon=":material/error:",
         )
         return
-    rows.extend(
-        [[float(x1), float(x2), int(label)] for (x1, x2), label in zip(points, labels, strict=True)]
-    )
+    rows.extend(_as_rows(points, labels))
     st.session_state[EDITS_KEY] = st.session_state.get(EDITS_KEY, 0) + 1
     st.success(f"{upload.name}: added {len(labels):,} points.", icon=":material/check:")

@@ -47,6 +47,9 @@ class PageParams:
     # name -> (URL name, value as the URL writes it, or None at the default): the link
     # "Present this view" is made of these.
     values: dict = field(default_factory=dict)
+    # URL name -> text of what the page keeps in the URL itself, beyond its controls (drawn
+    # points, the replay's frame): the presenter link carries these too.
+    carried: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.presenting = presenting()
@@ -189,6 +192,35 @@ class PageParams:
         """A row of buttons picking exactly one choice."""
         return self._choice("segmented_control", name, label, choices, default, **options)
 
+    # ---------------------------------------------------------------- beyond the controls
+
+    def from_link_once(self, url_name: str, check: Callable):
+        """What the link gives a value the page keeps in the URL itself (not a control's), on
+        the session's first run only, checked by check(text) -> value; None when absent, or
+        when wrong (then named in the notice, and dropped from the URL)."""
+        read = st.session_state.setdefault(f"{self.prefix}__read_from_link", set())
+        first = url_name not in read
+        read.add(url_name)  # later runs: the URL holds what the page itself wrote there
+        if not first or url_name not in st.query_params:
+            return None
+        text = st.query_params[url_name]
+        try:
+            return check(text)
+        except (ValueError, TypeError) as error:
+            shown = text if len(text) <= 24 else text[:20] + "…"
+            self.notices.append(f"`{url_name}={shown}` ({error}); left out.")
+            del st.query_params[url_name]
+            return None
+
+    def keep_in_link(self, url_name: str, text: str | None) -> None:
+        """Write a value the page keeps in the URL itself (None: leave it out)."""
+        self.carried[url_name] = text
+        if text is None:
+            if url_name in st.query_params:
+                del st.query_params[url_name]
+        elif st.query_params.get(url_name) != text:
+            st.query_params[url_name] = text
+
     # ---------------------------------------------------------------- after the controls
 
     def sync(self) -> None:
@@ -222,6 +254,7 @@ class PageParams:
         controls changed last (or, if none was changed this session, those off their
         default): the ones under discussion."""
         query = {key: text for key, text in self.values.values() if text is not None}
+        query.update({name: text for name, text in self.carried.items() if text is not None})
         recent = [
             name
             for name in st.session_state.get(f"{self.prefix}__changed", [])
