@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Every chart a page draws in a test is checked against Vega-Lite's schema (the app skips it).
+os.environ.setdefault("NN_EXPLORER_VALIDATE_CHARTS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 

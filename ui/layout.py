@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -94,6 +95,12 @@ def show_chart(chart, where=None, width="stretch", **selection):
     return where.vega_lite_chart(dict(spec), width=width, **selection)
 
 
+# Checking a spec against Vega-Lite's schema took a third of converting it, on every new
+# result (a class arriving at once queued behind it). The test suite checks every chart the
+# pages draw (tests/conftest.py sets this); the app trusts what the tests have checked.
+VALIDATE_CHARTS = bool(os.environ.get("NN_EXPLORER_VALIDATE_CHARTS"))
+
+
 def vega_lite_spec(chart) -> dict:
     """An Altair chart's Vega-Lite spec, its datasets already in the Arrow form Streamlit
     sends (converting rows on every draw was a third of redrawing a stored result). Every
@@ -101,7 +108,7 @@ def vega_lite_spec(chart) -> dict:
     global data transformer while it converts, and a spec made at that moment in another
     session's thread picked up that session's data ("dictionary changed size during
     iteration", seen with 30 students)."""
-    spec = chart.to_dict()
+    spec = chart.to_dict(validate=VALIDATE_CHARTS)
     spec["datasets"] = {
         name: rows if isinstance(rows, bytes) else convert_anything_to_arrow_bytes(rows)
         for name, rows in spec.get("datasets", {}).items()
