@@ -234,6 +234,20 @@ def best_epoch(validation_losses) -> int:
     return int(np.nanargmin(np.asarray(validation_losses))) + 1
 
 
+def boundary_is_linear(points: np.ndarray, predicted: np.ndarray, agreement: float = 0.995) -> bool:
+    """Whether a two-class map over the plane (points [n, 2], predicted 0/1 [n]) is split by
+    a straight line, as far as a plot shows: the best linear classifier of the map's own
+    labels (logistic regression, almost unregularised) agrees with it at `agreement` of the
+    points or more. One class everywhere counts as linear (no boundary to bend)."""
+    from sklearn.linear_model import LogisticRegression
+
+    predicted = np.asarray(predicted).astype(int)
+    if predicted.min() == predicted.max():
+        return True
+    line = LogisticRegression(C=1e4, max_iter=2000).fit(points, predicted)
+    return bool(np.mean(line.predict(points) == predicted) >= agreement)
+
+
 def confusion_matrix(true_labels, predicted_labels, classes: int) -> np.ndarray:
     """Counts [true class, predicted class]."""
     matrix = np.zeros((classes, classes), dtype=np.int64)

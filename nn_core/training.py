@@ -34,7 +34,9 @@ from nn_core.pool import checkout, give_way, lane
 # learned so far and says where it stopped.
 EpochCallback = Callable[[int, int, pd.DataFrame], object]
 STOP = "stop"
-REPORT_SECONDS = 0.25  # how often a long training reports progress (and can be stopped)
+# How often a long training reports progress, which is where a Stop is heard: its compiled
+# calls are sized to take this long (a class's load stretches them two- to threefold).
+REPORT_SECONDS = 0.1
 GIVE_WAY_SECONDS = 0.25  # a slower training's longest pause for short ones (Stop waits for it)
 MAX_CHUNK_INDICES = 1_000_000  # batch indices prepared per compiled call (4 MB)
 # XLA pays off for narrow networks (the plane's 2 inputs: 2.4 ms a step became its arithmetic)
@@ -469,7 +471,7 @@ def _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end, pause=Non
         stopped = trouble(rows, config, chance)
         finished = done == config.epochs or ran < count
         now = time.perf_counter()
-        if on_epoch_end and (stopped or finished or now - last_report > 0.25):
+        if on_epoch_end and (stopped or finished or now - last_report >= REPORT_SECONDS):
             last_report = now
             if on_epoch_end(done, config.epochs, _history_frame(rows)) == STOP:
                 stopped = stopped or "stopped"
