@@ -17,7 +17,11 @@ from contextlib import contextmanager
 from nn_core.models import ModelSpec, compiled_form
 from nn_core.networks import Network
 
-MAX_IDLE_NETWORKS = 24  # pooled networks kept across all specs; older idle ones are dropped
+# Pooled networks kept across all specs; older idle ones are dropped beyond this. Dropping one
+# frees almost nothing (TensorFlow keeps what it compiled for the process's life: 24 dropped
+# moons networks gave back 6 of 272 MB), and compiling it again costs its ~9 MB once more; so
+# the pool keeps many, and memory grows only with the distinct networks a server has seen.
+MAX_IDLE_NETWORKS = 96
 
 _idle_networks: OrderedDict[ModelSpec, list[Network]] = OrderedDict()
 _pool_lock = threading.Lock()
