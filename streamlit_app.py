@@ -5,6 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 from ui.layout import PAGES, setup_page
+from ui.lesson import PAGE_PATHS
+from ui.lesson import shipped as shipped_lessons
 from ui.warmup import warm_up_in_background
 
 # What each page teaches and what to try first, in the chapter's order (the menu's order).
@@ -66,6 +68,26 @@ for row in range(0, len(guided), 2):
             st.page_link(path, label=f"**{label}**", icon=icon)
             st.markdown(teaches)
             st.caption(f"Try first: {try_first}.")
+
+st.header("Guided lessons", anchor="lessons")
+st.caption(
+    "Predict, then reveal on a live network: each step asks a question, and Reveal trains "
+    "the step's setting and fills in the real numbers. What a lesson claims about a result is "
+    "checked by the test suite against the network itself. Share a step with `&step=K`."
+)
+for lesson in shipped_lessons().values():
+    first = lesson.steps[0]
+    with st.container(border=True):
+        st.page_link(
+            PAGE_PATHS[first.page],
+            label=f"**{lesson.title}**",
+            icon=":material/school:",
+            query_params={"lesson": lesson.name, "step": "1"},
+        )
+        if lesson.about:
+            st.markdown(lesson.about)
+        pages = ", ".join(page.replace("_", " ") for page in lesson.pages)
+        st.caption(f"{len(lesson.steps)} steps · pages: {pages}")
 
 st.image(
     str(Path(__file__).parent / "docs" / "screenshot.png"),

@@ -31,6 +31,7 @@ from ui import own_data, results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.cost import confirm_long, estimate
 from ui.layout import metric_columns, picked, show_chart, show_error
+from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
@@ -303,10 +304,9 @@ def plane_outputs(result, grid, weights=None) -> np.ndarray:
     return outputs[:, 0].reshape(shape) if outputs.shape[1] == 1 else outputs.reshape(*shape, -1)
 
 
-def boundary_chart(result, dataset, validation_share, discrete, size=420, title="", frame=None):
-    """The output over the plane with the samples; frame: a replay snapshot's index (None:
-    the final weights). Built once per result and frame (results.chart)."""
-    points, labels, roles = all_points(dataset, validation_share)
+def plane_map(result, dataset, validation_share, frame=None):
+    """(grid, outputs over it) of the final weights or of a replay frame, computed once."""
+    points = all_points(dataset, validation_share)[0]
     weights = None if frame is None else result.snapshots[frame]
 
     def compute():
@@ -315,7 +315,15 @@ def boundary_chart(result, dataset, validation_share, discrete, size=420, title=
         return grid, plane_outputs(result, grid, weights)
 
     key = run_key(dataset, validation_share, result.spec, result.config)
-    grid, outputs = results.derived(f"grid {frame}", key, result, compute)
+    return results.derived(f"grid {frame}", key, result, compute)
+
+
+def boundary_chart(result, dataset, validation_share, discrete, size=420, title="", frame=None):
+    """The output over the plane with the samples; frame: a replay snapshot's index (None:
+    the final weights). Built once per result and frame (results.chart)."""
+    points, labels, roles = all_points(dataset, validation_share)
+    grid, outputs = plane_map(result, dataset, validation_share, frame)
+    key = run_key(dataset, validation_share, result.spec, result.config)
     return results.chart(
         f"boundary {discrete} {size} {title} {frame}",
         key,
@@ -760,6 +768,31 @@ def _epoch_checker(epochs: int):
     return check
 
 
+def lesson_fields(result, dataset, validation_share) -> dict:
+    """The result's numbers a lesson's reveal and claims use (nn_core.lessons.FIELDS)."""
+    history, metrics = result.history, result.metrics
+    monitored = history["val_loss"] if validation_share else history["loss"]
+    fields = {
+        "train_accuracy": metrics["train_accuracy"],
+        "val_accuracy": metrics["val_accuracy"],
+        "train_loss": float(history["loss"].iloc[-1]),
+        "val_loss": float(history["val_loss"].iloc[-1]),
+        "gap": metrics["train_accuracy"] - metrics["val_accuracy"],
+        "parameters": result.parameter_count,
+        "epochs_done": len(history),
+        "best_epoch": diagnostics.best_epoch(monitored),
+    }
+    if result.hidden_kernels:
+        hidden = np.concatenate([kernel.ravel() for kernel in result.hidden_kernels])
+        fields["near_zero_weights"] = diagnostics.near_zero_share(hidden)
+    if result.spec.binary:
+        grid, outputs = plane_map(result, dataset, validation_share)
+        linear = diagnostics.boundary_is_linear(grid.points, outputs.ravel() > 0.5)
+        fields["boundary_linear"] = float(linear)
+    return fields
+
+
+player = Player("mlp_moons")
 params = PageParams("moons")
 # A projected link with `show=` keeps only the controls under discussion (and the
 # chapter's examples if it names them); without `show=` it keeps the examples.
@@ -808,6 +841,7 @@ playing = st.session_state.get(PLAYING) == replay_key(key)
 st.fragment(plots, run_every=PLAY_SECONDS if playing else None)(
     result, key, dataset, validation_share, discrete, params, playing
 )
+player.report(lambda: lesson_fields(result, dataset, validation_share))
 
 compare_panel("moons")
 # Lazy tabs: only the open tab's content runs and is sent to the browser.

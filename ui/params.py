@@ -37,6 +37,9 @@ import streamlit as st
 from ui.layout import presenting
 
 BOUND = "query-params"
+# Settings a lesson step applies (ui.lesson): widget key -> value as a link writes it. Each
+# is checked as a link's value is, when its control is next drawn.
+LESSON_SETTINGS = "lesson_pending_settings"
 
 
 @dataclass
@@ -90,10 +93,15 @@ class PageParams:
         to_text(value) is how the binding writes a value in the URL."""
         key = f"{self.prefix}_{name}"
         container = self._container(name)
-        if key not in st.session_state:  # the session's first run of this widget
+        pending = st.session_state.get(LESSON_SETTINGS, {})
+        if key in pending:
+            self._from_lesson(name, key, pending.pop(key), check, to_text(default))
+        elif key not in st.session_state:  # the session's first run of this widget
             value = self._from_link(name, key, default, check, to_text, container is not None)
             if value is not None:
                 st.session_state[key] = value
+        # The page's controls, which a lesson step puts back to their defaults.
+        st.session_state.setdefault(f"{self.prefix}__controls", set()).add(key)
         if container is None:  # hidden in presenter mode: the value still counts
             value = st.session_state.get(key, default)
         else:
@@ -102,6 +110,12 @@ class PageParams:
             value = draw(container, key=key, value_or_index=default, **options)
         self.values[name] = (key, None if value == default else to_text(value))
         return value
+
+    def _from_lesson(self, name, key, text, check, default_text) -> None:
+        try:
+            st.session_state[key] = check(text)
+        except (ValueError, TypeError, IndexError) as error:
+            self.notices.append(f"The lesson's `{name} = {text}` ({error}); using {default_text}.")
 
     def _changed(self, name: str) -> None:
         """Widget callback: remember the controls this session changed, latest last."""
@@ -225,6 +239,14 @@ class PageParams:
 
     def sync(self) -> None:
         """Show a notice about values the link got wrong (Streamlit keeps the URL itself)."""
+        pending = st.session_state.get(LESSON_SETTINGS, {})
+        for key in [key for key in pending if key.startswith(f"{self.prefix}_")]:
+            name = key.removeprefix(f"{self.prefix}_")
+            self.notices.append(
+                f"The lesson's `{name}` is not a setting this page shows with the step's "
+                "other settings; ignored."
+            )
+            del pending[key]
         if self.notices:
             st.warning(
                 "Some settings in the link were not understood and use their defaults: "

@@ -1,0 +1,42 @@
+"""A lesson in Chromium (issue 16): a link opens step 3 in presenter mode, Reveal trains the
+step's setting and shows the real numbers, Next and Previous move through the steps (and the
+link follows)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from browser_helpers import ROOT, chromium_available, exception_count, open_page, wait_idle
+
+ARTIFACTS = ROOT / "test-artifacts" / "lessons"
+
+if not chromium_available():
+    message = "Chromium is missing: apt-get install chromium (see README)."
+    if os.environ.get("CI"):
+        raise RuntimeError(message)  # CI must run the browser tests, never skip them
+    pytest.skip(message, allow_module_level=True)
+
+
+def test_a_lesson_link_opens_its_step_reveals_the_result_and_moves_on(server, browser):
+    url = f"{server}/mlp_moons?lesson=overfitting_moons&step=3&present=1"
+    page = open_page(browser, url, viewport=(1400, 1000))
+    page.get_by_text("step 3 of 4").first.wait_for()
+    page.get_by_text("Which loss ends lower?").first.wait_for()
+    page.locator(".st-key-lesson_reveal button").click()
+    page.get_by_text("The validation loss was lowest at epoch").first.wait_for(timeout=120_000)
+    wait_idle(page)
+    # Presenter mode keeps only the step's controls: the units, not the regularization.
+    assert page.locator(".st-key-moons_units_0").count() == 1
+    assert page.locator(".st-key-moons_l2").count() == 0
+    assert "Answer: The training loss" in page.locator(".st-key-lesson_panel").inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lesson-step-3.png"))
+    page.locator(".st-key-lesson_next button").click()
+    page.get_by_text("step 4 of 4").first.wait_for()
+    page.wait_for_function("() => location.search.includes('step=4')")
+    page.locator(".st-key-lesson_previous button").click()
+    page.get_by_text("step 3 of 4").first.wait_for()
+    page.wait_for_function("() => location.search.includes('step=3')")
+    assert exception_count(page) == 0

@@ -1,0 +1,147 @@
+"""Lesson files (issue 16): good files parse, each kind of bad file gets a message naming the
+line and the problem, claims are checked as stated, reveal texts are filled with the numbers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nn_core import lessons
+
+GOOD = """\
+title = "Under- and overfitting"
+about = "Moons, one slider at a time."
+
+[[step]]
+page = "mlp_moons"
+settings = { units_0 = 1, early_stopping = true }
+look = "One hidden unit."
+question = "What shape is the boundary?"
+choices = ["A straight line", "A curve"]
+answer = 1
+reveal = "Training accuracy {train_accuracy:.0%}, {parameters} parameters."
+claims = ["boundary is linear", "train_accuracy < 0.9", "val_accuracy <= train_accuracy + 0.05"]
+show = ["units_0"]
+
+[[step]]
+page = "perceptron"
+look = "XOR."
+"""
+
+
+def test_a_good_lesson_parses_into_its_steps():
+    lesson = lessons.parse(GOOD, "moons")
+    assert lesson.title == "Under- and overfitting" and lesson.pages == ["mlp_moons", "perceptron"]
+    first = lesson.steps[0]
+    assert first.settings == {"units_0": "1", "early_stopping": "true"}  # as a link writes them
+    assert first.choices == ("A straight line", "A curve") and first.answer == 1
+    assert [claim.text for claim in first.claims][0] == "boundary is linear"
+    assert first.show == ("units_0",) and first.line == 4
+    assert lesson.steps[1].claims == () and lesson.steps[1].line == 15
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            GOOD.replace('page = "mlp_moons"', 'page = "mars"'),
+            "Line 5 (step 1): unknown page 'mars'",
+        ),
+        (GOOD.replace("train_accuracy < 0.9", "happiness > 3"), "Line 12 (step 1): the claim"),
+        (GOOD.replace("train_accuracy < 0.9", "happiness > 3"), "unknown field 'happiness'"),
+        (GOOD.replace("train_accuracy < 0.9", "train_accuracy is big"), "is not of the form"),
+        (GOOD.replace("answer = 1", "answer = 3"), "Line 10 (step 1): answer is the number"),
+        (
+            GOOD.replace('"A curve"]', '"B", "C", "D", "E"]'),
+            "Line 9 (step 1): a question has 2 to 4",
+        ),
+        (
+            GOOD.replace("{parameters}", "{weight}"),
+            "Line 11 (step 1): the reveal text names an unknown",
+        ),
+        (GOOD.replace('look = "XOR."', 'colour = "red"'), "Line 17 (step 2): unknown key 'colour'"),
+        (GOOD.replace('title = "Under- and overfitting"', ""), "the lesson needs a title"),
+        (GOOD.replace('"A curve"]', '"A curve"'), "Not valid TOML"),
+        ('title = "Empty"\n', "has no steps"),
+    ],
+)
+def test_each_kind_of_bad_lesson_names_the_line_and_the_problem(text, message):
+    with pytest.raises(lessons.LessonError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        lessons.parse(text, "bad")
+
+
+@pytest.mark.parametrize(
+    "claim, fields, holds",
+    [
+        (
+            "val_accuracy < train_accuracy - 0.05",
+            {"val_accuracy": 0.8, "train_accuracy": 0.9},
+            True,
+        ),
+        (
+            "val_accuracy < train_accuracy - 0.05",
+            {"val_accuracy": 0.86, "train_accuracy": 0.9},
+            False,
+        ),
+        ("best_epoch <= 6", {"best_epoch": 6}, True),
+        ("best_epoch <= 6", {"best_epoch": 7}, False),
+        ("boundary is linear", {"boundary_linear": 1.0}, True),
+        ("boundary is not linear", {"boundary_linear": 1.0}, False),
+        ("gap > 0.1", {"gap": math.nan}, False),  # no validation: nothing to claim
+        ("parameters == 151", {}, False),  # a field the page did not report
+    ],
+)
+def test_claims_are_checked_as_stated(claim, fields, holds):
+    assert lessons.parse_claim(claim).holds(fields) is bool(holds)
+
+
+def test_a_reveal_is_filled_with_the_numbers_and_says_n_a_for_a_missing_one():
+    text = "Train {train_accuracy:.0%}, validation {val_accuracy:.1%}, {parameters} weights, {gap}"
+    filled = lessons.fill(text, {"train_accuracy": 0.8731, "val_accuracy": 0.8, "parameters": 151})
+    assert filled == "Train 87%, validation 80.0%, 151 weights, n/a"
+
+
+def test_every_shipped_lesson_parses():
+    from ui.lesson import FOLDER
+
+    files = sorted(FOLDER.glob("*.toml"))
+    assert files, "no lessons shipped"
+    for path in files:
+        lesson = lessons.read(path)
+        assert lesson.steps and lesson.title
+
+
+# ---------------------------------------------------------------- the shipped lessons, live
+
+
+def shipped_steps():
+    from ui.lesson import FOLDER
+
+    for path in sorted(FOLDER.glob("*.toml")):
+        lesson = lessons.read(path)
+        for number, _step in enumerate(lesson.steps, start=1):
+            yield pytest.param(lesson, number, id=f"{lesson.name}-{number}")
+
+
+@pytest.mark.parametrize("lesson, number", list(shipped_steps()))
+def test_every_claim_of_every_shipped_lesson_holds_for_the_network_it_reveals(
+    offline_data, lesson, number
+):
+    """Each step as a student meets it: its link, Reveal, then the page's real result. A claim
+    that this network does not bear out fails here (and CI)."""
+    from test_pages import page_with_query, texts
+
+    from ui.lesson import PAGE_PATHS
+
+    step = lesson.steps[number - 1]
+    app = page_with_query(PAGE_PATHS[step.page], lesson=lesson.name, step=str(number))
+    app.button(key="lesson_reveal").click().run()
+    assert not app.exception, app.exception
+    fields = app.session_state["lesson_fields"]
+    failed = [claim.text for claim in step.claims if not claim.holds(fields)]
+    assert not failed, f"{lesson.name} step {number}: {failed} not true of {fields}"
+    shown = " ".join(block.value for block in app.markdown)
+    assert lessons.fill(step.reveal, fields) in shown
+    assert "does not show what the lesson says" not in texts(app.warning)
+    assert "not understood" not in texts(app.warning)  # every setting was applied
