@@ -5,8 +5,9 @@ from pathlib import Path
 import streamlit as st
 
 from ui.layout import PAGES, setup_page
-from ui.lesson import PAGE_PATHS
+from ui.lesson import PAGE_PATHS, steps_text
 from ui.lesson import shipped as shipped_lessons
+from ui.lesson import upload as upload_lesson
 from ui.warmup import warm_up_in_background
 
 # What each page teaches and what to try first, in the chapter's order (the menu's order).
@@ -87,7 +88,8 @@ for lesson in shipped_lessons().values():
         if lesson.about:
             st.markdown(lesson.about)
         pages = ", ".join(page.replace("_", " ") for page in lesson.pages)
-        st.caption(f"{len(lesson.steps)} steps · pages: {pages}")
+        st.caption(f"{steps_text(lesson)} · pages: {pages}")
+upload_lesson()
 
 st.image(
     str(Path(__file__).parent / "docs" / "screenshot.png"),

@@ -134,7 +134,7 @@ def browser_figures() -> dict:
             click_button(short_tab, f"moons_example_{example}")
             wait_idle(short_tab)
             short_while_long.append(time.perf_counter() - started)
-        stop = long_tab.get_by_role("button", name="Stop")
+        stop = long_tab.get_by_role("button", name="Stop", exact=True)
         pressed = time.perf_counter()
         stop.click()
         long_tab.get_by_text("Training stopped at epoch").wait_for(timeout=60_000)

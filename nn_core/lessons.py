@@ -55,10 +55,14 @@ FIELDS = {
     "best_epoch": "the epoch of the lowest validation loss (numbered from 1)",
     "near_zero_weights": "share of hidden weights within ±0.01 of zero (L1 makes many)",
     "boundary_linear": "1 if the decision boundary is a straight line, else 0 (2-D pages)",
+    "converged": "1 if the perceptron rule converged (every sample right), else 0 (perceptron)",
+    "errors_last_epoch": "samples the perceptron still got wrong in its last epoch",
 }
 PHRASES = {  # claim sentences that stand for a field comparison
     "boundary is linear": ("boundary_linear", "==", 1.0),
     "boundary is not linear": ("boundary_linear", "==", 0.0),
+    "perceptron converges": ("converged", "==", 1.0),
+    "perceptron does not converge": ("converged", "==", 0.0),
 }
 OPERATORS = {
     "<=": operator.le,

@@ -19,9 +19,10 @@ load_engine()
 import altair as alt
 
 from nn_core import chapter, charts, data, training
-from nn_core.perceptron import PerceptronConfig, line_through, train_perceptron
+from nn_core.perceptron import PerceptronConfig, line_through, step_output, train_perceptron
 from ui import results
 from ui.layout import show_chart, show_error
+from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import record as record_run
 
@@ -209,6 +210,18 @@ def network_section(dataset_settings, spec, config, title):
     show_chart(charts.learning_curves(result.history, "loss", height=250), right, width="stretch")
 
 
+def lesson_fields(points, labels, history) -> dict:
+    """The numbers a lesson's reveal and claims use (nn_core.lessons.FIELDS)."""
+    correct = step_output(history.weights[-1], points) == labels
+    return {
+        "converged": float(history.converged),
+        "epochs_done": history.epochs_run,
+        "errors_last_epoch": int(history.errors_per_epoch[-1]),
+        "train_accuracy": float(correct.mean()),
+    }
+
+
+player = Player("perceptron")
 params = PageParams("perceptron")
 dataset_settings = data_controls(params)
 settings = model_controls(params)
@@ -224,6 +237,7 @@ try:
     points, labels, history = perceptron_run(*dataset_settings, settings)
 except ValueError as error:
     show_error(error)
+player.report(lambda: lesson_fields(points, labels, history))
 
 rule_tab, xor_tab, neuron_tab = st.tabs(
     ["The perceptron rule", "XOR and the fix: a hidden layer", "One sigmoid neuron"]

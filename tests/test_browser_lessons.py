@@ -40,3 +40,23 @@ def test_a_lesson_link_opens_its_step_reveals_the_result_and_moves_on(server, br
     page.get_by_text("step 3 of 4").first.wait_for()
     page.wait_for_function("() => location.search.includes('step=3')")
     assert exception_count(page) == 0
+
+
+def test_a_teachers_own_lesson_is_checked_on_upload_and_then_played(server, browser, tmp_path):
+    page = open_page(browser, server, viewport=(1400, 1000))
+    uploader = page.locator(".st-key-lesson_upload input[type='file']")
+    bad = tmp_path / "mine.toml"
+    bad.write_text('title = "Mine"\n\n[[step]]\npage = "mars"\nlook = "Hello."\n')
+    uploader.set_input_files(str(bad))
+    page.get_by_text("Line 4 (step 1): unknown page 'mars'").first.wait_for()
+    good = tmp_path / "mine.toml"
+    good.write_text(
+        'title = "Mine"\n\n[[step]]\npage = "mlp_moons"\nsettings = { units_0 = 3 }\n'
+        'look = "Three units."\nreveal = "Accuracy {train_accuracy:.0%}."\n'
+    )
+    uploader.set_input_files(str(good))
+    page.get_by_text("Start Mine (1 step)").first.click()
+    page.get_by_text("step 1 of 1").first.wait_for(timeout=60_000)
+    page.locator(".st-key-lesson_reveal button").click()
+    page.get_by_text("Accuracy ").first.wait_for(timeout=120_000)
+    assert exception_count(page) == 0

@@ -145,3 +145,31 @@ def test_every_claim_of_every_shipped_lesson_holds_for_the_network_it_reveals(
     assert lessons.fill(step.reveal, fields) in shown
     assert "does not show what the lesson says" not in texts(app.warning)
     assert "not understood" not in texts(app.warning)  # every setting was applied
+
+
+def test_reveal_opens_the_steps_page_when_the_lesson_moves_to_another_page(offline_data):
+    from test_pages import chart_titles, page_with_query
+
+    app = page_with_query("pages/1_perceptron.py", lesson="perceptron_xor", step="3")
+    assert "Reveal opens the mlp moons page." in [caption.value for caption in app.caption]
+    app.button(key="lesson_reveal").click().run()
+    assert not app.exception, app.exception
+    assert "Decision boundary" in chart_titles(app)  # the MLP page, with the step's setting
+    assert app.session_state["lesson_fields"]["boundary_linear"] == 1.0
+    assert app.query_params.get("lesson") in ("perceptron_xor", ["perceptron_xor"])
+
+
+def test_preparing_a_lesson_trains_every_step_and_comes_back_to_where_it_started(offline_data):
+    from test_pages import page_with_query, texts
+
+    app = page_with_query("pages/4_mlp_moons.py", lesson="perceptron_xor", step="4")
+    app.button(key="lesson_prepare").click().run()
+    assert not app.exception, app.exception
+    assert "Prepared: the results of all 4 steps" in texts(app.success)
+    assert app.query_params.get("step") in ("4", ["4"])  # back where the teacher was
+    trained = {
+        (run.settings["dataset"], run.settings["hidden_units"])
+        for run in app.session_state["recorded_runs"]
+        if run.page == "moons"
+    }
+    assert {("xor", "none"), ("xor", "4")} <= trained  # steps 3 and 4 of the lesson

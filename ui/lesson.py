@@ -15,6 +15,7 @@ from ui.params import LESSON_SETTINGS
 
 FOLDER = Path(__file__).resolve().parent.parent / "lessons"
 REVEALED = "lesson_revealed"  # {(lesson name, step number)} revealed in this session
+LINK_NAMES = ("lesson", "step", "present", "show")  # what a lesson link holds besides settings
 PAGE_PATHS = {
     "perceptron": "pages/1_perceptron.py",
     "inside_a_network": "pages/2_inside_a_network.py",
@@ -38,17 +39,51 @@ def shipped() -> dict[str, lessons.Lesson]:
     return found
 
 
+UPLOADED = "lesson_uploaded"  # name -> Lesson: a teacher's own lessons, in their session
+
+
+def upload() -> None:
+    """A teacher's own lesson file: checked, then offered to start (in this session; for the
+    whole class, put the file in lessons/). A bad file is named with its line and problem."""
+    file = st.file_uploader(
+        "Your own lesson (a .toml file written as the README shows)",
+        type=["toml"],
+        key="lesson_upload",
+    )
+    if file is None:
+        return
+    name = Path(file.name).stem
+    try:
+        lesson = lessons.parse(file.getvalue().decode("utf-8"), name)
+    except (lessons.LessonError, UnicodeDecodeError) as error:
+        st.error(f"{file.name} cannot be used: {error}", icon=":material/error:")
+        return
+    st.session_state.setdefault(UPLOADED, {})[name] = lesson
+    st.page_link(
+        PAGE_PATHS[lesson.steps[0].page],
+        label=f"Start **{lesson.title}** ({steps_text(lesson)})",
+        icon=":material/play_arrow:",
+        query_params={"lesson": name, "step": "1"},
+    )
+
+
+def steps_text(lesson: lessons.Lesson) -> str:
+    count = len(lesson.steps)
+    return f"{count} step{'s' if count > 1 else ''}"
+
+
 def _current() -> tuple[lessons.Lesson, int] | None:
     """The lesson and step (1-based) the link names, or None; a bad one is said."""
     name = st.query_params.get("lesson")
     if not name:
         return None
+    lesson = st.session_state.get(UPLOADED, {}).get(name)
     path = FOLDER / f"{Path(name).name}.toml"
-    if not path.is_file():
+    if lesson is None and not path.is_file():
         st.warning(f"There is no lesson '{name}'. The lessons are listed on the home page.")
         return None
     try:
-        lesson = lessons.read(path)
+        lesson = lesson or lessons.read(path)
     except lessons.LessonError as error:
         st.error(f"The lesson file {path.name} cannot be used: {error}", icon=":material/error:")
         return None
@@ -57,9 +92,13 @@ def _current() -> tuple[lessons.Lesson, int] | None:
     return lesson, min(max(step, 1), len(lesson.steps))
 
 
+PREPARING = "lesson_preparing"  # (lesson name, step being trained, step to come back to)
+PREPARED = "lesson_prepared"  # the lesson just prepared, to say so once
+
+
 class Player:
-    """Drawn by setup_page on every page; the page reports its result's fields at the end
-    (report), which fills the reveal."""
+    """Made by a page right after its title (the panel goes there); the page reports its
+    result's fields at the end (report), which fills the reveal."""
 
     def __init__(self, page: str):
         self.page = page
@@ -122,17 +161,48 @@ class Player:
                 icon=":material/arrow_forward:",
                 width="stretch",
             )
+            self._prepare_controls()
             self.reveal_box = st.container()
             if not self.revealed and step.page != self.page:
                 self.reveal_box.caption(f"Reveal opens the {step.page.replace('_', ' ')} page.")
+
+    def _prepare_controls(self) -> None:
+        """ "Prepare this lesson" (trains every step's setting now: in class every reveal is
+        then instant, for every student), its progress, and the word that it is done."""
+        preparing = st.session_state.get(PREPARING)
+        count = len(self.lesson.steps)
+        if preparing is not None and preparing[0] == self.lesson.name:
+            done = (preparing[1] - 1) / count
+            st.progress(done, text=f"Preparing step {preparing[1]} of {count}…")
+        elif st.session_state.get(PREPARED) == self.lesson.name:
+            del st.session_state[PREPARED]
+            st.success(
+                f"Prepared: the results of all {count} steps are trained and stored on the "
+                "server, so every reveal is instant for the whole class.",
+                icon=":material/task_alt:",
+            )
+        elif st.button(
+            "Prepare this lesson",
+            key="lesson_prepare",
+            icon=":material/cloud_sync:",
+            help="Before class: trains every step's setting now (the page steps through "
+            "them), so that in class every reveal is instant.",
+        ):
+            st.session_state[PREPARING] = (self.lesson.name, 1, self.number)
+            self._apply(1, reveal=False)
 
     def _go(self, number: int) -> None:
         st.query_params["step"] = str(number)
 
     def _reveal(self) -> None:
-        """Apply the step's settings (every other control of its page back at its default)
-        on its page, and show the result there."""
-        step, prefix = self.step, lessons.PAGES[self.step.page]
+        self._apply(self.number, reveal=True)
+
+    def _apply(self, number: int, reveal: bool) -> None:
+        """Step `number`'s settings (every other control of its page back at its default) on
+        its page, where the result is then trained or found; revealed if `reveal`."""
+        step = self.lesson.steps[number - 1]
+        prefix = lessons.PAGES[step.page]
+        st.query_params["step"] = str(number)
         for key in list(st.session_state.get(f"{prefix}__controls", ())):
             st.session_state.pop(key, None)
         for name in list(st.query_params):
@@ -141,17 +211,39 @@ class Player:
         st.session_state[LESSON_SETTINGS] = {
             f"{prefix}_{name}": value for name, value in step.settings.items()
         }
-        st.session_state.setdefault(REVEALED, set()).add((self.lesson.name, self.number))
+        if reveal:
+            st.session_state.setdefault(REVEALED, set()).add((self.lesson.name, number))
         if step.show:
             st.query_params["show"] = ",".join(step.show)
-        if step.page != self.page:
-            st.switch_page(PAGE_PATHS[step.page], query_params=dict(st.query_params))
+        self._open(step.page)
+
+    def _open(self, page: str) -> None:
+        """Run `page` again, or open it (the link keeps the lesson's own parameters only)."""
+        if page != self.page:
+            kept = {name: st.query_params[name] for name in LINK_NAMES if name in st.query_params}
+            st.switch_page(PAGE_PATHS[page], query_params=kept)
         st.rerun()
+
+    def _prepared_one(self) -> None:
+        """While preparing: this step's result is now stored; on to the next step, or back to
+        the step the teacher was on."""
+        name, number, back_to = st.session_state[PREPARING]
+        if number < len(self.lesson.steps):
+            st.session_state[PREPARING] = (name, number + 1, back_to)
+            self._apply(number + 1, reveal=False)
+        st.session_state[PREPARING] = None
+        st.session_state[PREPARED] = name
+        st.query_params["step"] = str(back_to)
+        self._open(self.lesson.steps[back_to - 1].page)
 
     def report(self, result_fields) -> None:
         """The page's result (result_fields() -> its fields, see nn_core.lessons.FIELDS):
         fill the reveal text with it, and say whether each claim holds (the teacher sees a
         claim that does not; the tests fail on it)."""
+        preparing = st.session_state.get(PREPARING)
+        here = self.lesson is not None and self.step.page == self.page
+        if here and preparing and preparing[:2] == (self.lesson.name, self.number):
+            self._prepared_one()
         if not self.revealed:
             return
         step, fields = self.step, result_fields()
