@@ -124,6 +124,7 @@ class Lesson:
     title: str
     about: str
     steps: tuple[Step, ...]
+    order: int = 100  # where the home page lists it (the chapter's order), then by name
 
     @property
     def pages(self) -> list[str]:
@@ -149,7 +150,10 @@ def parse(text: str, name: str) -> Lesson:
     if not isinstance(steps, list) or not steps:
         raise LessonError("The lesson has no steps: add at least one [[step]] section.")
     parsed = tuple(_step(raw, index, lines) for index, raw in enumerate(steps))
-    return Lesson(name, title.strip(), str(document.get("about", "")).strip(), parsed)
+    order = document.get("order", 100)
+    if not isinstance(order, int):
+        raise LessonError("order must be a whole number (where the home page lists the lesson).")
+    return Lesson(name, title.strip(), str(document.get("about", "")).strip(), parsed, order)
 
 
 def _step(raw: dict, index: int, lines: _StepLines) -> Step:

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from nn_core import lessons
+from ui.layout import presenting
 from ui.params import LESSON_SETTINGS
 
 FOLDER = Path(__file__).resolve().parent.parent / "lessons"
@@ -36,7 +37,7 @@ def shipped() -> dict[str, lessons.Lesson]:
             found[path.stem] = lessons.read(path)
         except lessons.LessonError:
             continue
-    return found
+    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
 
 
 UPLOADED = "lesson_uploaded"  # name -> Lesson: a teacher's own lessons, in their session
@@ -181,7 +182,7 @@ class Player:
                 "server, so every reveal is instant for the whole class.",
                 icon=":material/task_alt:",
             )
-        elif st.button(
+        elif not presenting() and st.button(  # (a teacher's, before class)
             "Prepare this lesson",
             key="lesson_prepare",
             icon=":material/cloud_sync:",
