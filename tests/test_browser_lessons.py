@@ -49,7 +49,7 @@ def test_a_teachers_own_lesson_is_checked_on_upload_and_then_played(server, brow
     bad.write_text('title = "Mine"\n\n[[step]]\npage = "mars"\nlook = "Hello."\n')
     uploader.set_input_files(str(bad))
     page.get_by_text("Line 4 (step 1): unknown page 'mars'").first.wait_for()
-    good = tmp_path / "mine.toml"
+    good = tmp_path / "mine_fixed.toml"  # (the same path again fires no change in the input)
     good.write_text(
         'title = "Mine"\n\n[[step]]\npage = "mlp_moons"\nsettings = { units_0 = 3 }\n'
         'look = "Three units."\nreveal = "Accuracy {train_accuracy:.0%}."\n'
