@@ -787,7 +787,13 @@ def lesson_fields(result, dataset, validation_share) -> dict:
         fields["near_zero_weights"] = diagnostics.near_zero_share(hidden)
     if result.spec.binary:
         grid, outputs = plane_map(result, dataset, validation_share)
-        linear = diagnostics.boundary_is_linear(grid.points, outputs.ravel() > 0.5)
+        key = run_key(dataset, validation_share, result.spec, result.config)
+        linear = results.derived(  # a fit of its own (~0.1 s): once per result, server-wide
+            "boundary linear",
+            key,
+            result,
+            lambda: diagnostics.boundary_is_linear(grid.points, outputs.ravel() > 0.5),
+        )
         fields["boundary_linear"] = float(linear)
     return fields
 

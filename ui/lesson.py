@@ -244,6 +244,7 @@ class Player:
         preparing = st.session_state.get(PREPARING)
         here = self.lesson is not None and self.step.page == self.page
         if here and preparing and preparing[:2] == (self.lesson.name, self.number):
+            result_fields()  # what the reveal will need, computed and stored now
             self._prepared_one()
         if not self.revealed:
             return
