@@ -115,7 +115,8 @@ def test_home_and_menu_follow_the_chapters_order():
     assert labels[: len(chapter_order)] == chapter_order
     home = page_with_query("streamlit_app.py")
     cards = [link.proto.label for link in home.main.get("page_link")]
-    assert cards == [f"**{label}**" for label in labels[1:]]  # every page, in the menu's order
+    pages = [f"**{label}**" for label in labels[1:]]
+    assert cards[: len(pages)] == pages  # every page, in the menu's order (the lessons follow)
     assert home.button(key="home_start").proto.type == "primary"
 
 
