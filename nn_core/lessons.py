@@ -34,14 +34,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The pages a step may name (their URL paths) and each one's prefix for settings in links.
+# The pages a step may name (their URL paths) and each one's prefix for settings in links:
+# the pages with a lesson player, which report their result's fields (ui.lesson). The theory,
+# MNIST and IMDB pages join once they report theirs.
 PAGES = {
     "perceptron": "perceptron",
-    "inside_a_network": "inside",
-    "how_it_learns": "learns",
     "mlp_moons": "moons",
-    "mnist": "mnist",
-    "imdb": "imdb",
 }
 # Result fields a claim or a reveal text may use, and what each one is.
 FIELDS = {

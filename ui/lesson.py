@@ -1,8 +1,8 @@
-"""The lesson player: `?lesson=NAME&step=K` on any page draws the step above the page (what
-to look at, the question), and "Reveal" sets the step's settings on its page, which trains
-(or finds the result already trained) and fills the reveal text with the real numbers.
-Lessons are TOML files in lessons/ (nn_core.lessons); Previous / Next move through the steps
-and the step is in the link, so a link opens the class at step 5."""
+"""The lesson player: `?lesson=NAME&step=K` on a page with a player (nn_core.lessons.PAGES)
+draws the step above the page (what to look at, the question), and "Reveal" sets the step's
+settings on its page, which trains (or finds the result already trained) and fills the reveal
+text with the real numbers. Lessons are TOML files in lessons/ (nn_core.lessons); Previous /
+Next move through the steps and the step is in the link, so a link opens the class at step 5."""
 
 from __future__ import annotations
 
@@ -17,14 +17,7 @@ from ui.params import LESSON_SETTINGS
 FOLDER = Path(__file__).resolve().parent.parent / "lessons"
 REVEALED = "lesson_revealed"  # {(lesson name, step number)} revealed in this session
 LINK_NAMES = ("lesson", "step", "present", "show")  # what a lesson link holds besides settings
-PAGE_PATHS = {
-    "perceptron": "pages/1_perceptron.py",
-    "inside_a_network": "pages/2_inside_a_network.py",
-    "how_it_learns": "pages/3_how_it_learns.py",
-    "mlp_moons": "pages/4_mlp_moons.py",
-    "mnist": "pages/5_mnist.py",
-    "imdb": "pages/6_imdb.py",
-}
+PAGE_PATHS = {"perceptron": "pages/1_perceptron.py", "mlp_moons": "pages/4_mlp_moons.py"}
 
 
 @st.cache_data(ttl=30, show_spinner=False)  # a lesson file added to lessons/ shows up soon
