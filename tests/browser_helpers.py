@@ -37,6 +37,19 @@ def chromium_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
 
 
+def require_chromium() -> None:
+    """At the top of a browser test module: without Chromium, skip it locally with what to
+    install; in CI fail instead (CI must run the browser tests, never skip them)."""
+    if chromium_available():
+        return
+    import pytest
+
+    message = "Chromium is missing: apt-get install chromium (see README)."
+    if os.environ.get("CI"):
+        raise RuntimeError(message)
+    pytest.skip(message, allow_module_level=True)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

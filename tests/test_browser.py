@@ -7,20 +7,18 @@ Each page loads without an exception box, a slider is moved, training runs, and 
 from __future__ import annotations
 
 import json
-import os
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from browser_helpers import (
     ROOT,
-    chromium_available,
     click_button,
     draw_vertical_stroke,
     exception_count,
     move_slider,
     open_page,
+    require_chromium,
     slider_value,
     streamlit_server,
     wait_for_chart,
@@ -29,11 +27,7 @@ from browser_helpers import (
 
 ARTIFACTS = ROOT / "test-artifacts"
 
-if not chromium_available():
-    message = "Chromium is missing: apt-get install chromium (see README)."
-    if os.environ.get("CI"):
-        raise RuntimeError(message)  # CI must run the browser tests, never skip them
-    pytest.skip(message, allow_module_level=True)
+require_chromium()
 
 
 def shoot(page, name: str) -> None:

@@ -4,19 +4,11 @@ link follows)."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
-from browser_helpers import ROOT, chromium_available, exception_count, open_page, wait_idle
+from browser_helpers import ROOT, exception_count, open_page, require_chromium, wait_idle
 
 ARTIFACTS = ROOT / "test-artifacts" / "lessons"
 
-if not chromium_available():
-    message = "Chromium is missing: apt-get install chromium (see README)."
-    if os.environ.get("CI"):
-        raise RuntimeError(message)  # CI must run the browser tests, never skip them
-    pytest.skip(message, allow_module_level=True)
+require_chromium()
 
 
 def test_a_lesson_link_opens_its_step_reveals_the_result_and_moves_on(server, browser):

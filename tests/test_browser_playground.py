@@ -3,17 +3,14 @@ the network diagram, your own data by clicks and CSV files, and the Keras code t
 
 from __future__ import annotations
 
-import os
 import time
-
-import pytest
 
 from browser_helpers import (
     ROOT,
     canvas_digest,
-    chromium_available,
     exception_count,
     open_page,
+    require_chromium,
     wait_for_chart,
     wait_idle,
 )
@@ -21,11 +18,7 @@ from nn_core import diagram as diagram_module  # noqa: E402 - after the path set
 
 ARTIFACTS = ROOT / "test-artifacts" / "playground"
 
-if not chromium_available():
-    message = "Chromium is missing: apt-get install chromium (see README)."
-    if os.environ.get("CI"):
-        raise RuntimeError(message)  # CI must run the browser tests, never skip them
-    pytest.skip(message, allow_module_level=True)
+require_chromium()
 
 BOUNDARY = "Decision boundary"
 CHART = "[data-testid='stVegaLiteChart']"

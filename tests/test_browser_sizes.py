@@ -7,15 +7,13 @@ focused menu link is outlined. Screenshots of each go to test-artifacts/sizes/."
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from playwright.sync_api import expect
 
 from browser_helpers import (
     ROOT,
-    chromium_available,
     exception_count,
+    require_chromium,
     wait_for_chart,
     wait_idle,
 )
@@ -66,11 +64,7 @@ CHART_TEXT_PROBE = """
 })();
 """
 
-if not chromium_available():
-    message = "Chromium is missing: apt-get install chromium (see README)."
-    if os.environ.get("CI"):
-        raise RuntimeError(message)  # CI must run the browser tests, never skip them
-    pytest.skip(message, allow_module_level=True)
+require_chromium()
 
 
 def open_at(browser, url: str, size: str):
