@@ -34,19 +34,26 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The pages a step may name (their URL paths) and each one's prefix for settings in links:
-# the pages with a lesson player, which report their result's fields (ui.lesson). The theory,
-# MNIST and IMDB pages join once they report theirs.
+from nn_core import diagnostics
+
+# The pages a step may name (their URL paths) and each one's prefix for settings in links.
 PAGES = {
     "perceptron": "perceptron",
+    "inside_a_network": "inside",
+    "how_it_learns": "learns",
     "mlp_moons": "moons",
+    "mnist": "mnist",
+    "imdb": "imdb",
 }
 # Result fields a claim or a reveal text may use, and what each one is.
 FIELDS = {
     "train_accuracy": "training accuracy (0-1; R² for a regression)",
     "val_accuracy": "validation accuracy (0-1; R² for a regression)",
+    "test_accuracy": "accuracy on the test set (MNIST, IMDB)",
     "train_loss": "training loss at the end",
     "val_loss": "validation loss at the end",
+    "best_val_loss": "the lowest validation loss of the run",
+    "val_loss_rise": "how far the validation loss rose after its lowest point (overfitting)",
     "gap": "train_accuracy - val_accuracy",
     "parameters": "the network's parameter count",
     "epochs_done": "epochs trained",
@@ -55,12 +62,29 @@ FIELDS = {
     "boundary_linear": "1 if the decision boundary is a straight line, else 0 (2-D pages)",
     "converged": "1 if the perceptron rule converged (every sample right), else 0 (perceptron)",
     "errors_last_epoch": "samples the perceptron still got wrong in its last epoch",
+    "neuron_output_min": "the lowest output of the neuron over the plane (one neuron)",
+    "neuron_output_max": "the highest output of the neuron over the plane (one neuron)",
+    "sigmoid_slope": "the sigmoid's slope f'(z) at the probe z (activation functions)",
+    "tanh_slope": "tanh's slope at the probe z (activation functions)",
+    "relu_slope": "ReLU's slope at the probe z (activation functions)",
+    "linear_accuracy": "validation accuracy of the linear-activation network (why non-linear)",
+    "tanh_accuracy": "validation accuracy of the tanh network (why non-linear)",
+    "linear_curvature": "how far the linear network's log-odds bend from a plane (why non-linear)",
+    "tanh_curvature": "how far the tanh network's log-odds bend from a plane (why non-linear)",
+    "fit_error": "mean squared error of the fitted curve (universal approximation)",
+    "start_loss": "the loss where gradient descent starts (gradient descent)",
+    "final_loss": "the loss after the last step (gradient descent)",
+    "diverged": "1 if gradient descent diverged, else 0 (gradient descent)",
+    "loss_before": "the sample's loss before the update (backpropagation)",
+    "loss_after": "the sample's loss after one update (backpropagation)",
 }
 PHRASES = {  # claim sentences that stand for a field comparison
     "boundary is linear": ("boundary_linear", "==", 1.0),
     "boundary is not linear": ("boundary_linear", "==", 0.0),
     "perceptron converges": ("converged", "==", 1.0),
     "perceptron does not converge": ("converged", "==", 0.0),
+    "descent diverges": ("diverged", "==", 1.0),
+    "descent does not diverge": ("diverged", "==", 0.0),
 }
 OPERATORS = {
     "<=": operator.le,
@@ -238,6 +262,27 @@ def fill(reveal: str, fields: dict) -> str:
         else:
             parts.append(format(value, spec or ("" if isinstance(value, int) else ".3g")))
     return "".join(parts)
+
+
+def training_fields(result) -> dict:
+    """The fields every trained network reports (train/validation accuracy and loss, gap,
+    parameters, epochs, best epoch) from a nn_core.training result."""
+    history, metrics = result.history, result.metrics
+    validated = bool(history["val_loss"].notna().any())
+    monitored = history["val_loss"] if validated else history["loss"]
+    best_val_loss = float(history["val_loss"].min()) if validated else math.nan
+    return {
+        "train_accuracy": metrics["train_accuracy"],
+        "val_accuracy": metrics["val_accuracy"],
+        "train_loss": float(history["loss"].iloc[-1]),
+        "val_loss": float(history["val_loss"].iloc[-1]),
+        "best_val_loss": best_val_loss,
+        "val_loss_rise": float(history["val_loss"].iloc[-1]) - best_val_loss,
+        "gap": metrics["train_accuracy"] - metrics["val_accuracy"],
+        "parameters": result.parameter_count,
+        "epochs_done": len(history),
+        "best_epoch": diagnostics.best_epoch(monitored),
+    }
 
 
 def _check_reveal(reveal: str) -> None:

@@ -30,6 +30,7 @@ from ui import results
 from ui.curve_pad import curve_pad
 from ui.datasets import chapter_moons
 from ui.layout import sectioned, show_chart
+from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import record as record_run
 
@@ -68,6 +69,7 @@ def neuron_section(params):
         f"{values.max():.2f} (blue). The black line is w·x + b = 0: one side gets "
         f"f(positive), the other f(negative). The weights turn it; the bias shifts it."
     )
+    return {"neuron_output_min": float(values.min()), "neuron_output_max": float(values.max())}
 
 
 def activations_section(params):
@@ -98,6 +100,8 @@ def activations_section(params):
         "ReLU unit whose z stays negative gets no gradient at all and can die, and the step "
         "function has no slope anywhere: it cannot be trained by gradient descent."
     )
+    slopes = dict(zip(table["function"], table["f'(z)"], strict=True))
+    return {f"{name}_slope": float(slopes[name]) for name in ("sigmoid", "tanh", "relu")}
 
 
 def nonlinear_section(params):
@@ -107,7 +111,7 @@ def nonlinear_section(params):
     points = np.concatenate([split.x_train, split.x_validation])
     labels = np.concatenate([split.y_train, split.y_validation])
     grid = training.plane_grid(points, resolution=120)
-    columns, curvature = st.columns(2), {}
+    columns, curvature, fields = st.columns(2), {}, {}
     for column, activation in zip(columns, ("linear", "tanh"), strict=True):
         spec = replace(chapter.MOONS_NETWORK, hidden_units=(8, 8), activation=activation)
         config = replace(chapter.MOONS_TRAINING, epochs=epochs)
@@ -121,6 +125,8 @@ def nonlinear_section(params):
             result, probabilities = results.compute(key, make)
         record_run("inside", key, {"dataset": "moons", "experiment": "why non-linear"}, result)
         curvature[activation] = theory.log_odds_curvature(grid.points, probabilities)
+        fields[f"{activation}_curvature"] = float(curvature[activation])
+        fields[f"{activation}_accuracy"] = result.metrics["val_accuracy"]
         title = [
             f"2 hidden layers of 8, {activation}",
             f"train {result.metrics['train_accuracy']:.0%}, "
@@ -139,6 +145,7 @@ def nonlinear_section(params):
         f"plot. **tanh** bends each layer's output: its log-odds differ from a plane by up to "
         f"{curvature['tanh']:.1f}, and the boundary can curve around the moons."
     )
+    return fields
 
 
 FORWARD_INPUT = np.array([[-0.8, 0.6], [0.4, 1.0], [1.5, -0.3], [0.2, -0.5]])  # 4 samples
@@ -237,6 +244,7 @@ def approximation_section(params):
         f"{gap:.1e}). More units, more bumps: with enough of them one hidden layer can follow any "
         "continuous curve."
     )
+    return {"fit_error": float(fit.losses[-1])}
 
 
 SECTIONS = {  # name -> (label, shown and written in the URL; the function that draws it)
@@ -246,4 +254,6 @@ SECTIONS = {  # name -> (label, shown and written in the URL; the function that 
     "forward": ("Forward pass", forward_section),
     "approximation": ("Universal approximation", approximation_section),
 }
-sectioned(PageParams("inside"), SECTIONS, "neuron")
+player = Player("inside_a_network")
+fields = sectioned(PageParams("inside"), SECTIONS, "neuron")
+player.report(lambda: fields)

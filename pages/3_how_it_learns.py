@@ -27,6 +27,7 @@ from nn_core.networks import INITIALIZERS
 from ui import results
 from ui.datasets import chapter_moons
 from ui.layout import sectioned, show_chart
+from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import record as record_run
 
@@ -80,6 +81,11 @@ def descent_section(params):
         theory_charts.named_curves(losses, "step", "loss", "path", "Loss per step", height=250),
         width="stretch",
     )
+    return {
+        "start_loss": float(path.points[0, 2]),
+        "final_loss": float(path.points[-1, 2]),
+        "diverged": float(kind == "diverged"),
+    }
 
 
 def go_to_stage(stage: int) -> None:
@@ -108,6 +114,7 @@ def backprop_section(params):
     graph = theory_charts.backprop_graph(TINY, SAMPLE, TARGET, stage >= 1, gradients)
     st.markdown(graph, unsafe_allow_html=True)
     values = TINY.forward(SAMPLE, TARGET)
+    new_loss = TINY.updated(SAMPLE, TARGET, learning_rate).forward(SAMPLE, TARGET)["loss"]
     if stage == 0:
         st.info("Press **Forward** to send the sample x = (0.05, 0.10) with target y = 1 through.")
     elif stage == 1:
@@ -125,8 +132,6 @@ def backprop_section(params):
             rf" = {step.value:.6f}"
         )
     else:
-        updated = TINY.updated(SAMPLE, TARGET, learning_rate)
-        new_loss = updated.forward(SAMPLE, TARGET)["loss"]
         st.success(
             "**Update:** every weight and bias moved by −η × its gradient "
             f"(η = {learning_rate:g}). "
@@ -141,6 +146,7 @@ def backprop_section(params):
             hide_index=True,
             column_config={"value": st.column_config.NumberColumn(format="%.6f")},
         )
+    return {"loss_before": float(values["loss"]), "loss_after": float(new_loss)}
 
 
 def train_moons(spec, config, label):
@@ -309,4 +315,6 @@ SECTIONS = {  # name -> (label, shown and written in the URL; the function that 
     "init": ("Weight initialisation", init_section),
     "batch": ("Batch size", batch_section),
 }
-sectioned(PageParams("learns"), SECTIONS, "descent")
+player = Player("how_it_learns")
+fields = sectioned(PageParams("learns"), SECTIONS, "descent")
+player.report(lambda: fields)

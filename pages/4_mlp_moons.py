@@ -24,7 +24,18 @@ from dataclasses import replace
 import altair as alt
 import numpy as np
 
-from nn_core import chapter, charts, code, cost, data, diagnostics, diagram, features, training
+from nn_core import (
+    chapter,
+    charts,
+    code,
+    cost,
+    data,
+    diagnostics,
+    diagram,
+    features,
+    lessons,
+    training,
+)
 from nn_core import own_data as own_data_file
 from nn_core.models import parameter_count
 from ui import own_data, results
@@ -770,18 +781,7 @@ def _epoch_checker(epochs: int):
 
 def lesson_fields(result, dataset, validation_share) -> dict:
     """The result's numbers a lesson's reveal and claims use (nn_core.lessons.FIELDS)."""
-    history, metrics = result.history, result.metrics
-    monitored = history["val_loss"] if validation_share else history["loss"]
-    fields = {
-        "train_accuracy": metrics["train_accuracy"],
-        "val_accuracy": metrics["val_accuracy"],
-        "train_loss": float(history["loss"].iloc[-1]),
-        "val_loss": float(history["val_loss"].iloc[-1]),
-        "gap": metrics["train_accuracy"] - metrics["val_accuracy"],
-        "parameters": result.parameter_count,
-        "epochs_done": len(history),
-        "best_epoch": diagnostics.best_epoch(monitored),
-    }
+    fields = lessons.training_fields(result)
     if result.hidden_kernels:
         hidden = np.concatenate([kernel.ravel() for kernel in result.hidden_kernels])
         fields["near_zero_weights"] = diagnostics.near_zero_share(hidden)

@@ -20,13 +20,14 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from nn_core import chapter, charts, cost, data, diagnostics, drawing, models, training
+from nn_core import chapter, charts, cost, data, diagnostics, drawing, lessons, models, training
 from ui import results
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.cost import estimate
 from ui.datasets import mnist
 from ui.draw_pad import draw_pad
 from ui.layout import metric_columns, show_chart, show_error
+from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
@@ -250,6 +251,7 @@ def hidden_units_view(result):
     st.image(charts.weight_images(kernel, shown), width=84, caption=captions)
 
 
+player = Player("mnist")
 try:
     dataset = mnist()
 except data.DatasetError as error:
@@ -282,6 +284,7 @@ train_now = st.button(
 )
 if result is not None and not train_now:
     train_now = results.stopped_notice(result, key)
+train_now = train_now or (player.train_now and result is None)  # a lesson's Reveal
 if train_now:
     result = results.compute(
         key,
@@ -309,6 +312,7 @@ record_run(
     result,
     {"test_accuracy": test_accuracy},
 )
+player.report(lambda: {**lessons.training_fields(result), "test_accuracy": test_accuracy})
 compare_panel("mnist")
 results_view(result, probabilities, test_accuracy, dataset, key)
 draw_section(result)

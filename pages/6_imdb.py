@@ -22,12 +22,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from nn_core import chapter, charts, cost, data, diagnostics, training
+from nn_core import chapter, charts, cost, data, diagnostics, lessons, training
 from ui import results
 from ui.controls import optimizer_controls, regularization_controls
 from ui.cost import estimate
 from ui.datasets import imdb, imdb_matrices, imdb_word_index, imdb_words_by_index
 from ui.layout import show_chart, show_error
+from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
@@ -77,6 +78,12 @@ def model_settings(vocabulary_size, custom_spec, custom_config):
     }
     settings[CUSTOM] = (replace(custom_spec, input_size=vocabulary_size), custom_config)
     return settings
+
+
+def lesson_subject(chosen, keys, custom_key) -> str:
+    """The model a lesson step on this page is about: the sidebar's (custom) model, under a
+    chosen preset's name when it is that preset (one model, one curve)."""
+    return next((name for name in chosen if keys[name] == custom_key), CUSTOM)
 
 
 def data_preview(vocabulary_size, matrices):
@@ -294,6 +301,7 @@ def highlighted(words, indices, contributions) -> str:
     return f'<p style="line-height:1.8">{" ".join(spans)}</p>'
 
 
+player = Player("imdb")
 try:
     params = PageParams("imdb")
     vocabulary_size = data_controls(params)
@@ -305,7 +313,13 @@ except (data.DatasetError, ValueError) as error:
 
 data_preview(vocabulary_size, matrices)
 chosen = st.multiselect("Models", list(settings), PRESETS, key="imdb_models")
-keys = {name: run_key(vocabulary_size, *settings[name]) for name in chosen}
+keys = {name: run_key(vocabulary_size, *settings[name]) for name in settings}
+subject = None
+if player.on_page:  # a lesson's step: the sidebar's model, trained on Reveal
+    subject = lesson_subject(chosen, keys, keys[CUSTOM])
+    chosen = chosen if subject in chosen else [*chosen, subject]
+    if player.train_now and results.lookup(keys[subject]) is None:
+        train_models([subject], settings, vocabulary_size, matrices)
 missing = [name for name in chosen if results.lookup(keys[name]) is None]
 seconds = {name: imdb_estimate(settings[name], matrices) for name in missing}
 if st.button(
@@ -348,6 +362,13 @@ for name, result in trained.items():
         {"vocabulary": vocabulary_size, "model": name},
         result,
         {"test_accuracy": test_accuracy(result, keys[name], matrices)},
+    )
+if subject in trained:
+    player.report(
+        lambda: {
+            **lessons.training_fields(trained[subject]),
+            "test_accuracy": test_accuracy(trained[subject], keys[subject], matrices),
+        }
     )
 comparison_table(trained, keys, matrices)
 compare_panel("imdb")

@@ -15,6 +15,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("NN_EXPLORER_VALIDATE_CHARTS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The real MNIST and IMDB files: ../shared/datasets beside the clone (CI has them; see the
+# README's offline section), or wherever NN_CORE_DATA_DIR points.
+REAL_DATA = Path(os.environ.get("NN_CORE_DATA_DIR") or ROOT.parent / "shared" / "datasets")
+
+
+def require_real_data(file_name: str) -> Path:
+    """The real datasets' folder. Without `file_name` there: CI fails (it must check the
+    chapter's results, never skip them); elsewhere the test is skipped."""
+    if (REAL_DATA / file_name).is_file():
+        return REAL_DATA
+    message = f"The real file {file_name} is not in {REAL_DATA}: set NN_CORE_DATA_DIR."
+    if os.environ.get("CI"):
+        raise RuntimeError(message)
+    pytest.skip(message)
 
 
 def write_tiny_mnist(folder: Path, train: int = 600, test: int = 200) -> None:

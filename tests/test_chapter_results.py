@@ -1,30 +1,19 @@
 """The chapter's IMDB story on the real reviews, asserted rather than only printed by
 bench/imdb.py: the baseline overfits, and the regularized network ends better.
 
-The real datasets lie in ../shared/datasets beside the clone (CI has them; see README's
-offline section), or wherever NN_CORE_DATA_DIR points."""
-
-import os
-from pathlib import Path
+The real datasets: conftest.REAL_DATA."""
 
 import pytest
 
-from conftest import ROOT
+from conftest import REAL_DATA, require_real_data
 from nn_core import chapter, data, diagnostics, training
-
-REAL_DATA = Path(os.environ.get("NN_CORE_DATA_DIR") or ROOT.parent / "shared" / "datasets")
-
-if not (REAL_DATA / "imdb.npz").is_file():
-    message = f"The real IMDB files are not in {REAL_DATA}: set NN_CORE_DATA_DIR."
-    if os.environ.get("CI"):
-        raise RuntimeError(message)  # CI must check the chapter's story, never skip it
-    pytest.skip(message, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
 def chapter_split():
     """The chapter's split (15,000 training and 10,000 validation reviews); the test set is
     cut to 100 reviews, as nothing here reads it."""
+    require_real_data("imdb.npz")
     with pytest.MonkeyPatch.context() as patch:  # only while loading: other tests use fixtures
         patch.setenv(data.DATA_DIR_VARIABLE, str(REAL_DATA))
         imdb = data.load_imdb(chapter.IMDB_VOCABULARY)

@@ -116,17 +116,19 @@ def vega_lite_spec(chart) -> dict:
     return spec
 
 
-def sectioned(params, sections: dict, default: str) -> None:
+def sectioned(params, sections: dict, default: str) -> dict:
     """A page of sections, one shown at a time: a row of buttons (bound to the URL like every
     control, so a link opens a section) and the chosen section's view. sections: name ->
-    (label, view); view(params) draws the section."""
+    (label, view); view(params) draws the section and returns its result's numbers for a
+    lesson (nn_core.lessons.FIELDS; None: none), which this returns ({} for none)."""
     with params.inside(st.container()):
         section = params.segmented(
             "section", "Section", list(sections), default, format_func=lambda s: sections[s][0]
         )
-    sections[section][1](params)
+    fields = sections[section][1](params)
     params.link_help()
     params.sync()
+    return fields or {}
 
 
 def show_error(error: Exception) -> None:

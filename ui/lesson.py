@@ -17,7 +17,15 @@ from ui.params import LESSON_SETTINGS
 FOLDER = Path(__file__).resolve().parent.parent / "lessons"
 REVEALED = "lesson_revealed"  # {(lesson name, step number)} revealed in this session
 LINK_NAMES = ("lesson", "step", "present", "show")  # what a lesson link holds besides settings
-PAGE_PATHS = {"perceptron": "pages/1_perceptron.py", "mlp_moons": "pages/4_mlp_moons.py"}
+PAGE_PATHS = {
+    "perceptron": "pages/1_perceptron.py",
+    "inside_a_network": "pages/2_inside_a_network.py",
+    "how_it_learns": "pages/3_how_it_learns.py",
+    "mlp_moons": "pages/4_mlp_moons.py",
+    "mnist": "pages/5_mnist.py",
+    "imdb": "pages/6_imdb.py",
+}
+TRAIN = "lesson_train"  # the page whose next run trains the step's setting (a Train button's)
 
 
 @st.cache_data(ttl=30, show_spinner=False)  # a lesson file added to lessons/ shows up soon
@@ -99,6 +107,11 @@ class Player:
         current = _current()
         self.lesson, self.number = current if current else (None, 0)
         self.reveal_box = None
+        # Pages that train only on a button press (MNIST, IMDB) train the step's setting on
+        # the run right after Reveal or while preparing, as if Train were pressed.
+        self.train_now = st.session_state.get(TRAIN) == page
+        if self.train_now:
+            del st.session_state[TRAIN]
         if self.lesson is not None:
             self._draw()
 
@@ -107,11 +120,16 @@ class Player:
         return self.lesson.steps[self.number - 1] if self.lesson else None
 
     @property
+    def on_page(self) -> bool:
+        """Whether the lesson's current step is about this page."""
+        return self.lesson is not None and self.step.page == self.page
+
+    @property
     def revealed(self) -> bool:
         if self.lesson is None:
             return False
         done = (self.lesson.name, self.number) in st.session_state.get(REVEALED, set())
-        return done and self.step.page == self.page
+        return done and self.on_page
 
     def _draw(self) -> None:
         lesson, step = self.lesson, self.step
@@ -209,6 +227,9 @@ class Player:
             st.session_state.setdefault(REVEALED, set()).add((self.lesson.name, number))
         if step.show:
             st.query_params["show"] = ",".join(step.show)
+        elif "show" in st.query_params:  # (the previous step's controls)
+            del st.query_params["show"]
+        st.session_state[TRAIN] = step.page
         self._open(step.page)
 
     def _open(self, page: str) -> None:
@@ -235,8 +256,7 @@ class Player:
         fill the reveal text with it, and say whether each claim holds (the teacher sees a
         claim that does not; the tests fail on it)."""
         preparing = st.session_state.get(PREPARING)
-        here = self.lesson is not None and self.step.page == self.page
-        if here and preparing and preparing[:2] == (self.lesson.name, self.number):
+        if self.on_page and preparing and preparing[:2] == (self.lesson.name, self.number):
             result_fields()  # what the reveal will need, computed and stored now
             self._prepared_one()
         if not self.revealed:
