@@ -2,12 +2,13 @@
 steps and the arithmetic of each), with the machine's own speed measured once.
 
 The model: seconds = per_run + steps x (per_step + parameters x per_parameter_step) +
-multiply-adds x per_multiply_add. A step's fixed cost grows with the parameters it updates
-(small batches are far from the arithmetic's peak speed); the arithmetic is about three
-forward passes per training sample (forward, and backward for the gradients), plus one
-forward pass over the validation samples each epoch. Three small trainings measure the
-machine: many cheap steps, many steps of a wide network, and a few steps of a lot of
-arithmetic.
+multiply-adds x per_multiply_add + input values read x their price (dense pixels, or the
+words of sparse multi-hot reviews, which cost far more each). A step's fixed cost grows with
+the parameters it updates (small batches are far from the arithmetic's peak speed); the
+arithmetic is about three forward passes per training sample (forward, and backward for the
+gradients), plus one forward pass over the validation samples each epoch. Three small
+trainings measure the machine: many cheap steps, many steps of a wide network, and a few steps
+of a lot of arithmetic.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class Speed:
     per_step: float  # seconds per optimizer step beyond its arithmetic...
     per_parameter_step: float  # ...and per parameter it updates
     per_multiply_add: float  # seconds per multiply-add of training arithmetic
+    # Seconds per input value fed to the network (each sample, each epoch): MNIST's 784 pixels
+    # cost more than their arithmetic, and a sparse review's words more still. Measured on
+    # this project's machines (MNIST's and IMDB's chapter trainings), not by calibrate(),
+    # whose small trainings have two inputs.
+    per_input_value: float = 2.2e-9
+    per_sparse_input: float = 3.2e-8
 
 
 # Measured on a 2-core CPU without a GPU (this project's machines), used until calibrate()
@@ -53,12 +60,16 @@ def cost_terms(
     validation_count: int = 0,
     inputs_per_sample: float | None = None,
 ) -> np.ndarray:
-    """[steps, steps x parameters, multiply-adds] of a whole training: what Speed prices."""
+    """[steps, steps x parameters, multiply-adds, dense input values, sparse input values] of
+    a whole training: what Speed prices."""
     batch = min(config.batch_size or train_count, train_count)
     steps = config.epochs * math.ceil(train_count / batch)
     forward = forward_multiply_adds(spec, inputs_per_sample)
     work = config.epochs * forward * (3 * train_count + validation_count)
-    return np.array([steps, steps * parameter_count(spec), work], dtype=float)
+    fed = config.epochs * (train_count + validation_count)
+    dense = fed * spec.input_size if inputs_per_sample is None else 0.0
+    sparse = fed * inputs_per_sample if inputs_per_sample is not None else 0.0
+    return np.array([steps, steps * parameter_count(spec), work, dense, sparse], dtype=float)
 
 
 def estimate_seconds(
@@ -70,7 +81,15 @@ def estimate_seconds(
     speed: Speed = DEFAULT_SPEED,
 ) -> float:
     terms = cost_terms(spec, config, train_count, validation_count, inputs_per_sample)
-    prices = np.array([speed.per_step, speed.per_parameter_step, speed.per_multiply_add])
+    prices = np.array(
+        [
+            speed.per_step,
+            speed.per_parameter_step,
+            speed.per_multiply_add,
+            speed.per_input_value,
+            speed.per_sparse_input,
+        ]
+    )
     return speed.per_run + float(terms @ prices)
 
 
@@ -100,7 +119,7 @@ def calibrate() -> Speed:
             started = time.perf_counter()
             train(spec, config, points, labels)
             elapsed = time.perf_counter() - started
-        terms.append(cost_terms(spec, config, len(labels)))
+        terms.append(cost_terms(spec, config, len(labels))[:3])  # (two inputs: no input price)
         seconds.append(elapsed - DEFAULT_SPEED.per_run)
     prices = np.linalg.solve(np.array(terms), np.array(seconds))
     defaults = (

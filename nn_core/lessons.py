@@ -260,7 +260,7 @@ def fill(reveal: str, fields: dict) -> str:
         if value is None or _nan(value):
             parts.append("n/a")
         else:
-            parts.append(format(value, spec or ("" if isinstance(value, int) else ".3g")))
+            parts.append(format(value, spec or ("," if isinstance(value, int) else ".3g")))
     return "".join(parts)
 
 

@@ -318,8 +318,11 @@ subject = None
 if player.on_page:  # a lesson's step: the sidebar's model, trained on Reveal
     subject = lesson_subject(chosen, keys, keys[CUSTOM])
     chosen = chosen if subject in chosen else [*chosen, subject]
-    if player.train_now and results.lookup(keys[subject]) is None:
-        train_models([subject], settings, vocabulary_size, matrices)
+    if player.train_now:  # with the chapter's baseline, if chosen, to compare it with
+        reference = [name for name in chosen if name in (subject, PRESETS[0])]
+        untrained = [name for name in reference if results.lookup(keys[name]) is None]
+        if untrained:
+            train_models(untrained, settings, vocabulary_size, matrices)
 missing = [name for name in chosen if results.lookup(keys[name]) is None]
 seconds = {name: imdb_estimate(settings[name], matrices) for name in missing}
 if st.button(

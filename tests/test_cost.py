@@ -11,13 +11,26 @@ from nn_core import chapter, cost, models, training
 def test_cost_terms_count_steps_parameters_and_arithmetic():
     spec = models.ModelSpec(hidden_units=(3,))  # 2 -> 3 -> 1: 9 multiply-adds per sample
     config = training.TrainConfig(epochs=10, batch_size=32)
-    steps, parameter_steps, work = cost.cost_terms(spec, config, 100, 20)
+    steps, parameter_steps, work, dense, sparse = cost.cost_terms(spec, config, 100, 20)
     assert steps == 10 * math.ceil(100 / 32)
     assert parameter_steps == steps * models.parameter_count(spec)
     assert work == 10 * 9 * (3 * 100 + 20)  # training: forward + backward; validation: forward
+    assert dense == 10 * (100 + 20) * 2 and sparse == 0  # every input value, every epoch
     # Multi-hot inputs: only a review's own words count in the first layer.
     imdb = models.ModelSpec(input_size=10_000, hidden_units=(16,))
     assert cost.forward_multiply_adds(imdb, inputs_per_sample=120) == 120 * 16 + 16
+    *_, dense, sparse = cost.cost_terms(imdb, config, 100, 20, inputs_per_sample=120)
+    assert dense == 0 and sparse == 10 * 120 * 120
+
+
+def test_mnist_and_imdb_estimates_count_their_inputs():
+    """The chapter's MNIST and IMDB trainings take 1.5-2.5 s on this project's machines once
+    compiled; before input values were priced they were estimated at 0.4 and 0.25 s."""
+    mnist = cost.estimate_seconds(chapter.MNIST_NETWORK, chapter.MNIST_TRAINING, 54_000, 6_000)
+    imdb = cost.estimate_seconds(
+        chapter.IMDB_BASELINE, chapter.IMDB_TRAINING, 15_000, 10_000, inputs_per_sample=131
+    )
+    assert 1.0 < mnist < 3.0 and 1.5 < imdb < 4.0
 
 
 def test_estimates_grow_with_epochs_units_and_smaller_batches():

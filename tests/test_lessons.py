@@ -99,8 +99,9 @@ def test_claims_are_checked_as_stated(claim, fields, holds):
 
 def test_a_reveal_is_filled_with_the_numbers_and_says_n_a_for_a_missing_one():
     text = "Train {train_accuracy:.0%}, validation {val_accuracy:.1%}, {parameters} weights, {gap}"
-    filled = lessons.fill(text, {"train_accuracy": 0.8731, "val_accuracy": 0.8, "parameters": 151})
-    assert filled == "Train 87%, validation 80.0%, 151 weights, n/a"
+    numbers = {"train_accuracy": 0.8731, "val_accuracy": 0.8, "parameters": 80089}
+    filled = lessons.fill(text, numbers)
+    assert filled == "Train 87%, validation 80.0%, 80,089 weights, n/a"
 
 
 def test_every_shipped_lesson_parses():
