@@ -138,6 +138,7 @@ class Step:
     claims: tuple[Claim, ...] = ()
     show: tuple[str, ...] = ()  # presenter mode: the controls kept (as `show=`)
     line: int = 0  # where the step starts in its file
+    settings_line: int = 0  # where its settings are
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,7 @@ def _step(raw: dict, index: int, lines: _StepLines) -> Step:
         claims=parsed_claims,
         show=tuple(str(name) for name in raw.get("show", ())),
         line=lines.of(index, None),
+        settings_line=lines.of(index, "settings"),
     )
 
 

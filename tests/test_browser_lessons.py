@@ -41,7 +41,17 @@ def test_a_teachers_own_lesson_is_checked_on_upload_and_then_played(server, brow
     bad.write_text('title = "Mine"\n\n[[step]]\npage = "mars"\nlook = "Hello."\n')
     uploader.set_input_files(str(bad))
     page.get_by_text("Line 4 (step 1): unknown page 'mars'").first.wait_for()
-    good = tmp_path / "mine_fixed.toml"  # (the same path again fires no change in the input)
+    # (A new file name each time: the same path again fires no change in the input.)
+    out_of_range = tmp_path / "mine_range.toml"
+    out_of_range.write_text(
+        'title = "Mine"\n\n[[step]]\npage = "mlp_moons"\nsettings = { units_0 = 500 }\n'
+    )
+    uploader.set_input_files(str(out_of_range))
+    page.get_by_text("Line 5 (step 1, mlp moons page): the lesson's").first.wait_for(
+        timeout=120_000
+    )
+    assert "units_0 = 500" in page.locator("[data-testid='stAlertContentError']").inner_text()
+    good = tmp_path / "mine_fixed.toml"
     good.write_text(
         'title = "Mine"\n\n[[step]]\npage = "mlp_moons"\nsettings = { units_0 = 3 }\n'
         'look = "Three units."\nreveal = "Accuracy {train_accuracy:.0%}."\n'

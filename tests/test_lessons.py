@@ -179,3 +179,33 @@ def test_preparing_a_lesson_trains_every_step_and_comes_back_to_where_it_started
         if run.page == "moons"
     }
     assert {("xor", "none"), ("xor", "4")} <= trained  # steps 3 and 4 of the lesson
+
+
+def test_an_uploaded_lessons_settings_are_checked_by_the_pages_own_controls():
+    """Unknown settings and values out of range are named with their line before class, by
+    the same checks a link's values get (each step's page run up to its controls)."""
+    from ui import lesson_check
+
+    text = """\
+title = "Settings"
+
+[[step]]
+page = "mlp_moons"
+settings = { units_0 = 500, colour = "red", early_stopping = true, patience = 100 }
+
+[[step]]
+page = "how_it_learns"
+settings = { section = "descent", learning_rate = 7 }
+
+[[step]]
+page = "perceptron"
+settings = { dataset = "xor" }
+"""
+    found = lesson_check.problems(text, "settings")
+    assert len(found) == 3, found
+    assert found[0].startswith("Line 5 (step 1, mlp moons page): the lesson's `units_0 = 500`")
+    assert "`colour` is not a setting of this page" in found[1]
+    assert found[2].startswith("Line 9 (step 2, how it learns page): the lesson's")
+    assert "learning_rate = 7" in found[2] and "must be one of" in found[2]
+    # A setting shown only with another one (patience, with early stopping) is accepted.
+    assert not any("patience" in problem for problem in found)

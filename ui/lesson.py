@@ -6,11 +6,13 @@ Next move through the steps and the step is in the link, so a link opens the cla
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import streamlit as st
 
 from nn_core import lessons
+from ui import lesson_check
 from ui.layout import presenting
 from ui.params import LESSON_SETTINGS
 
@@ -60,6 +62,21 @@ def upload() -> None:
     except (lessons.LessonError, UnicodeDecodeError) as error:
         st.error(f"{file.name} cannot be used: {error}", icon=":material/error:")
         return
+    try:
+        with st.spinner("Checking every step's settings on its page…"):
+            wrong = checked_settings(file.getvalue().decode("utf-8"), name)
+    except (RuntimeError, subprocess.TimeoutExpired) as error:
+        wrong = []
+        st.warning(
+            f"{error}; each step's settings are checked when it is revealed instead.",
+            icon=":material/warning:",
+        )
+    if wrong:
+        st.error(
+            f"{file.name} cannot be used:\n\n" + "\n".join(f"- {problem}" for problem in wrong),
+            icon=":material/error:",
+        )
+        return
     st.session_state.setdefault(UPLOADED, {})[name] = lesson
     st.page_link(
         PAGE_PATHS[lesson.steps[0].page],
@@ -67,6 +84,11 @@ def upload() -> None:
         icon=":material/play_arrow:",
         query_params={"lesson": name, "step": "1"},
     )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)  # the uploader keeps the file: check it once
+def checked_settings(text: str, name: str) -> list[str]:
+    return lesson_check.problems(text, name)
 
 
 def steps_text(lesson: lessons.Lesson) -> str:

@@ -40,6 +40,10 @@ BOUND = "query-params"
 # Settings a lesson step applies (ui.lesson): widget key -> value as a link writes it. Each
 # is checked as a link's value is, when its control is next drawn.
 LESSON_SETTINGS = "lesson_pending_settings"
+# Checking a lesson's settings (ui.lesson_check): the page stops after its controls, and what
+# they said about the settings is kept here.
+CHECK_ONLY = "lesson_check_only"
+CHECK_NOTICES = "lesson_check_notices"
 
 
 @dataclass
@@ -115,7 +119,8 @@ class PageParams:
         try:
             st.session_state[key] = check(text)
         except (ValueError, TypeError, IndexError) as error:
-            self.notices.append(f"The lesson's `{name} = {text}` ({error}); using {default_text}.")
+            using = "" if st.session_state.get(CHECK_ONLY) else f"; using {default_text}"
+            self.notices.append(f"the lesson's `{name} = {text}`: {error}{using}.")
 
     def _changed(self, name: str) -> None:
         """Widget callback: remember the controls this session changed, latest last."""
@@ -242,11 +247,15 @@ class PageParams:
         pending = st.session_state.get(LESSON_SETTINGS, {})
         for key in [key for key in pending if key.startswith(f"{self.prefix}_")]:
             name = key.removeprefix(f"{self.prefix}_")
+            ignored = "" if st.session_state.get(CHECK_ONLY) else "; ignored"
             self.notices.append(
-                f"The lesson's `{name}` is not a setting this page shows with the step's "
-                "other settings; ignored."
+                f"the lesson's `{name}` is not a setting of this page (or not one it shows "
+                f"with the step's other settings){ignored}."
             )
             del pending[key]
+        if st.session_state.get(CHECK_ONLY):
+            st.session_state.setdefault(CHECK_NOTICES, []).extend(self.notices)
+            st.stop()
         if self.notices:
             st.warning(
                 "Some settings in the link were not understood and use their defaults: "
@@ -321,7 +330,7 @@ def _choice_checker(choices: Sequence, shown: Callable):
             if text in (str(shown(choice)), str(choice)) or _same_number(choice, text):
                 return choice
         listed = ", ".join(str(shown(choice)) for choice in choices[:8])
-        raise ValueError(f"must be one of {listed}{', ...' if len(choices) > 8 else ''}")
+        raise ValueError(f"must be one of {listed}{', …' if len(choices) > 8 else ''}")
 
     return check
 
