@@ -16,13 +16,15 @@ def test_a_lesson_link_opens_its_step_reveals_the_result_and_moves_on(server, br
     page = open_page(browser, url, viewport=(1400, 1000))
     page.get_by_text("step 3 of 4").first.wait_for()
     page.get_by_text("Which loss ends lower?").first.wait_for()
+    page.get_by_text("The validation loss", exact=True).click()  # the student's prediction
     page.locator(".st-key-lesson_reveal button").click()
     page.get_by_text("The validation loss was lowest at epoch").first.wait_for(timeout=120_000)
     wait_idle(page)
     # Presenter mode keeps only the step's controls: the units, not the regularization.
     assert page.locator(".st-key-moons_units_0").count() == 1
     assert page.locator(".st-key-moons_l2").count() == 0
-    assert "Answer: The training loss" in page.locator(".st-key-lesson_panel").inner_text()
+    panel = page.locator(".st-key-lesson_panel").inner_text()
+    assert "Answer: The training loss (you predicted: The validation loss)" in panel
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson-step-3.png"))
     page.locator(".st-key-lesson_next button").click()

@@ -27,6 +27,9 @@ PAGE_PATHS = {
     "mnist": "pages/5_mnist.py",
     "imdb": "pages/6_imdb.py",
 }
+PREDICTIONS = "lesson_predictions"  # answer key -> the choice a student predicted
+WHOLE_PAGE = "lesson_whole_page"  # a panel's click that needs the whole page run again
+SWITCH = "lesson_switch"  # the page a Reveal's callback asked this run to open
 TRAIN = "lesson_train"  # the page whose next run trains the step's setting (a Train button's)
 
 
@@ -134,8 +137,13 @@ class Player:
         self.train_now = st.session_state.get(TRAIN) == page
         if self.train_now:
             del st.session_state[TRAIN]
+        if st.session_state.get(SWITCH):  # a Reveal of a step on another page
+            self._open(st.session_state.pop(SWITCH))
+        st.session_state.pop(WHOLE_PAGE, None)  # (this is the whole page's run)
         if self.lesson is not None:
-            self._draw()
+            # A fragment: Next, Previous and an answer redraw the panel alone (the page below
+            # still shows the step before); Reveal reruns the whole page with the step.
+            st.fragment(self._draw)()
 
     @property
     def step(self) -> lessons.Step | None:
@@ -154,6 +162,9 @@ class Player:
         return done and self.on_page
 
     def _draw(self) -> None:
+        if st.session_state.pop(WHOLE_PAGE, False):  # a click in the panel needs the page
+            st.rerun(scope="app")
+        self.lesson, self.number = _current()  # (Next or Previous moved the step)
         lesson, step = self.lesson, self.step
         box = st.container(border=True, key="lesson_panel")
         with box:
@@ -161,11 +172,14 @@ class Player:
             if step.look:
                 st.markdown(step.look)
             if step.question:
+                choices = list(step.choices or ["(think about it)"])
+                predicted = st.session_state.get(PREDICTIONS, {}).get(self._answer_key())
                 st.radio(
                     step.question,
-                    step.choices or ["(think about it)"],
-                    index=None,
-                    key=f"lesson_answer_{lesson.name}_{self.number}",
+                    choices,
+                    index=choices.index(predicted) if predicted in choices else None,
+                    key=self._answer_key(),
+                    on_change=self._predicted,
                 )
             back, reveal, forward = st.columns(3)
             back.button(
@@ -177,15 +191,15 @@ class Player:
                 icon=":material/arrow_back:",
                 width="stretch",
             )
-            if reveal.button(
+            reveal.button(
                 "Reveal",
                 key="lesson_reveal",
                 type="primary",
                 icon=":material/visibility:",
                 width="stretch",
                 disabled=self.revealed,
-            ):
-                self._reveal()
+                on_click=self._reveal,  # (before the run: the page runs once, with the step)
+            )
             forward.button(
                 "Next",
                 key="lesson_next",
@@ -223,17 +237,26 @@ class Player:
             "them), so that in class every reveal is instant.",
         ):
             st.session_state[PREPARING] = (self.lesson.name, 1, self.number)
-            self._apply(1, reveal=False)
+            self._open(self._apply(1, reveal=False))
 
     def _go(self, number: int) -> None:
         st.query_params["step"] = str(number)
+        if (self.lesson.name, number) in st.session_state.get(REVEALED, set()):
+            # Revealed before: the page shows it again, which takes the whole page's run.
+            st.session_state[WHOLE_PAGE] = self.lesson.steps[number - 1].page == self.page
 
     def _reveal(self) -> None:
-        self._apply(self.number, reveal=True)
+        """Reveal's callback: the step's settings, for the run that follows (on another page:
+        the run opens it)."""
+        page = self._apply(self.number, reveal=True)
+        st.session_state[WHOLE_PAGE] = True
+        if page != self.page:
+            st.session_state[SWITCH] = page
 
-    def _apply(self, number: int, reveal: bool) -> None:
-        """Step `number`'s settings (every other control of its page back at its default) on
-        its page, where the result is then trained or found; revealed if `reveal`."""
+    def _apply(self, number: int, reveal: bool) -> str:
+        """Step `number`'s settings (every other control of its page back at its default) for
+        its page's next run, where the result is trained or found; revealed if `reveal`. Returns
+        that page."""
         step = self.lesson.steps[number - 1]
         prefix = lessons.PAGES[step.page]
         st.query_params["step"] = str(number)
@@ -252,7 +275,7 @@ class Player:
         elif "show" in st.query_params:  # (the previous step's controls)
             del st.query_params["show"]
         st.session_state[TRAIN] = step.page
-        self._open(step.page)
+        return step.page
 
     def _open(self, page: str) -> None:
         """Run `page` again, or open it (the link keeps the lesson's own parameters only)."""
@@ -267,11 +290,29 @@ class Player:
         name, number, back_to = st.session_state[PREPARING]
         if number < len(self.lesson.steps):
             st.session_state[PREPARING] = (name, number + 1, back_to)
-            self._apply(number + 1, reveal=False)
+            self._open(self._apply(number + 1, reveal=False))
         st.session_state[PREPARING] = None
         st.session_state[PREPARED] = name
         st.query_params["step"] = str(back_to)
         self._open(self.lesson.steps[back_to - 1].page)
+
+    def _answer_key(self) -> str:
+        return f"lesson_answer_{self.lesson.name}_{self.number}"
+
+    def _predicted(self) -> None:
+        """The radio's callback: the prediction is kept beyond the radio's own state, which
+        Streamlit drops when Reveal opens another page."""
+        key = self._answer_key()
+        st.session_state.setdefault(PREDICTIONS, {})[key] = st.session_state[key]
+
+    def _answer(self, right: str) -> None:
+        """The right answer, and whether the student's prediction was it."""
+        chosen = st.session_state.get(PREDICTIONS, {}).get(self._answer_key())
+        if chosen is None or chosen == right:
+            said = "Right" if chosen == right else "Answer"
+            st.success(f"{said}: {right}", icon=":material/check:")
+        else:
+            st.info(f"Answer: {right} (you predicted: {chosen})", icon=":material/lightbulb:")
 
     def report(self, result_fields) -> None:
         """The page's result (result_fields() -> its fields, see nn_core.lessons.FIELDS):
@@ -287,7 +328,7 @@ class Player:
         st.session_state["lesson_fields"] = fields  # (read by the tests)
         with self.reveal_box:
             if step.answer is not None:
-                st.success(f"Answer: {step.choices[step.answer - 1]}", icon=":material/check:")
+                self._answer(step.choices[step.answer - 1])
             st.markdown(lessons.fill(step.reveal, fields))
             failed = [claim.text for claim in step.claims if not claim.holds(fields)]
             if failed:
