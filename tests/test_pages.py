@@ -219,8 +219,10 @@ def test_runs_page_without_runs_says_what_to_do():
     assert "No runs yet" in texts(app.info)
 
 
-def page_with_query(path: str, **query) -> AppTest:
-    st.cache_resource.clear()
+def page_with_query(path: str, fresh: bool = True, **query) -> AppTest:
+    """The page opened by a link with `query`; `fresh`: with empty caches (datasets, results)."""
+    if fresh:
+        st.cache_resource.clear()
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
     app.query_params.update(query)
     app.switch_page(path)
