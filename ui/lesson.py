@@ -164,7 +164,10 @@ class Player:
     def _draw(self) -> None:
         if st.session_state.pop(WHOLE_PAGE, False):  # a click in the panel needs the page
             st.rerun(scope="app")
-        self.lesson, self.number = _current()  # (Next or Previous moved the step)
+        current = _current()  # (Next or Previous moved the step)
+        if current is None:  # (the link lost its lesson meanwhile: _current said so)
+            return
+        self.lesson, self.number = current
         lesson, step = self.lesson, self.step
         box = st.container(border=True, key="lesson_panel")
         with box:
