@@ -52,29 +52,35 @@ WATCH_RUNS = """() => {
     window.__observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
     window.__clicked = performance.now();
 }"""
-RUNS_OVER = """() => window.__runs.some(run => run[0] === 'running') && document.querySelector(
-    "[data-testid='stApp']").getAttribute('data-test-script-state') === 'notRunning'"""
-LAST_END = """() => (window.__runs.filter(run => run[0] !== 'running').pop()[1]
-    - window.__clicked) / 1000"""
+SHOWN = """([text]) => {
+    const app = document.querySelector("[data-testid='stApp']");
+    const panel = document.querySelector(".st-key-lesson_panel");
+    return app.getAttribute('data-test-script-state') === 'notRunning' && panel !== null
+        && panel.innerText.includes(text) && performance.now();
+}"""
 
 
-def redraw_seconds(page, button: str) -> float:
-    """From a click on `button` until the page's last script run it caused has ended: the page
-    is redrawn (a run that follows within 0.3 s, e.g. the step's page opened by Reveal, counts
-    too)."""
+def redraw_seconds(page, button: str, text: str) -> float:
+    """From a click on `button` until the lesson panel shows `text` and the page's last script
+    run the click caused has ended (a run that follows within 0.3 s, e.g. on the page Reveal
+    opens, counts too). A fragment run fast enough to start and end in one browser frame
+    leaves no trace in the app's run state: then the frame that shows `text` is the end."""
     page.evaluate(WATCH_RUNS)
     page.locator(f".st-key-{button} button").first.click()
     while True:
-        page.wait_for_function(RUNS_OVER, timeout=120_000)
+        shown_at = page.wait_for_function(SHOWN, arg=[text], timeout=120_000).json_value()
         count = page.evaluate("() => window.__runs.length")
         page.wait_for_timeout(300)
         if page.evaluate("() => window.__runs.length") == count:
-            return page.evaluate(LAST_END)
+            break
+    ends = page.evaluate("() => window.__runs.filter(run => run[0] !== 'running')")
+    finished = max([shown_at] + [time for _, time in ends])
+    return (finished - page.evaluate("() => window.__clicked")) / 1000
 
 
 def next_and_reveal_seconds(page, server: str) -> list[tuple[float, float]]:
-    """Each step after the first: (Next, Reveal), each until the page is redrawn; the reveal
-    text is then checked to be in the panel."""
+    """Each step after the first: (Next, Reveal), each until the page is redrawn with the
+    next step's question, then with its reveal text."""
     from nn_core import lessons
 
     lesson = lessons.read(ROOT / "lessons" / f"{LESSON}.toml")
@@ -82,14 +88,11 @@ def next_and_reveal_seconds(page, server: str) -> list[tuple[float, float]]:
     page.goto(f"{server}/{lesson.steps[0].page}?lesson={LESSON}&step=1")
     page.get_by_text(f"step 1 of {steps}").first.wait_for(timeout=120_000)
     wait_idle(page)
-    panel = page.locator(".st-key-lesson_panel")
     seconds = []
     for number in range(2, steps + 1):
-        moved = redraw_seconds(page, "lesson_next")
-        panel.get_by_text(f"step {number} of {steps}").wait_for()
-        revealed = redraw_seconds(page, "lesson_reveal")
-        shown = lesson.steps[number - 1].reveal.split("{")[0].strip()
-        panel.get_by_text(shown[:40]).first.wait_for(timeout=1000)  # (already there)
+        moved = redraw_seconds(page, "lesson_next", f"step {number} of {steps}")
+        shown = lesson.steps[number - 1].reveal.split("{")[0].strip()[:40]
+        revealed = redraw_seconds(page, "lesson_reveal", shown)
         seconds.append((moved, revealed))
     return seconds
 
