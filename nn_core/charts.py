@@ -811,3 +811,69 @@ def _enlarged(node):
     if isinstance(node.get("fontSize"), int | float):  # a mark's own text (labels, cells)
         result["fontSize"] = max(node["fontSize"], PROJECTOR_LABEL_PX)
     return result
+
+
+# ---------------------------------------------------------------- hyperparameter search
+
+
+def search_landscape(trials: pd.DataFrame, x: str, y: str, value: str, title: str) -> alt.Chart:
+    """A two-parameter grid as a heatmap of `value` (validation accuracy, or the train -
+    validation gap), each cell also labelled with its number (colour is never the only cue).
+    trials: one row per finished trial, columns x, y and value."""
+    base = alt.Chart(trials).encode(
+        x=alt.X(f"{x}:O", title=x, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{y}:O", title=y, sort="descending"),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="viridis"), title=value),
+        tooltip=[f"{x}:O", f"{y}:O", alt.Tooltip(f"{value}:Q", format=".3f")],
+    )
+    middle = float(trials[value].median()) if len(trials) else 0.0
+    labels = base.mark_text(fontSize=12).encode(
+        text=alt.Text(f"{value}:Q", format=".2f"),
+        color=alt.condition(f"datum['{value}'] < {middle}", alt.value("white"), alt.value("black")),
+    )
+    return (cells + labels).properties(width=320, height=260, **titled(title))
+
+
+def best_so_far(trials: pd.DataFrame) -> alt.Chart:
+    """Each trial's validation accuracy (circles: finished, crosses: pruned) and the best so
+    far as a line. trials: columns trial, val_accuracy, state ("finished" or "pruned")."""
+    ordered = trials.sort_values("trial").assign(
+        best=lambda frame: frame["val_accuracy"].where(frame["state"] == "finished").cummax()
+    )
+    line = (
+        alt.Chart(ordered)
+        .mark_line(interpolate="step-after", color=SERIES[0])
+        .encode(x=alt.X("trial:Q", title="trial"), y=alt.Y("best:Q", title="validation accuracy"))
+    )
+    points = (
+        alt.Chart(ordered)
+        .mark_point(filled=False, size=60, color=SERIES[1])
+        .encode(
+            x="trial:Q",
+            y=alt.Y("val_accuracy:Q", scale=alt.Scale(zero=False)),
+            shape=alt.Shape(
+                "state:N",
+                scale=alt.Scale(domain=["finished", "pruned"], range=["circle", "cross"]),
+                title="trial",
+            ),
+            tooltip=["trial:Q", "state:N", alt.Tooltip("val_accuracy:Q", format=".3f")],
+        )
+    )
+    return (line + points).properties(height=260, **titled("Best validation accuracy so far"))
+
+
+def importance_bars(importances: dict[str, float]) -> alt.Chart:
+    """Each parameter's share of the variation in the validation error (Optuna's fANOVA)."""
+    frame = pd.DataFrame({"parameter": list(importances), "importance": list(importances.values())})
+    return (
+        alt.Chart(frame)
+        .mark_bar(color=SERIES[0])
+        .encode(
+            x=alt.X("importance:Q", title="share of the variation", axis=alt.Axis(format="%")),
+            y=alt.Y("parameter:N", sort="-x", title=None),
+            tooltip=["parameter:N", alt.Tooltip("importance:Q", format=".0%")],
+        )
+        .properties(height=alt.Step(40), **titled("Which parameter mattered"))
+    )

@@ -46,6 +46,7 @@ from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
+from ui.search_panel import search_view
 
 DATASETS = {
     "moons": "Moons",
@@ -70,6 +71,14 @@ SWEEPS = {  # parameter -> (label, choices, default values: the chapter's figure
     "l1_rate": ("L1 rate", (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03), [0.0, 0.001, 0.01]),
     "dropout_rate": ("Dropout rate", (0.0, 0.1, 0.25, 0.4, 0.5, 0.6), [0.0, 0.25, 0.5]),
     "learning_rate": ("Learning rate", (0.01, 0.03, 0.1, 0.3, 1.0, 3.0), [0.01, 0.1, 1.0]),
+}
+# The search tab's parameters (nn_core.search's names), with the sweep's values.
+SEARCHABLE = {
+    "units": SWEEPS["hidden_units"],
+    "l2": SWEEPS["l2_rate"],
+    "l1": SWEEPS["l1_rate"],
+    "dropout": SWEEPS["dropout_rate"],
+    "learning_rate": SWEEPS["learning_rate"],
 }
 # What the verdict's advice may suggest: nothing beyond these controls' ranges.
 LIMITS = diagnostics.Limits(
@@ -279,6 +288,21 @@ def train_run(dataset, validation_share, spec, config, progress_label="Training"
             show_curves=False,
         ),
     )
+    record_moons(dataset, validation_share, key, result)
+    return result
+
+
+def keep_trial(dataset, validation_share, spec, config, result):
+    """A search's trial, stored as if trained from the sidebar (choosing its setting shows it
+    at once) and recorded as a run."""
+    key = run_key(dataset, validation_share, spec, config)
+    record_moons(dataset, validation_share, key, results.compute(key, lambda: result))
+
+
+def record_moons(dataset, validation_share, key, result):
+    """Record a run with its data settings (drawn data included: it is part of the record, and
+    of its export)."""
+    spec = result.spec
     data_settings = {
         "dataset": dataset["name"],
         "samples": dataset.get("samples", len(dataset.get("points", ()))),
@@ -289,11 +313,10 @@ def train_run(dataset, validation_share, spec, config, progress_label="Training"
     }
     if "classes" in dataset:
         data_settings["classes"] = dataset["classes"]
-    if dataset["name"] == "own":  # drawn data is part of the record (and of its export),
-        table = np.asarray(dataset["points"]).reshape(-1, 3)  # as the CSV the page reads
+    if dataset["name"] == "own":  # as the CSV the page reads
+        table = np.asarray(dataset["points"]).reshape(-1, 3)
         data_settings["points"] = own_data_file.to_csv(table[:, :2], table[:, 2]).decode()
     record_run("moons", key, data_settings, result)
-    return result
 
 
 def all_points(dataset, validation_share):
@@ -852,12 +875,23 @@ player.report(lambda: lesson_fields(result, dataset, validation_share))
 compare_panel("moons")
 # Lazy tabs: only the open tab's content runs and is sent to the browser.
 tabs = st.tabs(
-    ["Weights", "Keras code", "Sweep", "Repeat with seeds"], key="moons_tab", on_change="rerun"
+    ["Weights", "Keras code", "Sweep", "Search", "Repeat with seeds"],
+    key="moons_tab",
+    on_change="rerun",
 )
 views = (
     lambda: weights_view(result, key),
     lambda: code_view(result, dataset, validation_share),
     lambda: sweep_view(dataset, validation_share, spec, config, discrete),
+    lambda: search_view(
+        "moons",
+        SEARCHABLE,
+        spec,
+        config,
+        split_dataset(dataset, validation_share),
+        lambda *trial: keep_trial(dataset, validation_share, *trial),
+        seconds,
+    ),
     lambda: seeds_view(dataset, validation_share, spec, config),
 )
 for tab, view in zip(tabs, views, strict=True):

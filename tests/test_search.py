@@ -102,3 +102,36 @@ def test_a_study_in_sqlite_survives_its_process(tmp_path):
 def test_an_impossible_search_says_what_is_wrong(parameters, sampler, message):
     with pytest.raises(ValueError, match=message):
         search.Search(parameters, sampler=sampler)
+
+
+def test_the_mlp_pages_search_tab_runs_a_grid_and_keeps_every_trial_as_a_run():
+    """The panel in AppTest: a 2 x 2 grid from the sidebar's setting, its landscape, the best
+    so far, the importance sentence, the table; every trial a run of the session."""
+    from test_pages import chart_titles, page
+
+    app = page("pages/4_mlp_moons.py")
+    app.session_state["moons_tab"] = "Search"  # tabs are lazy: open the search tab
+    app.select_slider(key="moons_epochs").set_value(500).run()
+    app.multiselect(key="moons_search_values_units").set_value([1, 15]).run()
+    app.multiselect(key="moons_search_values_l2").set_value([0.0, 0.01]).run()
+    app.button(key="moons_search_run").click().run()
+    assert not app.exception, app.exception
+    titles = chart_titles(app)
+    for title in ("Validation accuracy", "Train - validation gap", "Best validation accuracy"):
+        assert title in titles
+    assert "Which parameter mattered" in titles
+    table = app.dataframe[-1].value
+    assert len(table) == 4 and set(table["state"]) == {"finished"}
+    assert sorted(zip(table["units"], table["l2"], strict=True)) == [
+        (1, 0.0),
+        (1, 0.01),
+        (15, 0.0),
+        (15, 0.01),
+    ]
+    assert "explains" in " ".join(caption.value for caption in app.caption)
+    searched = [
+        run
+        for run in app.session_state["recorded_runs"]
+        if run.settings.get("hidden_units") in ("1", "15")
+    ]
+    assert len(searched) >= 4
