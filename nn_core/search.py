@@ -251,9 +251,9 @@ def run(
 
 def importance(study: optuna.Study, seed: int = 0) -> dict[str, float]:
     """Each varied parameter's share of the variation in the validation error (fANOVA; sums
-    to 1), from the study's finished trials; {} with fewer than two of them."""
+    to 1), from the study's finished trials; {} unless they differ in their result."""
     finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    if len(finished) < 2:
+    if len({trial.value for trial in finished}) < 2:  # (fANOVA needs some variation)
         return {}
     evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
     return optuna.importance.get_param_importances(study, evaluator=evaluator)

@@ -888,8 +888,10 @@ views = (
         SEARCHABLE,
         spec,
         config,
-        split_dataset(dataset, validation_share),
-        lambda *trial: keep_trial(dataset, validation_share, *trial),
+        lambda _values: split_dataset(dataset, validation_share),
+        lambda trial_spec, trial_config, trial_result, _values: keep_trial(
+            dataset, validation_share, trial_spec, trial_config, trial_result
+        ),
         seconds,
     ),
     lambda: seeds_view(dataset, validation_share, spec, config),

@@ -22,7 +22,13 @@ import pandas as pd
 
 from nn_core import chapter, charts, cost, data, diagnostics, drawing, lessons, models, training
 from ui import results
-from ui.controls import architecture_controls, optimizer_controls, regularization_controls
+from ui.controls import (
+    LEARNING_RATES,
+    RATE_CHOICES,
+    architecture_controls,
+    optimizer_controls,
+    regularization_controls,
+)
 from ui.cost import estimate
 from ui.datasets import mnist
 from ui.draw_pad import draw_pad
@@ -31,9 +37,17 @@ from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
+from ui.search_panel import search_view
 
 UNIT_CHOICES = (5, 10, 15, 20, 32, 50, 64, 100, 128, 256, 512)
 TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 30000, 60000)
+SEARCHABLE = {  # the search's parameters (nn_core.search's names) and their values
+    "units": ("Hidden units", UNIT_CHOICES, [15, 64, 128]),
+    "learning_rate": ("Learning rate", LEARNING_RATES, [0.0003, 0.001, 0.003]),
+    "dropout": ("Dropout rate", (0.0, 0.1, 0.2, 0.3, 0.5), [0.0, 0.5]),
+    "l2": ("L2 rate", RATE_CHOICES, [0.0, 0.0001, 0.001]),
+    "train_size": ("Training images", TRAIN_SIZES, [1000, 10000, 60000]),
+}
 
 
 def model_controls(params):
@@ -76,6 +90,38 @@ def training_split(dataset, train_size, validation_share, seed):
     pixels [n, 784] (the model's Rescaling layer divides by 255)."""
     images = data.flatten_images(dataset.x_train[:train_size])
     return data.split_train_validation(images, dataset.y_train[:train_size], validation_share, seed)
+
+
+def search_section(dataset, spec, config, train_size, validation_share, seconds):
+    """A hyperparameter search from the sidebar's setting (drawn only while open)."""
+    panel = st.expander(
+        "Hyperparameter search",
+        icon=":material/manage_search:",
+        key="mnist_search_open",
+        on_change="rerun",
+    )
+    if not panel.open:
+        return
+
+    def size(values):
+        return values.get("train_size", train_size)
+
+    def keep(trial_spec, trial_config, result, values):
+        trial_key = ("mnist", trial_spec, trial_config, size(values), validation_share)
+        stored = results.compute(trial_key, lambda: result)
+        settings = {"train_size": size(values), "validation_share": validation_share}
+        record_run("mnist", trial_key, settings, stored)
+
+    with panel:
+        search_view(
+            "mnist",
+            SEARCHABLE,
+            spec,
+            config,
+            lambda values: training_split(dataset, size(values), validation_share, config.seed),
+            keep,
+            seconds,
+        )
 
 
 def data_preview(dataset):
@@ -295,6 +341,7 @@ if train_now:
             ),
         ),
     )
+search_section(dataset, spec, config, train_size, validation_share, seconds)
 if result is None:
     st.info(
         "Press **Train** to train this network (a few seconds with the chapter's settings). "

@@ -24,7 +24,12 @@ import pandas as pd
 
 from nn_core import chapter, charts, cost, data, diagnostics, lessons, training
 from ui import results
-from ui.controls import optimizer_controls, regularization_controls
+from ui.controls import (
+    LEARNING_RATES,
+    RATE_CHOICES,
+    optimizer_controls,
+    regularization_controls,
+)
 from ui.cost import estimate
 from ui.datasets import imdb, imdb_matrices, imdb_word_index, imdb_words_by_index
 from ui.layout import show_chart, show_error
@@ -32,8 +37,16 @@ from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
+from ui.search_panel import search_view
 
 VOCABULARY_SIZES = (1000, 2000, 5000, 10000, 15000, 20000)
+SEARCHABLE = {  # the search's parameters (nn_core.search's names) and their values
+    "units": ("Units per layer", (4, 8, 16, 32, 64), [8, 16]),
+    "l2": ("L2 rate", RATE_CHOICES, [0.0, 0.001]),
+    "dropout": ("Dropout rate", (0.0, 0.2, 0.5), [0.0, 0.5]),
+    "epochs": ("Epochs", (4, 10, 20), [4, 20]),
+    "learning_rate": ("Learning rate", LEARNING_RATES, [0.001]),
+}
 PRESETS = list(chapter.IMDB_PRESETS)  # the chapter's four networks, by name
 CUSTOM = "custom (sidebar)"
 
@@ -78,6 +91,34 @@ def model_settings(vocabulary_size, custom_spec, custom_config):
     }
     settings[CUSTOM] = (replace(custom_spec, input_size=vocabulary_size), custom_config)
     return settings
+
+
+def search_section(vocabulary_size, matrices, spec, config):
+    """A hyperparameter search from the sidebar's custom model (drawn only while open)."""
+    panel = st.expander(
+        "Hyperparameter search (from the custom model)",
+        icon=":material/manage_search:",
+        key="imdb_search_open",
+        on_change="rerun",
+    )
+    if not panel.open:
+        return
+
+    def keep(trial_spec, trial_config, result, _values):
+        trial_key = run_key(vocabulary_size, trial_spec, trial_config)
+        stored = results.compute(trial_key, lambda: result)
+        record_run("imdb", trial_key, {"vocabulary": vocabulary_size, "model": "search"}, stored)
+
+    with panel:
+        search_view(
+            "imdb",
+            SEARCHABLE,
+            spec,
+            config,
+            lambda _values: matrices,
+            keep,
+            imdb_estimate((spec, config), matrices),
+        )
 
 
 def lesson_subject(chosen, keys, custom_key) -> str:
@@ -336,6 +377,7 @@ if st.button(
 ):
     train_models(missing, settings, vocabulary_size, matrices)
     st.rerun()  # the button's label counted the models still to train: redraw it
+search_section(vocabulary_size, matrices, *settings[CUSTOM])
 trained = {name: results.lookup(keys[name]) for name in chosen if results.lookup(keys[name])}
 for name, result in trained.items():
     if results.stopped_notice(result, keys[name]):

@@ -135,3 +135,32 @@ def test_the_mlp_pages_search_tab_runs_a_grid_and_keeps_every_trial_as_a_run():
         if run.settings.get("hidden_units") in ("1", "15")
     ]
     assert len(searched) >= 4
+
+
+@pytest.mark.parametrize(
+    "path, prefix, values",
+    [
+        ("pages/5_mnist.py", "mnist", {"units": [15, 32], "learning_rate": [0.001]}),
+        ("pages/6_imdb.py", "imdb", {"units": [4, 8], "l2": [0.0]}),
+    ],
+)
+def test_the_mnist_and_imdb_search_panels_run_a_grid(offline_data, path, prefix, values):
+    from test_pages import chart_titles, page
+
+    app = page(path)
+    app.session_state[f"{prefix}_search_open"] = True  # drawn only while open
+    app.run()
+    if prefix == "mnist":
+        app.select_slider(key="mnist_train_size").set_value(1000).run()
+        app.slider(key="mnist_epochs").set_value(2).run()
+    else:
+        app.slider(key="imdb_epochs").set_value(2).run()
+        values = {**values, "epochs": [2]}
+        app.multiselect(key="imdb_search_parameters").set_value(list(values)).run()
+    for name, chosen in values.items():
+        app.multiselect(key=f"{prefix}_search_values_{name}").set_value(chosen).run()
+    app.button(key=f"{prefix}_search_run").click().run()
+    assert not app.exception, app.exception
+    assert "Best validation accuracy so far" in chart_titles(app)
+    table = app.dataframe[-1].value
+    assert len(table) == 2 and set(table["state"]) == {"finished"}

@@ -22,11 +22,13 @@ def search_view(
     searchable: dict,
     spec,
     config,
-    split,
+    data_for: Callable,
     keep: Callable,
     seconds_per_trial: float,
 ) -> None:
-    """searchable: name (nn_core.search.APPLY) -> (label, choices, default values)."""
+    """searchable: name (nn_core.search.APPLY or DATA_PARAMETERS) -> (label, choices, default
+    values); data_for(values) -> a trial's split; keep(spec, config, result, values) stores and
+    records a trial as a run."""
     chosen, sampler, trials, pruner = _controls(prefix, searchable)
     if not chosen:
         st.info("Choose one or two parameters to vary.", icon=":material/tune:")
@@ -49,7 +51,7 @@ def search_view(
         icon=":material/manage_search:",
     ):
         st.session_state[STATE.format(prefix=prefix)] = _run(
-            prefix, setting, spec, config, split, keep
+            prefix, setting, spec, config, data_for, keep
         )
     shown = st.session_state.get(STATE.format(prefix=prefix))
     if shown is not None:
@@ -97,7 +99,7 @@ def _controls(prefix: str, searchable: dict):
     return chosen, sampler, trials, pruner
 
 
-def _run(prefix, setting, spec, config, split, keep) -> tuple:
+def _run(prefix, setting, spec, config, data_for, keep) -> tuple:
     """Run the search with a progress bar and a Stop button; every trial is kept as a run.
     Returns (trials table, importances, parameter names) for the views."""
     bar = st.progress(0.0, text="Search…")
@@ -117,12 +119,13 @@ def _run(prefix, setting, spec, config, split, keep) -> tuple:
     done = {"count": 0, "text": f"Trial 1 of {setting.planned_trials}…"}
 
     def on_trial(trial_run: search.TrialRun) -> None:
-        keep(trial_run.result.spec, trial_run.result.config, trial_run.result)
+        result = trial_run.result
+        keep(result.spec, result.config, result, trial_run.values)
         done["count"] += 1
         done["text"] = f"Trial {done['count'] + 1} of {setting.planned_trials}…"
 
     study = search.create_study(setting)
-    outcome = search.run(study, setting, spec, config, lambda _values: split, stop, on_trial)
+    outcome = search.run(study, setting, spec, config, data_for, stop, on_trial)
     bar.empty()
     stop_button.empty()
     names = [parameter.name for parameter in setting.parameters]
@@ -174,6 +177,11 @@ def _views(table: pd.DataFrame, importances: dict, names: list[str], sampler: st
     if importances:
         show_chart(charts.importance_bars(importances), width="stretch")
         st.caption(importance_sentence(importances, len(finished)))
+    elif len(finished) > 1:
+        st.caption(
+            "Every finished trial reached the same validation accuracy: no parameter made a "
+            "difference here, so none is ranked."
+        )
     st.dataframe(
         table,
         hide_index=True,
