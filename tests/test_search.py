@@ -70,6 +70,23 @@ def test_importance_ranks_the_hidden_units_above_the_weight_seed():
     assert ranked["units"] > 0.8 > ranked["seed"]
 
 
+def test_stop_ends_the_search_and_keeps_the_trials_that_finished():
+    setting = search.Search((search.Parameter("units", (1, 2, 3, 4)),), sampler="grid")
+    finished = []
+    outcome = search.run(
+        search.create_study(setting),
+        setting,
+        SPEC,
+        CONFIG,
+        moons,
+        stop=lambda: len(finished) >= 2,  # Stop pressed once two trials are done
+        on_trial=finished.append,
+    )
+    assert outcome.stopped and len(outcome.runs) == 2
+    states = [trial.state for trial in outcome.study.trials]
+    assert states == [optuna.trial.TrialState.COMPLETE] * 2
+
+
 STUDY_SCRIPT = """
 import sys
 from dataclasses import replace
