@@ -37,7 +37,7 @@ from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
-from ui.search_panel import search_view
+from ui.search_panel import search_expander, search_view
 
 UNIT_CHOICES = (5, 10, 15, 20, 32, 50, 64, 100, 128, 256, 512)
 TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 30000, 60000)
@@ -94,13 +94,8 @@ def training_split(dataset, train_size, validation_share, seed):
 
 def search_section(dataset, spec, config, train_size, validation_share, seconds):
     """A hyperparameter search from the sidebar's setting (drawn only while open)."""
-    panel = st.expander(
-        "Hyperparameter search",
-        icon=":material/manage_search:",
-        key="mnist_search_open",
-        on_change="rerun",
-    )
-    if not panel.open:
+    panel = search_expander("mnist")
+    if panel is None:
         return
 
     def size(values):

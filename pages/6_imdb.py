@@ -37,7 +37,7 @@ from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
-from ui.search_panel import search_view
+from ui.search_panel import search_expander, search_view
 
 VOCABULARY_SIZES = (1000, 2000, 5000, 10000, 15000, 20000)
 SEARCHABLE = {  # the search's parameters (nn_core.search's names) and their values
@@ -95,13 +95,8 @@ def model_settings(vocabulary_size, custom_spec, custom_config):
 
 def search_section(vocabulary_size, matrices, spec, config):
     """A hyperparameter search from the sidebar's custom model (drawn only while open)."""
-    panel = st.expander(
-        "Hyperparameter search (from the custom model)",
-        icon=":material/manage_search:",
-        key="imdb_search_open",
-        on_change="rerun",
-    )
-    if not panel.open:
+    panel = search_expander("imdb", "Hyperparameter search (from the custom model)")
+    if panel is None:
         return
 
     def keep(trial_spec, trial_config, result, _values):

@@ -58,6 +58,15 @@ def search_view(
         _views(*shown)
 
 
+def search_expander(prefix: str, label: str = "Hyperparameter search"):
+    """The search panel's expander, or None while it is closed (then nothing in it is drawn:
+    its controls and charts would cost every run of the page)."""
+    panel = st.expander(
+        label, icon=":material/manage_search:", key=f"{prefix}_search_open", on_change="rerun"
+    )
+    return panel if panel.open else None
+
+
 def _controls(prefix: str, searchable: dict):
     names = st.multiselect(
         "Vary",
