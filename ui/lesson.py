@@ -28,7 +28,6 @@ PAGE_PATHS = {
     "imdb": "pages/6_imdb.py",
 }
 PREDICTIONS = "lesson_predictions"  # answer key -> the choice a student predicted
-WHOLE_PAGE = "lesson_whole_page"  # a panel's click that needs the whole page run again
 SWITCH = "lesson_switch"  # the page a Reveal's callback asked this run to open
 TRAIN = "lesson_train"  # the page whose next run trains the step's setting (a Train button's)
 
@@ -139,10 +138,11 @@ class Player:
             del st.session_state[TRAIN]
         if st.session_state.get(SWITCH):  # a Reveal of a step on another page
             self._open(st.session_state.pop(SWITCH))
-        st.session_state.pop(WHOLE_PAGE, None)  # (this is the whole page's run)
         if self.lesson is not None:
             # A fragment: Next, Previous and an answer redraw the panel alone (the page below
-            # still shows the step before); Reveal reruns the whole page with the step.
+            # still shows the step before); Reveal reruns the whole page with the step, at once
+            # (st.rerun in a callback makes the click a whole-app run, with no fragment run
+            # before it).
             st.fragment(self._draw)()
 
     @property
@@ -162,8 +162,6 @@ class Player:
         return done and self.on_page
 
     def _draw(self) -> None:
-        if st.session_state.pop(WHOLE_PAGE, False):  # a click in the panel needs the page
-            st.rerun(scope="app")
         current = _current()  # (Next or Previous moved the step)
         if current is None:  # (the link lost its lesson meanwhile: _current said so)
             return
@@ -246,15 +244,16 @@ class Player:
         st.query_params["step"] = str(number)
         if (self.lesson.name, number) in st.session_state.get(REVEALED, set()):
             # Revealed before: the page shows it again, which takes the whole page's run.
-            st.session_state[WHOLE_PAGE] = self.lesson.steps[number - 1].page == self.page
+            if self.lesson.steps[number - 1].page == self.page:
+                st.rerun()
 
     def _reveal(self) -> None:
         """Reveal's callback: the step's settings, for the run that follows (on another page:
         the run opens it)."""
         page = self._apply(self.number, reveal=True)
-        st.session_state[WHOLE_PAGE] = True
         if page != self.page:
             st.session_state[SWITCH] = page
+        st.rerun()
 
     def _apply(self, number: int, reveal: bool) -> str:
         """Step `number`'s settings (every other control of its page back at its default) for
