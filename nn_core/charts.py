@@ -682,10 +682,11 @@ def _axis_positions(values: pd.Series) -> pd.Series:
     return text.map({name: i for i, name in enumerate(categories)}) / max(len(categories) - 1, 1)
 
 
-def scatter(table: pd.DataFrame, x: str, metric: str) -> alt.Chart:
-    """One hyperparameter against a metric, one point per run."""
+def scatter(table: pd.DataFrame, x: str, metric: str, group: str = "page") -> alt.Chart:
+    """One hyperparameter against a metric, one point per run, coloured and shaped by `group`
+    (page, or the student on the class board; the tooltip names both)."""
     numeric = pd.api.types.is_numeric_dtype(table[x])
-    pages = sorted(table["page"].unique())
+    groups = sorted(table[group].unique())
     x_name, metric_name = field_name(x), field_name(metric)
     return (
         alt.Chart(table.dropna(subset=[x]))
@@ -698,10 +699,12 @@ def scatter(table: pd.DataFrame, x: str, metric: str) -> alt.Chart:
                 scale=alt.Scale(zero=False),
                 axis=value_axis(metric),
             ),
-            color=series_colour("page", pages),
-            shape=alt.Shape("page:N", scale=alt.Scale(domain=pages, range=SHAPES)),
+            color=series_colour(group, groups),
+            shape=alt.Shape(f"{group}:N", scale=alt.Scale(domain=groups, range=SHAPES)),
             tooltip=[
+                *(["student:N"] if "student" in table else []),
                 "run:N",
+                "page:N",
                 alt.Tooltip(f"{x}:N", title=x_name),
                 alt.Tooltip(f"{metric}:Q", format=".4f", title=metric_name),
             ],

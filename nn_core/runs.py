@@ -286,3 +286,21 @@ def differences(baseline: RunRecord, other: RunRecord) -> tuple[dict, dict]:
         if isinstance(value, int | float) and isinstance(other.metrics.get(name), int | float)
     }
     return changed, deltas
+
+
+NOT_HYPERPARAMETERS = {"run", "student", "page", "created", "seconds", "parameters"}
+
+
+def numeric_metrics(table: pd.DataFrame) -> list[str]:
+    candidates = ["val_accuracy", "val_loss", "train_accuracy", "train_loss", "test_accuracy"]
+    return [name for name in candidates if name in table and table[name].notna().any()]
+
+
+def hyperparameter_columns(table: pd.DataFrame, metrics: list[str]) -> list[str]:
+    """Columns that vary between the shown runs and are settings, not results."""
+    return [
+        column
+        for column in table.columns
+        if column not in NOT_HYPERPARAMETERS | set(metrics) | {"test_loss"}
+        and table[column].astype(str).nunique() > 1
+    ]

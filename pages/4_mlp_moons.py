@@ -39,6 +39,7 @@ from nn_core import (
 from nn_core import own_data as own_data_file
 from nn_core.models import parameter_count
 from ui import own_data, results
+from ui.class_room import share_latest
 from ui.controls import architecture_controls, optimizer_controls, regularization_controls
 from ui.cost import confirm_long, estimate
 from ui.layout import metric_columns, picked, show_chart, show_error
@@ -872,6 +873,7 @@ st.fragment(plots, run_every=PLAY_SECONDS if playing else None)(
 )
 player.report(lambda: lesson_fields(result, dataset, validation_share))
 
+share_latest("moons")
 compare_panel("moons")
 # Lazy tabs: only the open tab's content runs and is sent to the browser.
 tabs = st.tabs(

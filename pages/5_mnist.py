@@ -22,6 +22,7 @@ import pandas as pd
 
 from nn_core import chapter, charts, cost, data, diagnostics, drawing, lessons, models, training
 from ui import results
+from ui.class_room import share_latest
 from ui.controls import (
     LEARNING_RATES,
     RATE_CHOICES,
@@ -355,6 +356,7 @@ record_run(
     {"test_accuracy": test_accuracy},
 )
 player.report(lambda: {**lessons.training_fields(result), "test_accuracy": test_accuracy})
+share_latest("mnist")
 compare_panel("mnist")
 results_view(result, probabilities, test_accuracy, dataset, key)
 draw_section(result)

@@ -24,6 +24,7 @@ import pandas as pd
 
 from nn_core import chapter, charts, cost, data, diagnostics, lessons, training
 from ui import results
+from ui.class_room import share_latest
 from ui.controls import (
     LEARNING_RATES,
     RATE_CHOICES,
@@ -411,6 +412,7 @@ if subject in trained:
         }
     )
 comparison_table(trained, keys, matrices)
+share_latest("imdb")
 compare_panel("imdb")
 review_section(trained, vocabulary_size)
 st.subheader("What the network learned")

@@ -5,10 +5,9 @@ import streamlit as st
 
 from nn_core import charts, runs
 from ui.layout import setup_page, show_chart
-from ui.runs import add_imported, session_runs, show_table
+from ui.runs import add_imported, delete_my_runs, session_runs, show_table
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-NOT_HYPERPARAMETERS = {"run", "page", "created", "seconds", "parameters"}
 
 setup_page(
     "Runs: compare everything you trained",
@@ -67,21 +66,6 @@ def filtered_table(table: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def numeric_metrics(table: pd.DataFrame) -> list[str]:
-    candidates = ["val_accuracy", "val_loss", "train_accuracy", "train_loss", "test_accuracy"]
-    return [name for name in candidates if name in table and table[name].notna().any()]
-
-
-def hyperparameter_columns(table: pd.DataFrame, metrics: list[str]) -> list[str]:
-    """Columns that vary between the shown runs and are settings, not results."""
-    return [
-        column
-        for column in table.columns
-        if column not in NOT_HYPERPARAMETERS | set(metrics) | {"test_loss"}
-        and table[column].astype(str).nunique() > 1
-    ]
-
-
 def compare_views(records, shown: pd.DataFrame):
     ids = list(shown["run"])
     chosen = st.multiselect("Runs to overlay", ids, ids[-5:], key="runs_selected")
@@ -93,11 +77,11 @@ def compare_views(records, shown: pd.DataFrame):
         format_func=runs.field_name,
     )
     overlaid_curves([record for record in records if record.run_id in chosen], curve)
-    metrics = numeric_metrics(shown)
+    metrics = runs.numeric_metrics(shown)
     if not metrics:
         return
     metric = st.selectbox("Metric", metrics, key="runs_metric", format_func=runs.field_name)
-    columns = hyperparameter_columns(shown, metrics)
+    columns = runs.hyperparameter_columns(shown, metrics)
     if not columns:
         st.info("The shown runs share every hyperparameter: change one and train again.")
         return
@@ -210,3 +194,15 @@ st.subheader("Against a baseline")
 baseline_view(records)
 st.subheader("Export")
 export_buttons(records)
+st.caption(
+    "Your runs are kept for this browser, under an anonymous id in a cookie: a reload, a new "
+    "tab or tomorrow's lesson finds them here. Nobody else sees them unless you share them "
+    "with a class."
+)
+st.button(
+    "Delete my runs",
+    key="runs_delete_mine",
+    icon=":material/delete:",
+    on_click=delete_my_runs,
+    help="Removes every run of this browser from the server and from this page.",
+)

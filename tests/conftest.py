@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("NN_EXPLORER_VALIDATE_CHARTS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The class store of every page and server a test starts: a new SQLite file per test session,
+# never the app's own .class_data/ (tests that need another database set their own).
+os.environ["NN_CLASS_DB"] = tempfile.mkdtemp(prefix="nn-class-") + "/class.sqlite"
+os.environ.pop("NN_CLASS_DB_URL", None)
 # The real MNIST and IMDB files: ../shared/datasets beside the clone (CI has them; see the
 # README's offline section), or wherever NN_CORE_DATA_DIR points.
 REAL_DATA = Path(os.environ.get("NN_CORE_DATA_DIR") or ROOT.parent / "shared" / "datasets")

@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
 from nn_core import charts
+from ui.class_room import keep_browser_id
 from ui.keras_state import keep_keras_state
 from ui.warmup import import_engine, keep_tidy
 
@@ -25,6 +26,7 @@ PAGES = (
     ("pages/5_mnist.py", "MNIST digits", ":material/draw:"),
     ("pages/6_imdb.py", "IMDB reviews", ":material/movie:"),
     ("pages/7_runs.py", "Runs", ":material/table_chart:"),
+    ("pages/8_class.py", "Class", ":material/groups:"),
 )
 
 
@@ -61,6 +63,7 @@ def setup_page(title: str, icon: str, purpose: str) -> None:
         st.markdown(PRESENTER_CSS, unsafe_allow_html=True)
     with st.sidebar:
         st.html(CLOSE_SIDEBAR_SCRIPT, unsafe_allow_javascript=True)
+        keep_browser_id()
         for path, label, page_icon in PAGES:
             st.page_link(path, label=label, icon=page_icon)
         st.divider()

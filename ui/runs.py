@@ -7,31 +7,64 @@ import pandas as pd
 import streamlit as st
 
 from nn_core import charts, runs
+from ui import class_room
 from ui.layout import show_chart
 
 RUNS_KEY = "recorded_runs"  # list[RunRecord], oldest first
 SEEN_KEY = "recorded_run_keys"  # result keys already recorded, so a rerun is not a new run
 
 
+FINGERPRINTS_KEY = "recorded_run_fingerprints"  # of the session's runs: one copy of each
+LOADED_KEY = "recorded_runs_loaded"  # this browser's saved runs were read into the session
+
+
 def session_runs() -> list[runs.RunRecord]:
-    return st.session_state.setdefault(RUNS_KEY, [])
+    """This session's runs, starting with the ones this browser saved before (a reload or a
+    new tab finds them: ui.class_room keeps them in the class store under the browser's id)."""
+    if not st.session_state.get(LOADED_KEY):
+        st.session_state[LOADED_KEY] = True
+        saved = class_room.saved_runs()
+        st.session_state[RUNS_KEY] = runs.merge(saved, st.session_state.get(RUNS_KEY, [])).runs
+    return st.session_state[RUNS_KEY]
 
 
 def record(page: str, key, dataset: dict, result, extra_metrics=None) -> None:
-    """Record a result the first time this session sees it (trained now or served from cache)."""
+    """Record a result the first time this session sees it (trained now or served from cache),
+    unless the same run is already here (saved from an earlier session)."""
     seen = st.session_state.setdefault(SEEN_KEY, set())
     if key in seen:
         return
     seen.add(key)
     recorded = session_runs()
     run_id = runs.next_run_id(page, {run.run_id for run in recorded})
-    recorded.append(runs.make_record(run_id, page, dataset, result, extra_metrics))
+    made = runs.make_record(run_id, page, dataset, result, extra_metrics)
+    known = st.session_state.get(FINGERPRINTS_KEY)
+    if known is None or len(known) < len(recorded):  # (imports added runs meanwhile)
+        known = st.session_state[FINGERPRINTS_KEY] = {runs.fingerprint(r) for r in recorded}
+    if runs.fingerprint(made) not in known:
+        known.add(runs.fingerprint(made))
+        recorded.append(made)
+        class_room.save_run(made)
+
+
+def delete_my_runs() -> None:
+    """Forget this browser's runs: in the store (its later sessions) and in this session."""
+    try:
+        class_room.forget_runs()
+    except class_room.Unavailable as error:
+        st.warning(class_room.unavailable_text(error), icon=":material/cloud_off:")
+        return
+    for key in (RUNS_KEY, SEEN_KEY, FINGERPRINTS_KEY):
+        st.session_state.pop(key, None)
+    st.rerun()
 
 
 def add_imported(imported: list[runs.RunRecord]) -> runs.Merge:
     """Add every distinct imported run to the session (see nn_core.runs.merge)."""
     merged = runs.merge(session_runs(), imported)
     st.session_state[RUNS_KEY] = merged.runs
+    for record in merged.runs[len(merged.runs) - merged.added :]:
+        class_room.save_run(record)
     return merged
 
 

@@ -1,0 +1,136 @@
+"""The Class page and "Share with the class" in AppTest, each user a session of its own on one
+class database: a teacher starts a class, a student joins and shares a run trained on the MLP
+page, the teacher's board shows it; wrong codes, keys and nicknames; a database that fails."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_pages import TIMEOUT, query_value, texts
+
+from conftest import ROOT
+
+CLASS = "pages/8_class.py"
+
+
+def open_page(path: str, app: AppTest | None = None, **query) -> AppTest:
+    """`path` in a new session (or in `app`'s session, as a click on the menu does)."""
+    if app is None:
+        app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+        app.query_params.update(query)
+    app.switch_page(path)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def start_class(title="Monday: ANN") -> tuple[AppTest, str]:
+    teacher = open_page(CLASS)
+    teacher.text_input(key="class_title").input(title)
+    submit(teacher, "Start a class")
+    return teacher, query_value(teacher, "class")
+
+
+def submit(app: AppTest, label: str) -> None:
+    next(button for button in app.button if button.label == label).click().run()
+    assert not app.exception, app.exception
+
+
+def join(code: str, nickname: str) -> AppTest:
+    student = open_page(CLASS, join=code)
+    assert student.text_input(key="class_code").value == code  # the join link fills it in
+    student.text_input(key="class_nickname").input(nickname)
+    submit(student, "Join")
+    return student
+
+
+def board_text(app: AppTest) -> str:
+    return " ".join(str(frame.value.to_dict()) for frame in app.dataframe)
+
+
+def test_a_student_shares_a_run_and_the_teachers_board_shows_it():
+    teacher, code = start_class()
+    assert f"Class {code}" in texts(teacher.subheader)
+    assert "teacher=" in texts(teacher.code) and len(teacher.get("image")) == 1  # link + QR
+    assert "No runs shared yet" in texts(teacher.info)
+    student = join(code, "ada*")
+    assert f"You are in class {code}" in texts(student.success)
+    open_page("pages/4_mlp_moons.py", student)
+    share = student.button(key="moons_share_with_class")
+    assert share.label == "Share moons-1 with the class"
+    share.click().run()
+    assert "Shared with class" in texts(student.success) and "ada\\*" in texts(student.success)
+    assert student.button(key="moons_share_with_class").disabled  # shared once
+    teacher.run()
+    assert "1 shared run from 1 student" in texts(teacher.caption)
+    assert "ada*" in board_text(teacher) and "moons-1" in board_text(teacher)
+
+
+def test_the_teacher_hides_a_run_sets_a_challenge_and_closes_the_class():
+    teacher, code = start_class()
+    student = join(code, "alan")
+    open_page("pages/4_mlp_moons.py", student)
+    student.button(key="moons_share_with_class").click().run()
+    teacher.run()
+    teacher.text_input(key="class_challenge_text").input("Best with at most 100 parameters")
+    submit(teacher, "Set the challenge")
+    assert "Best with at most 100 parameters" in texts(teacher.text)
+    assert "No shared run meets the challenge" in texts(teacher.caption)  # 151 parameters
+    teacher.multiselect(key="class_hidden").select("alan: moons-1 (#1)".replace("#1", _id(teacher)))
+    teacher.run()
+    submit(teacher, "Apply")
+    assert "0 shared runs from 0 students" in texts(teacher.caption)
+    submit(teacher, "Close the class")
+    assert "This class is closed" in texts(teacher.info)
+    assert "is closed" in texts(join(code, "grace").error)  # nobody joins a closed class
+
+
+def _id(teacher: AppTest) -> str:
+    """The shared run's number as the teacher's hide list names it."""
+    option = next(iter(teacher.multiselect(key="class_hidden").options))
+    return option.rsplit("(", 1)[1].rstrip(")")
+
+
+def test_wrong_codes_keys_and_nicknames_are_refused_with_a_reason():
+    _, code = start_class()
+    student = join("NOPE2345", "ada")
+    assert "no class with the code NOPE2345" in texts(student.error)
+    student = join(code, "   ")
+    assert "nickname is empty" in texts(student.error)
+    intruder = open_page(CLASS, **{"class": code, "teacher": "guessed-key"})
+    assert "does not open a class" in texts(intruder.error)
+    assert not any("Teacher" in expander.label for expander in intruder.expander)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////proc/no-such-folder/class.sqlite",  # cannot be opened at all
+        "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2",  # nothing listens
+    ],
+)
+def test_an_unreachable_database_leaves_every_page_working(monkeypatch, url):
+    monkeypatch.setenv("NN_CLASS_DB_URL", url)
+    app = open_page(CLASS)
+    assert "The class is unavailable right now" in texts(app.warning)
+    open_page("pages/4_mlp_moons.py", app)
+    assert app.metric  # the page itself trained and drew
+
+
+def test_a_read_only_database_keeps_the_run_and_says_sharing_can_be_retried(monkeypatch, tmp_path):
+    from class_helpers import store_engine
+    from nn_core import class_store
+
+    path = tmp_path / "class.sqlite"
+    with store_engine(class_store.sqlite_url(path)) as engine:
+        code, _ = class_store.create_class(engine, "read-only")
+    student = join_on(code, "ada", monkeypatch, f"sqlite:///file:{path}?mode=ro&uri=true")
+    open_page("pages/4_mlp_moons.py", student)
+    student.button(key="moons_share_with_class").click().run()
+    assert "The class is unavailable right now" in texts(student.warning)
+    assert not student.button(key="moons_share_with_class").disabled  # can be retried
+    open_page("pages/7_runs.py", student)
+    assert "moons-1" in board_text(student)  # the run is still in the session
+
+
+def join_on(code, nickname, monkeypatch, url) -> AppTest:
+    monkeypatch.setenv("NN_CLASS_DB_URL", url)
+    return join(code, nickname)
