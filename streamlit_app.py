@@ -42,6 +42,10 @@ GUIDE = {
         "every run of your session side by side, as TensorBoard's HParams view",
         "pin a run and compare the others with it",
     ),
+    "pages/8_class.py": (
+        "the whole room on one board: a class to join, shared runs, a challenge, votes",
+        "start a class and project its code; students join with their phones",
+    ),
 }
 
 setup_page(

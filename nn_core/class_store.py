@@ -44,6 +44,20 @@ classes = sa.Table(
     sa.Column("closed", sa.Boolean, nullable=False, default=False),
     sa.Column("challenge", sa.Text, nullable=True),  # JSON of a Challenge, or NULL
     sa.Column("changed", sa.Integer, nullable=False, default=0),  # bumped by teacher actions
+    # Where the teacher is in a lesson: students who follow the teacher go there too.
+    sa.Column("lesson", sa.String(100), nullable=True),
+    sa.Column("step", sa.Integer, nullable=True),
+)
+votes = sa.Table(
+    "nn_votes",
+    metadata,
+    sa.Column("class_code", sa.String(CODE_LENGTH), sa.ForeignKey("nn_classes.code")),
+    sa.Column("lesson", sa.String(100), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("student", sa.String(MAX_NICKNAME), nullable=False),
+    sa.Column("choice", sa.String(200), nullable=False),
+    # One vote per student and question: changing one's mind replaces it.
+    sa.PrimaryKeyConstraint("class_code", "lesson", "step", "student"),
 )
 shared_runs = sa.Table(
     "nn_shared_runs",
@@ -461,3 +475,54 @@ def membership(engine: sa.Engine, browser: str) -> tuple[str, str] | None:
             sa.select(memberships).where(memberships.c.browser == browser)
         ).first()
     return (row.class_code, row.nickname) if row else None
+
+
+def vote(engine: sa.Engine, code: str, nickname: str, lesson: str, step: int, choice: str):
+    """A student's answer to a lesson question (their latest answer counts)."""
+    nickname = plain_text(nickname, MAX_NICKNAME, "nickname")
+    choice = plain_text(choice, 200, "answer")
+    info = join(engine, code, nickname)
+    key = {"class_code": info.code, "lesson": lesson, "step": step, "student": nickname}
+    for _attempt in range(3):  # (two answers of one student at the same moment)
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    votes.delete().where(*(votes.c[name] == value for name, value in key.items()))
+                )
+                connection.execute(votes.insert().values(**key, choice=choice))
+            return
+        except sa.exc.IntegrityError:
+            continue
+
+
+def tally(engine: sa.Engine, code: str, lesson: str, step: int) -> dict[str, int]:
+    """How many students chose each answer: choice -> count."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(votes.c.choice, sa.func.count())
+            .where(
+                votes.c.class_code == normal_code(code),
+                votes.c.lesson == lesson,
+                votes.c.step == step,
+            )
+            .group_by(votes.c.choice)
+        ).all()
+    return {choice: count for choice, count in rows}
+
+
+def set_teacher_step(engine: sa.Engine, code: str, key: str, lesson: str | None, step):
+    """Teacher: the lesson step the class is on (students who follow go there)."""
+    with engine.begin() as connection:
+        code = _teacher(connection, code, key)
+        connection.execute(
+            classes.update().where(classes.c.code == code).values(lesson=lesson, step=step)
+        )
+
+
+def teacher_step(engine: sa.Engine, code: str) -> tuple[str, int] | None:
+    """(lesson, step) the teacher is on, or None."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.select(classes.c.lesson, classes.c.step).where(classes.c.code == normal_code(code))
+        ).first()
+    return (row.lesson, row.step) if row and row.lesson else None

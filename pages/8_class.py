@@ -22,6 +22,7 @@ import segno  # noqa: E402
 from nn_core import charts, class_store, runs  # noqa: E402
 from ui import class_room as room  # noqa: E402
 from ui.layout import show_chart  # noqa: E402
+from ui.lesson import follow_teacher  # noqa: E402
 from ui.runs import session_runs, show_table  # noqa: E402
 
 REFRESH_SECONDS = 2
@@ -94,7 +95,11 @@ def class_header(info: class_store.ClassInfo, teacher: bool) -> None:
         join_link = room.class_link(join=info.code)
         st.markdown(f"Students join at **{join_link}** with the code **{info.code}**.")
         if teacher:
-            st.caption("Your teacher link (keep it to yourself: it holds the teacher key):")
+            st.caption(
+                "Open a lesson from the home page in this tab: students who follow you see "
+                "your step, and your reveals show how the class answered. Your teacher link "
+                "(keep it to yourself: it holds the teacher key):"
+            )
             st.code(
                 room.class_link(**{"class": info.code, "teacher": room_teacher_key()}),
                 language=None,
@@ -135,6 +140,9 @@ def student_bar(info: class_store.ClassInfo, nickname: str) -> None:
             "Train on the MLP, MNIST or IMDB page, then press **Share with the class** under "
             "the result."
         )
+    room.follow_toggle("class")
+    if room.following():  # the teacher's lesson step, as soon as there is one
+        follow_teacher(None)
     if st.button("Leave the class", icon=":material/logout:", key="class_leave"):
         room.remember_joined(None)
         st.rerun()
@@ -151,10 +159,34 @@ def teacher_tools(info: class_store.ClassInfo, shared: list[class_store.SharedRu
             st.rerun()
 
 
+READY_MADE = (
+    class_store.Challenge(
+        "Best validation accuracy on moons with at most 100 parameters",
+        "moons",
+        "val_accuracy",
+        max_parameters=100,
+        data_seed=0,
+    ),
+    class_store.Challenge(
+        "Best MNIST validation accuracy with at most 20,000 parameters",
+        "mnist",
+        "val_accuracy",
+        max_parameters=20_000,
+    ),
+    class_store.Challenge("Best IMDB validation accuracy, any size", "imdb", "val_accuracy"),
+)
+
+
 def challenge_form(info: class_store.ClassInfo, code: str, key: str) -> None:
+    """Pick a ready-made challenge, or define one."""
+    texts = [challenge.text for challenge in READY_MADE]
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    picked = left.selectbox("A ready-made challenge", texts, key="class_ready_made")
+    if right.button("Set this challenge", key="class_set_ready_made"):
+        teacher_action(class_store.set_challenge, code, key, READY_MADE[texts.index(picked)])
     current = info.challenge
     with st.form("class_challenge_form"):
-        st.markdown("**Challenge** (the leaderboard ranks each student's best run)")
+        st.markdown("**Or your own challenge** (the leaderboard ranks each student's best run)")
         text = st.text_input(
             "Challenge text",
             value=current.text

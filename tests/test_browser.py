@@ -115,7 +115,7 @@ def test_imdb_trains_presets_and_compares(server, browser):
 def test_runs_page_lists_the_session_and_rejects_bad_uploads(server, browser, tmp_path):
     page = open_page(browser, f"{server}/mlp_moons?epochs=500")
     page.get_by_text("Training accuracy").first.wait_for()
-    page.get_by_role("link", name="Runs").click()
+    page.get_by_role("link", name="Runs", exact=True).click()
     wait_idle(page)
     page.get_by_text("1 of 1 runs").first.wait_for()
     page.get_by_text("Import runs from a JSON export").click()

@@ -95,7 +95,7 @@ def test_a_run_shared_through_one_server_appears_on_the_board_of_the_other(repli
     student.get_by_label("Your nickname").fill("ada")
     student.get_by_role("button", name="Join").click()
     student.get_by_text(f"You are in class {code} as ada").wait_for(timeout=60_000)
-    student.get_by_role("link", name="MLP on moons").click()
+    student.get_by_role("link", name="MLP on moons", exact=True).click()
     share = student.get_by_role("button", name="Share moons-1 with the class")
     share.wait_for(timeout=120_000)
     wait_idle(student)

@@ -179,6 +179,7 @@ def test_on_a_phone_the_settings_open_from_a_labelled_button_and_close_after_a_c
     # The sidebar slides in: tap only once it has stopped moving.
     page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
     noise = page.locator(".st-key-moons_noise").first
+    noise.scroll_into_view_if_needed()  # (below the menu on a phone's screen)
     before = page.locator(".st-key-moons_noise input[type='range']").first.input_value()
     track = noise.bounding_box()
     page.mouse.click(track["x"] + 40, track["y"] + track["height"] - 12)  # a tap on the track

@@ -76,6 +76,8 @@ def test_the_teacher_hides_a_run_sets_a_challenge_and_closes_the_class():
     assert "No shared run meets the challenge" in texts(teacher.caption)  # 151 parameters
     teacher.multiselect(key="class_hidden").select("alan: moons-1 (#1)".replace("#1", _id(teacher)))
     teacher.run()
+    teacher.button(key="class_set_ready_made").click().run()  # the first: moons, 100 at most
+    assert "on moons with at most 100 parameters" in texts(teacher.text)
     submit(teacher, "Apply")
     assert "0 shared runs from 0 students" in texts(teacher.caption)
     submit(teacher, "Close the class")
@@ -134,3 +136,32 @@ def test_a_read_only_database_keeps_the_run_and_says_sharing_can_be_retried(monk
 def join_on(code, nickname, monkeypatch, url) -> AppTest:
     monkeypatch.setenv("NN_CLASS_DB_URL", url)
     return join(code, nickname)
+
+
+def in_lesson(app: AppTest, lesson: str, step: int, path: str) -> AppTest:
+    """Open a lesson step in `app`'s session, as a link clicked in the app does."""
+    app.query_params.clear()
+    app.query_params.update({"lesson": lesson, "step": str(step)})
+    return open_page(path, app)
+
+
+def test_the_class_votes_are_tallied_in_the_teachers_reveal_and_students_follow_the_teacher():
+    teacher, code = start_class()
+    in_lesson(teacher, "perceptron_xor", 2, "pages/1_perceptron.py")
+    ada, alan = join(code, "ada"), join(code, "alan")
+    for student, choice in ((ada, "No, never"), (alan, "Yes, it just needs more epochs")):
+        in_lesson(student, "perceptron_xor", 2, "pages/1_perceptron.py")
+        student.radio(key="lesson_answer_perceptron_xor_2").set_value(choice).run()
+    teacher.run()
+    assert "Class: 2 answers so far." in texts(teacher.caption)
+    teacher.button(key="lesson_reveal").click().run()
+    shown = texts(teacher.markdown)
+    assert "The class answered (2 votes)" in shown
+    assert "No, never: **1** (50%)" in shown
+
+    grace = join(code, "grace")  # on the Class page, following the teacher
+    grace.toggle(key="class_follow_class").set_value(True).run()
+    assert "step 2 of" in texts(grace.caption)  # taken to the teacher's step
+    in_lesson(teacher, "perceptron_xor", 3, "pages/4_mlp_moons.py")
+    grace.run()
+    assert "step 3 of" in texts(grace.caption)

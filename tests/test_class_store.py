@@ -221,3 +221,17 @@ def test_a_browsers_runs_and_class_are_kept_once_and_can_be_deleted(engine):
     assert class_store.membership(engine, browser) == (code, "ada")
     class_store.remember_membership(engine, browser, None)
     assert class_store.membership(engine, browser) is None
+
+
+def test_votes_are_tallied_one_per_student_and_the_teachers_step_is_shared(engine):
+    code, key = class_store.create_class(engine, "class")
+    class_store.vote(engine, code, "ada", "xor", 2, "It bends")
+    class_store.vote(engine, code, "alan", "xor", 2, "Still one line")
+    class_store.vote(engine, code, "alan", "xor", 2, "It bends")  # changed his mind
+    class_store.vote(engine, code, "grace", "xor", 3, "Yes")  # another step
+    assert class_store.tally(engine, code, "xor", 2) == {"It bends": 2}
+    assert class_store.teacher_step(engine, code) is None
+    class_store.set_teacher_step(engine, code, key, "xor", 3)
+    assert class_store.teacher_step(engine, code) == ("xor", 3)
+    with pytest.raises(ClassError, match="teacher key does not open"):
+        class_store.set_teacher_step(engine, code, "guess", "xor", 1)

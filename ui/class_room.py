@@ -289,3 +289,77 @@ def share_latest(page: str) -> None:
         "nickname.",
     )
     say(st.session_state.pop(message_key, None))
+
+
+# ---------------------------------------------------------------- lessons with the class
+
+FOLLOWING = "class_following"  # this student's lesson follows the teacher's step
+TEACHER_AT = "class_teacher_at"  # the (lesson, step) this teacher last told the class
+
+
+def teaching() -> tuple[str, str] | None:
+    return st.session_state.get(TEACHING)
+
+
+def vote_for(lesson: str, step: int, choice: str) -> None:
+    """A joined student's prediction counts in the class tally (best effort: the student's
+    own lesson goes on without the class)."""
+    student = joined()
+    if student is None or teaching():
+        return
+    try:
+        call(class_store.vote, student[0], student[1], lesson, step, choice)
+    except (Unavailable, class_store.ClassError):
+        pass
+
+
+def votes(lesson: str, step: int) -> dict[str, int] | None:
+    """For the teacher: the class's answers to this step's question so far."""
+    teacher = teaching()
+    if teacher is None:
+        return None
+    try:
+        return call(class_store.tally, teacher[0], lesson, step)
+    except Unavailable:
+        return None
+
+
+def teacher_at(lesson: str, step: int) -> None:
+    """The teacher is on this step: tell the class (once per step), for those who follow."""
+    teacher = teaching()
+    if teacher is None or st.session_state.get(TEACHER_AT) == (lesson, step):
+        return
+    try:
+        call(class_store.set_teacher_step, teacher[0], teacher[1], lesson, step)
+        st.session_state[TEACHER_AT] = (lesson, step)
+    except (Unavailable, class_store.ClassError):
+        pass
+
+
+def follow_toggle(where: str) -> None:
+    """A joined student's switch: their lesson step follows the teacher's."""
+    if joined() is None or teaching():
+        return
+    key = f"class_follow_{where}"
+
+    def keep() -> None:  # (beyond the widget, whose state a page switch drops)
+        st.session_state[FOLLOWING] = st.session_state[key]
+
+    st.toggle(
+        "Follow the teacher",
+        value=st.session_state.get(FOLLOWING, False),
+        key=key,
+        on_change=keep,
+        help="Your lesson moves to the step the teacher is on, on its page.",
+    )
+
+
+def following() -> bool:
+    return bool(st.session_state.get(FOLLOWING)) and joined() is not None and not teaching()
+
+
+def where_teacher_is() -> tuple[str, int] | None:
+    try:
+        return call(class_store.teacher_step, joined()[0])
+    except Unavailable:
+        return None

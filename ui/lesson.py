@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from nn_core import lessons
-from ui import lesson_check
+from ui import class_room, lesson_check
 from ui.layout import presenting
 from ui.params import LESSON_SETTINGS
 
@@ -138,6 +138,8 @@ class Player:
             del st.session_state[TRAIN]
         if st.session_state.get(SWITCH):  # a Reveal of a step on another page
             self._open(st.session_state.pop(SWITCH))
+        if class_room.following():
+            follow_teacher((self.lesson.name, self.number) if self.lesson else None)
         if self.lesson is not None:
             # A fragment: Next, Previous and an answer redraw the panel alone (the page below
             # still shows the step before); Reveal reruns the whole page with the step, at once
@@ -167,6 +169,7 @@ class Player:
             return
         self.lesson, self.number = current
         lesson, step = self.lesson, self.step
+        class_room.teacher_at(lesson.name, self.number)
         box = st.container(border=True, key="lesson_panel")
         with box:
             st.caption(f"Lesson: {lesson.title} · step {self.number} of {len(lesson.steps)}")
@@ -211,6 +214,8 @@ class Player:
                 width="stretch",
             )
             self._prepare_controls()
+            class_room.follow_toggle("panel")
+            self._class_answers(step)
             self.reveal_box = st.container()
             if not self.revealed and step.page != self.page:
                 self.reveal_box.caption(f"Reveal opens the {step.page.replace('_', ' ')} page.")
@@ -306,6 +311,26 @@ class Player:
         Streamlit drops when Reveal opens another page."""
         key = self._answer_key()
         st.session_state.setdefault(PREDICTIONS, {})[key] = st.session_state[key]
+        if st.session_state[key] is not None:
+            class_room.vote_for(self.lesson.name, self.number, st.session_state[key])
+
+    def _class_answers(self, step: lessons.Step) -> None:
+        """For a teacher with a class: how the class answered this step's question so far
+        (before the reveal, only how many did: the tally would give the answer away)."""
+        counted = class_room.votes(self.lesson.name, self.number) if step.question else None
+        if counted is None:
+            return
+        total = sum(counted.values())
+        if not self.revealed:
+            st.caption(f"Class: {total:,} answer{'s' if total != 1 else ''} so far.")
+            return
+        choices = list(step.choices or counted)
+        lines = [
+            f"- {class_room.plain(choice)}: **{counted.get(choice, 0):,}**"
+            + (f" ({counted.get(choice, 0) / total:.0%})" if total else "")
+            for choice in choices
+        ]
+        st.markdown(f"The class answered ({total:,} votes):\n" + "\n".join(lines))
 
     def _answer(self, right: str) -> None:
         """The right answer, and whether the student's prediction was it."""
@@ -340,3 +365,23 @@ class Player:
                     + ". (Settings changed since the reveal?)",
                     icon=":material/report:",
                 )
+
+
+@st.fragment(run_every=2)
+def follow_teacher(current: tuple[str, int] | None) -> None:
+    """A student who follows the teacher: every 2 s, where is the teacher? Another step (or
+    lesson) opens it, on its page."""
+    where = class_room.where_teacher_is()
+    if where is None or where == current:
+        return
+    name, number = where
+    path = FOLDER / f"{Path(name).name}.toml"
+    try:
+        lesson = lessons.read(path)
+    except (lessons.LessonError, OSError):
+        return  # (a teacher's own uploaded lesson: the students do not have it)
+    number = min(max(number, 1), len(lesson.steps))
+    query = {"lesson": name, "step": str(number)}
+    if "present" in st.query_params:
+        query["present"] = st.query_params["present"]
+    st.switch_page(PAGE_PATHS[lesson.steps[number - 1].page], query_params=query)
