@@ -28,7 +28,7 @@ from _common import ROOT, report, run_seed_code
 from playground import SEED_CELL
 
 sys.path.insert(0, str(ROOT / "tests"))
-from browser_helpers import chromium, open_page, streamlit_server, wait_idle  # noqa: E402
+from browser_helpers import IDLE, chromium, open_page, streamlit_server, wait_idle  # noqa: E402
 from class_helpers import sample_record, store_engine  # noqa: E402
 from nn_core import charts, class_store, runs  # noqa: E402
 from postgres_server import postgres_url  # noqa: E402
@@ -123,8 +123,9 @@ def browser_board_seconds(folder: Path) -> float:
             began = time.perf_counter()
             page.locator(".st-key-class_metric").get_by_text(metric, exact=True).click()
             page.locator(f"[aria-label*='{metric} against']").first.wait_for(timeout=60_000)
-            wait_idle(page, timeout=60_000)
+            page.wait_for_selector(IDLE, timeout=60_000)  # (the run that drew it has ended)
             seconds.append(time.perf_counter() - began)
+            wait_idle(page, timeout=60_000)
     return statistics.median(seconds[1:])
 
 

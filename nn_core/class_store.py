@@ -406,6 +406,8 @@ def board_table(shared: list[SharedRun]):
     table = runs.runs_table([run.record for run in shared])
     if shared:
         table.insert(0, "student", [run.student for run in shared])
+        if any(run.hidden for run in shared):  # (the teacher's export)
+            table.insert(2, "hidden", [run.hidden for run in shared])
     return table
 
 
