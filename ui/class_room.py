@@ -5,9 +5,9 @@ class" under each training page's result.
 The database: $NN_CLASS_DB_URL if set (containers, replicas), else `[connections.class_db]` in
 .streamlit/secrets.toml when it is there (e.g. a hosted PostgreSQL:
 `url = "postgresql+psycopg://user:password@host/db"`), otherwise an SQLite file at $NN_CLASS_DB
-or .class_data/class.sqlite beside the app. If the database cannot be
-reached, every page still works for the student alone and says that the class is unavailable;
-runs stay in the session and can be shared again later."""
+or .class_data/class.sqlite beside the app. If the database cannot be reached, every page still
+works for the student alone and says that the class is unavailable; runs stay in the session
+and can be shared again later."""
 
 from __future__ import annotations
 
@@ -32,8 +32,6 @@ SHARE_TIMES = "class_share_times"  # when this session last shared, for the rate
 MAX_SHARES = 3  # per SHARE_SECONDS and session: a stuck key or a script cannot flood the board
 SHARE_SECONDS = 2.0
 CLASS_PAGE = "pages/8_class.py"
-
-
 BROWSER = "class_browser"  # this browser's anonymous id (its cookie), for its own runs
 NEW_BROWSER = "class_new_browser"  # the id was made in this session: the cookie is to be set
 COOKIE = "nn_browser"
@@ -54,9 +52,7 @@ def _configured() -> bool:
     """Whether secrets.toml names the class database."""
     try:
         return CONNECTION in st.secrets.get("connections", {})
-    except FileNotFoundError:  # no secrets.toml at all
-        return False
-    except Exception:  # noqa: BLE001 (a malformed secrets.toml: Streamlit says so itself)
+    except Exception:  # noqa: BLE001 (none, or a malformed one: Streamlit says so itself)
         return False
 
 
@@ -71,7 +67,7 @@ def _engine(url: str | None) -> sa.Engine:
         connection = st.connection(CONNECTION, type="sql")
     else:
         connection = st.connection(CONNECTION, type="sql", url=url)
-    engine = class_store.prepare_engine(connection._instance)
+    engine = class_store.prepare_engine(connection.engine)
     class_store.create_schema(engine)
     return engine
 
