@@ -47,6 +47,8 @@ classes = sa.Table(
     # Where the teacher is in a lesson: students who follow the teacher go there too.
     sa.Column("lesson", sa.String(100), nullable=True),
     sa.Column("step", sa.Integer, nullable=True),
+    # The class study (an Optuna study in this database): JSON {name, page, setting, search}.
+    sa.Column("study", sa.Text, nullable=True),
 )
 votes = sa.Table(
     "nn_votes",
@@ -118,6 +120,7 @@ class ClassInfo:
     created: str
     closed: bool
     challenge: Challenge | None
+    study: dict | None = None  # the class study: {name, page, setting, search}
 
 
 @dataclass(frozen=True)
@@ -235,7 +238,8 @@ def class_info(engine: sa.Engine, code: str) -> ClassInfo:
     if row is None:
         raise ClassError(f"There is no class with the code {normal_code(code) or '(empty)'}.")
     challenge = Challenge(**json.loads(row.challenge)) if row.challenge else None
-    return ClassInfo(row.code, row.title, row.created, bool(row.closed), challenge)
+    study = json.loads(row.study) if row.study else None
+    return ClassInfo(row.code, row.title, row.created, bool(row.closed), challenge, study)
 
 
 def join(engine: sa.Engine, code: str, nickname: str) -> ClassInfo:
@@ -528,3 +532,10 @@ def teacher_step(engine: sa.Engine, code: str) -> tuple[str, int] | None:
             sa.select(classes.c.lesson, classes.c.step).where(classes.c.code == normal_code(code))
         ).first()
     return (row.lesson, row.step) if row and row.lesson else None
+
+
+def set_study(engine: sa.Engine, code: str, key: str, study: dict | None) -> None:
+    """Teacher: the class study every student can run trials of (None: no study)."""
+    with engine.begin() as connection:
+        code = _teacher(connection, code, key)
+        _bump(connection, code, study=json.dumps(study) if study else None)

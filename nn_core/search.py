@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import optuna
+import pandas as pd
 
 from nn_core.models import ModelSpec
 from nn_core.training import STOP, TrainConfig, TrainingResult, train_split
@@ -191,16 +192,20 @@ def run(
     data_for: Callable[[dict], object],
     stop: Callable[[], bool] = lambda: False,
     on_trial: Callable[[TrialRun], None] | None = None,
+    trial_attrs: dict | None = None,
 ) -> SearchRun:
     """Run the search's trials in `study`: data_for(values) gives each trial's split (an
     object with x_train, y_train, x_validation, y_validation); stop() is asked after every
     reported epoch and between trials (a Stop keeps every finished trial); on_trial hears each
-    finished or pruned trial."""
+    finished or pruned trial; trial_attrs are stored with each trial (who ran it, in a class
+    study)."""
     outcome = SearchRun(study)
     pruning = search.pruner != "none"
 
     def objective(trial: optuna.Trial) -> float:
         values = {parameter.name: parameter.suggest(trial) for parameter in search.parameters}
+        for name, value in (trial_attrs or {}).items():
+            trial.set_user_attr(name, value)
         trial_spec, trial_config = apply(spec, config, values)
         reported = {"epochs": 0, "pruned_at": None}
 
@@ -257,3 +262,57 @@ def importance(study: optuna.Study, seed: int = 0) -> dict[str, float]:
         return {}
     evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
     return optuna.importance.get_param_importances(study, evaluator=evaluator)
+
+
+def to_dict(search: Search) -> dict:
+    """A search as plain JSON-able data (a class study keeps it in the class store)."""
+    return {
+        "parameters": [
+            {"name": p.name, "choices": list(p.choices), "low": p.low, "high": p.high, "log": p.log}
+            for p in search.parameters
+        ],
+        "sampler": search.sampler,
+        "trials": search.trials,
+        "pruner": search.pruner,
+        "seed": search.seed,
+    }
+
+
+def from_dict(stored: dict, trials: int | None = None) -> Search:
+    """The search to_dict wrote (with `trials`: that many trials of it, a student's share)."""
+    parameters = tuple(
+        Parameter(p["name"], tuple(p["choices"]), p["low"], p["high"], p["log"])
+        for p in stored["parameters"]
+    )
+    return Search(
+        parameters,
+        sampler=stored["sampler"],
+        trials=trials or stored["trials"],
+        pruner=stored["pruner"],
+        seed=stored["seed"],
+    )
+
+
+def study_table(study: optuna.Study, names: list[str]) -> pd.DataFrame:
+    """The study's finished and pruned trials, from its storage (every worker's), as the
+    search views draw them: trial, the varied values, state, epochs, accuracies, gap, and
+    who ran it where a class study says so."""
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    rows = []
+    for trial in study.get_trials(deepcopy=False, states=states):
+        attrs = trial.user_attrs
+        if "val_accuracy" not in attrs:
+            continue
+        rows.append(
+            {
+                "trial": trial.number + 1,
+                **{name: trial.params.get(name) for name in names},
+                "state": "pruned" if trial.state == states[1] else "finished",
+                "epochs": max(trial.intermediate_values, default=None),
+                "val_accuracy": attrs["val_accuracy"],
+                "train_accuracy": attrs["train_accuracy"],
+                "gap": attrs["train_accuracy"] - attrs["val_accuracy"],
+                "student": attrs.get("student", ""),
+            }
+        )
+    return pd.DataFrame(rows)

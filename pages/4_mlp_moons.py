@@ -19,6 +19,7 @@ setup_page(
 )
 load_engine()
 
+import hashlib
 from dataclasses import replace
 
 import altair as alt
@@ -262,6 +263,13 @@ def split_dataset(dataset, validation_share):
 
 def run_key(dataset, validation_share, spec, config):
     return ("moons", tuple(dataset.items()), validation_share, spec, config)
+
+
+def setting_fingerprint(dataset, validation_share, spec, config) -> str:
+    """The setting as a short text that is the same in every session (a class study's trials
+    must all start from the teacher's setting)."""
+    text = repr(run_key(dataset, validation_share, spec, config))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def replay_key(key) -> str:
@@ -895,6 +903,7 @@ views = (
             dataset, validation_share, trial_spec, trial_config, trial_result
         ),
         seconds,
+        setting_key=setting_fingerprint(dataset, validation_share, spec, config),
     ),
     lambda: seeds_view(dataset, validation_share, spec, config),
 )

@@ -24,6 +24,7 @@ from ui import class_room as room  # noqa: E402
 from ui.layout import show_chart  # noqa: E402
 from ui.lesson import follow_teacher  # noqa: E402
 from ui.runs import session_runs, show_table  # noqa: E402
+from ui.search_panel import class_study_board, class_study_size  # noqa: E402
 
 REFRESH_SECONDS = 2
 METRICS = ("val_accuracy", "train_accuracy", "test_accuracy")
@@ -296,18 +297,20 @@ def board(code: str, teacher: bool) -> None:
         return
     _, info, shared = memo
     draw_board(info, [run for run in shared if not run.hidden], teacher)
+    if info.study:
+        class_study_board(info.study)
     if teacher:
         teacher_tools(info, shared)
-    watch(code, version)
+    watch(code, (version, class_study_size(info.study)), info.study)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def watch(code: str, drawn: tuple) -> None:
+def watch(code: str, drawn: tuple, study: dict | None) -> None:
     """Every couple of seconds, one small query: has a run been shared, or has the teacher
     changed something, since the board was drawn? Only then is the page run again (a tick
     that finds nothing new sends nothing to the browser)."""
     try:
-        now = room.call(class_store.board_version, code)
+        now = (room.call(class_store.board_version, code), class_study_size(study))
     except room.Unavailable:
         return  # (the board says so on the next full run)
     if now != drawn:

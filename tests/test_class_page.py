@@ -165,3 +165,32 @@ def test_the_class_votes_are_tallied_in_the_teachers_reveal_and_students_follow_
     in_lesson(teacher, "perceptron_xor", 3, "pages/4_mlp_moons.py")
     grace.run()
     assert "step 3 of" in texts(grace.caption)
+
+
+def test_a_class_study_grows_with_each_students_trials_on_the_board():
+    """Issue 20's class study on the class store: the teacher makes the MLP page's search the
+    class's; a student runs trials of it from the same setting (Optuna's storage in the class
+    database); the teacher's board shows them, by student."""
+    teacher, code = start_class()
+    open_page("pages/4_mlp_moons.py", teacher)
+    teacher.session_state["moons_tab"] = "Search"
+    teacher.select_slider(key="moons_epochs").set_value(500).run()
+    teacher.multiselect(key="moons_search_values_units").set_value([2, 8]).run()
+    teacher.multiselect(key="moons_search_values_l2").set_value([0.0]).run()
+    teacher.button(key="moons_class_study").click().run()
+    assert "Class study started" in texts(teacher.success)
+
+    student = join(code, "ada")
+    open_page("pages/4_mlp_moons.py", student)
+    student.session_state["moons_tab"] = "Search"
+    student.run()
+    assert "starts from your teacher's setting" in texts(student.caption)  # 5,000 epochs here
+    student.select_slider(key="moons_epochs").set_value(500).run()
+    student.button(key="moons_class_study_run").click().run()
+    assert not student.exception, student.exception
+
+    open_page(CLASS, teacher)
+    shown = texts(teacher.caption)
+    assert "2 trials by 1 student" in shown  # the grid's two cells, then it is done
+    table = teacher.dataframe[-1].value
+    assert set(table["student"]) == {"ada"} and sorted(table["units"]) == [2, 8]

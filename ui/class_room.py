@@ -359,3 +359,36 @@ def where_teacher_is() -> tuple[str, int] | None:
         return call(class_store.teacher_step, joined()[0])
     except Unavailable:
         return None
+
+
+# ---------------------------------------------------------------- the class study
+
+
+@st.cache_resource(show_spinner=False)
+def _study_storage(url: str):
+    """Optuna's storage in the class database (its own tables beside ours): every session on
+    every replica works on the same studies. SQLite writers wait instead of failing."""
+    import optuna
+
+    connect_args = {"timeout": 20} if url.startswith("sqlite") else {}
+    return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect_args})
+
+
+def study_storage():
+    """The class studies' storage; Unavailable if the class database cannot be used."""
+    url = engine().url.render_as_string(hide_password=False)
+    try:
+        return _study_storage(url)
+    except (sa.exc.SQLAlchemyError, OSError) as error:
+        raise Unavailable(_reason(error)) from error
+
+
+def class_info():
+    """The class this session teaches or joined (ClassInfo), or None."""
+    where = teaching() or joined()
+    if where is None:
+        return None
+    try:
+        return call(class_store.class_info, where[0])
+    except (Unavailable, class_store.ClassError):
+        return None

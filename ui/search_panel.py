@@ -4,13 +4,15 @@ data and a `keep(spec, config, result)` that stores and records a trial as a run
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import RerunException, StopException
 
-from nn_core import charts, cost, search
+from nn_core import charts, class_store, cost, search
+from ui import class_room
 from ui.layout import show_chart
 
 SAMPLER_LABELS = {"grid": "Grid", "random": "Random", "tpe": "TPE (Bayesian)"}
@@ -25,10 +27,12 @@ def search_view(
     data_for: Callable,
     keep: Callable,
     seconds_per_trial: float,
+    setting_key: str | None = None,
 ) -> None:
     """searchable: name (nn_core.search.APPLY or DATA_PARAMETERS) -> (label, choices, default
     values); data_for(values) -> a trial's split; keep(spec, config, result, values) stores and
-    records a trial as a run."""
+    records a trial as a run; setting_key: the page's current setting, which a class study is
+    run from (None: no class study on this page)."""
     chosen, sampler, trials, pruner = _controls(prefix, searchable)
     if not chosen:
         st.info("Choose one or two parameters to vary.", icon=":material/tune:")
@@ -44,6 +48,8 @@ def search_view(
         st.warning(str(error), icon=":material/warning:")
         return
     total = setting.planned_trials * seconds_per_trial
+    if setting_key is not None:
+        class_study_panel(prefix, setting, spec, config, data_for, keep, setting_key)
     if st.button(
         f"Run {setting.planned_trials} trials ({cost.describe(total)} of training)",
         key=f"{prefix}_search_run",
@@ -108,7 +114,7 @@ def _controls(prefix: str, searchable: dict):
     return chosen, sampler, trials, pruner
 
 
-def _run(prefix, setting, spec, config, data_for, keep) -> tuple:
+def _run(prefix, setting, spec, config, data_for, keep, study=None, attrs=None) -> tuple:
     """Run the search with a progress bar and a Stop button; every trial is kept as a run.
     Returns (trials table, importances, parameter names) for the views."""
     bar = st.progress(0.0, text="Search…")
@@ -133,8 +139,8 @@ def _run(prefix, setting, spec, config, data_for, keep) -> tuple:
         done["count"] += 1
         done["text"] = f"Trial {done['count'] + 1} of {setting.planned_trials}…"
 
-    study = search.create_study(setting)
-    outcome = search.run(study, setting, spec, config, data_for, stop, on_trial)
+    study = study or search.create_study(setting)
+    outcome = search.run(study, setting, spec, config, data_for, stop, on_trial, attrs)
     bar.empty()
     stop_button.empty()
     names = [parameter.name for parameter in setting.parameters]
@@ -216,3 +222,116 @@ def importance_sentence(importances: dict, finished: int) -> str:
         f"variation in validation error (Optuna's fANOVA): changing it changed the result "
         f"most. This is {sure}."
     )
+
+
+STUDY_TRIALS = 3  # a student's share of the class study per click
+
+
+def class_study_panel(prefix, setting, spec, config, data_for, keep, setting_key) -> None:
+    """A class study (issue 17's class store as Optuna's storage): the teacher makes this
+    search the class's; each joined student runs a few of its trials from the same setting,
+    and the Class page shows the study growing."""
+    info = class_room.class_info()
+    if info is None or info.closed:
+        return
+    study = info.study if info.study and info.study["page"] == prefix else None
+    with st.container(border=True):
+        if class_room.teaching():
+            _teacher_study(prefix, setting, setting_key, info, study)
+        elif study is not None:
+            _student_study(prefix, study, spec, config, data_for, keep, setting_key)
+
+
+def _teacher_study(prefix, setting, setting_key, info, study) -> None:
+    if study is not None:
+        st.caption(f"The class study: {study['label']}. Its trials are on the Class page.")
+    if st.button(
+        "Make this search the class study",
+        key=f"{prefix}_class_study",
+        icon=":material/groups:",
+        help="Every student who joined runs some of its trials from this page's current "
+        "setting; the Class page shows them all.",
+    ):
+        name = f"class-{info.code}-{uuid.uuid4().hex[:8]}"
+        try:
+            search.create_study(setting, class_room.study_storage(), name)
+            label = ", ".join(parameter.name for parameter in setting.parameters)
+            stored = {
+                "name": name,
+                "page": prefix,
+                "setting": setting_key,
+                "search": search.to_dict(setting),
+                "label": f"varying {label}",
+            }
+            code, key = class_room.teaching()
+            class_room.call(class_store.set_study, code, key, stored)
+        except class_room.Unavailable as error:
+            st.warning(class_room.unavailable_text(error), icon=":material/cloud_off:")
+            return
+        st.success("Class study started: students find it in this panel.", icon=":material/groups:")
+
+
+def _student_study(prefix, study, spec, config, data_for, keep, setting_key) -> None:
+    st.markdown(f"**Class study** ({class_room.plain(study['label'])})")
+    if study["setting"] != setting_key:
+        st.caption(
+            "It starts from your teacher's setting, not this one: set the page as your "
+            "teacher's (the Class page's join link, or ask for the setting's link)."
+        )
+        return
+    code, nickname = class_room.joined()
+    if st.button(
+        f"Run {STUDY_TRIALS} trials of the class study",
+        key=f"{prefix}_class_study_run",
+        type="primary",
+        icon=":material/groups:",
+    ):
+        try:
+            storage = class_room.study_storage()
+            loaded = search.from_dict(study["search"], trials=STUDY_TRIALS)
+            optuna_study = search.create_study(loaded, storage, study["name"])
+        except class_room.Unavailable as error:
+            st.warning(class_room.unavailable_text(error), icon=":material/cloud_off:")
+            return
+        st.session_state[STATE.format(prefix=prefix)] = _run(
+            prefix, loaded, spec, config, data_for, keep, optuna_study, {"student": nickname}
+        )
+
+
+def load_class_study(stored: dict):
+    """The class study from the class database (Unavailable if it cannot be read)."""
+    import optuna
+
+    try:
+        return optuna.load_study(study_name=stored["name"], storage=class_room.study_storage())
+    except KeyError as error:  # (a study the database no longer has)
+        raise class_room.Unavailable(f"the class study is gone ({error})") from error
+
+
+def class_study_board(stored: dict) -> None:
+    """The class study on the Class page: every student's trials, as the search panel shows
+    a search."""
+    st.markdown(f"**Class study** ({class_room.plain(stored['label'])})")
+    try:
+        study = load_class_study(stored)
+    except class_room.Unavailable as error:
+        st.warning(class_room.unavailable_text(error), icon=":material/cloud_off:")
+        return
+    names = [parameter["name"] for parameter in stored["search"]["parameters"]]
+    table = search.study_table(study, names)
+    if table.empty:
+        st.caption("No trials yet: students run them from the MLP page's Search tab.")
+        return
+    students = table["student"].nunique()
+    st.caption(f"{len(table):,} trials by {students:,} student{'s' if students != 1 else ''}.")
+    _views(table, search.importance(study), names, stored["search"]["sampler"])
+
+
+def class_study_size(stored: dict | None) -> int:
+    """How many trials the class study has (for the board's watcher: a cheap count)."""
+    if stored is None:
+        return 0
+    try:
+        return len(load_class_study(stored).get_trials(deepcopy=False))
+    except class_room.Unavailable:
+        return 0
