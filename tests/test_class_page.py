@@ -4,9 +4,7 @@ page, the teacher's board shows it; wrong codes, keys and nicknames; a database 
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_pages import TIMEOUT, query_value, texts
-
-from conftest import ROOT
+from test_pages import page_with_query, query_value, texts
 
 CLASS = "pages/8_class.py"
 
@@ -14,8 +12,7 @@ CLASS = "pages/8_class.py"
 def open_page(path: str, app: AppTest | None = None, **query) -> AppTest:
     """`path` in a new session (or in `app`'s session, as a click on the menu does)."""
     if app is None:
-        app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-        app.query_params.update(query)
+        return page_with_query(path, fresh=False, **query)
     app.switch_page(path)
     app.run()
     assert not app.exception, app.exception
