@@ -154,6 +154,27 @@ def test_the_mlp_pages_search_tab_runs_a_grid_and_keeps_every_trial_as_a_run():
     assert len(searched) >= 4
 
 
+def test_the_panel_runs_random_trials_with_hyperband_and_a_time_budget():
+    """The panel's other choices: a random search pruned by Hyperband under a time budget;
+    parallel coordinates of its trials."""
+    from test_pages import chart_titles, page
+
+    app = page("pages/4_mlp_moons.py")
+    app.session_state["moons_tab"] = "Search"
+    app.select_slider(key="moons_epochs").set_value(500).run()
+    app.multiselect(key="moons_search_values_units").set_value([1, 4, 15]).run()
+    app.segmented_control(key="moons_search_sampler").set_value("random").run()
+    app.slider(key="moons_search_trials_count").set_value(6).run()
+    app.segmented_control(key="moons_search_pruner").set_value("hyperband").run()
+    app.number_input(key="moons_search_budget").set_value(600).run()
+    assert app.button(key="moons_search_run").label.startswith("Run 6 trials")
+    app.button(key="moons_search_run").click().run()
+    assert not app.exception, app.exception
+    table = app.dataframe[-1].value
+    assert 1 <= len(table) <= 6 and set(table["state"]) <= {"finished", "pruned"}
+    assert "Hyperparameters against Validation accuracy" in chart_titles(app)
+
+
 @pytest.mark.parametrize(
     "path, prefix, values",
     [

@@ -16,6 +16,7 @@ from ui import class_room
 from ui.layout import show_chart
 
 SAMPLER_LABELS = {"grid": "Grid", "random": "Random", "tpe": "TPE (Bayesian)"}
+PRUNER_LABELS = {"none": "No", "median": "Median", "hyperband": "Hyperband"}
 STATE = "{prefix}_search_trials"  # the last search's trials, kept for the views
 
 
@@ -33,7 +34,7 @@ def search_view(
     values); data_for(values) -> a trial's split; keep(spec, config, result, values) stores and
     records a trial as a run; setting_key: the page's current setting, which a class study is
     run from (None: no class study on this page)."""
-    chosen, sampler, trials, pruner = _controls(prefix, searchable)
+    chosen, sampler, trials, pruner, budget = _controls(prefix, searchable)
     if not chosen:
         st.info("Choose one or two parameters to vary.", icon=":material/tune:")
         return
@@ -43,15 +44,21 @@ def search_view(
             sampler=sampler,
             trials=trials,
             pruner=pruner,
+            seconds=budget,
         )
     except ValueError as error:
         st.warning(str(error), icon=":material/warning:")
         return
     total = setting.planned_trials * seconds_per_trial
+    if budget is not None:
+        total = min(total, budget)
     if setting_key is not None:
         class_study_panel(prefix, setting, spec, config, data_for, keep, setting_key)
+    label = f"Run {setting.planned_trials} trials ({cost.describe(total)} of training)"
+    if budget is not None and budget < setting.planned_trials * seconds_per_trial:
+        label = f"Run up to {setting.planned_trials} trials (stops after {cost.describe(budget)})"
     if st.button(
-        f"Run {setting.planned_trials} trials ({cost.describe(total)} of training)",
+        label,
         key=f"{prefix}_search_run",
         type="primary",
         icon=":material/manage_search:",
@@ -101,17 +108,27 @@ def _controls(prefix: str, searchable: dict):
         "at random. TPE: Optuna's Bayesian sampler, which tries more where results were good.",
     )
     trials = middle.slider("Trials (random, TPE)", 5, 50, 20, key=f"{prefix}_search_trials_count")
-    pruner = (
-        "median"
-        if right.toggle(
-            "Prune hopeless trials",
-            key=f"{prefix}_search_prune",
-            help="Optuna's median pruner: after five trials, a trial whose validation loss is "
-            "worse than the median of the others at the same epoch is stopped there.",
-        )
-        else "none"
+    pruner = right.segmented_control(
+        "Prune hopeless trials",
+        list(PRUNER_LABELS),
+        default="none",
+        format_func=PRUNER_LABELS.get,
+        required=True,
+        key=f"{prefix}_search_pruner",
+        help="Fed each trial's validation loss as it trains. Median: after five trials, a trial "
+        "worse than the median of the others at the same epoch stops there. Hyperband: "
+        "trials race in brackets, and only the best of each bracket get every epoch.",
     )
-    return chosen, sampler, trials, pruner
+    budget = middle.number_input(
+        "Time budget in seconds (0: none)",
+        min_value=0,
+        max_value=3600,
+        value=0,
+        step=30,
+        key=f"{prefix}_search_budget",
+        help="The search stops starting new trials once this much time has passed.",
+    )
+    return chosen, sampler, trials, pruner, float(budget) or None
 
 
 def _run(prefix, setting, spec, config, data_for, keep, study=None, attrs=None) -> tuple:
@@ -189,6 +206,9 @@ def _views(table: pd.DataFrame, importances: dict, names: list[str], sampler: st
             "overfitting."
         )
     show_chart(charts.best_so_far(table), width="stretch")
+    if len(table) > 1:  # every trial across the varied parameters, as the Runs page draws runs
+        trials = table.assign(run=[f"trial {number}" for number in table["trial"]])
+        show_chart(charts.parallel_coordinates(trials, names, "val_accuracy"), width="stretch")
     if importances:
         show_chart(charts.importance_bars(importances), width="stretch")
         st.caption(importance_sentence(importances, len(finished)))
