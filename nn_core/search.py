@@ -27,6 +27,12 @@ SAMPLERS = ("grid", "random", "tpe")
 # Validation losses reported per trial for pruning, at most (moons trains 5,000 epochs: one
 # report per epoch would cost more than the training in a database-backed study).
 MAX_REPORTS = 100
+# Parameters that change the network's shape: a trial with a new value builds (and compiles) a
+# new network; the others reuse a pooled one (nn_core.pool).
+SHAPE_PARAMETERS = ("units", "layers", "activation")
+# One XLA compile of a new small network on this 2-core machine: bench/search.py's trials took
+# 1.0-1.1 s for a new architecture against 0.02-0.03 s for a pooled one (moons, 500 epochs).
+COMPILE_SECONDS = 1.0
 PRUNERS = ("none", "median", "hyperband")
 
 
@@ -120,6 +126,15 @@ class Search:
     @property
     def grid_cells(self) -> int:
         return math.prod(len(p.choices) for p in self.parameters)
+
+    @property
+    def architectures(self) -> int:
+        """How many different networks its trials build at most (each a new XLA compile):
+        the combinations of the parameters that change the network's shape."""
+        shaping = [p for p in self.parameters if p.name in SHAPE_PARAMETERS]
+        if any(not p.choices for p in shaping):
+            return self.planned_trials
+        return min(math.prod(len(p.choices) for p in shaping), self.planned_trials)
 
     @property
     def planned_trials(self) -> int:

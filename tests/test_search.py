@@ -202,3 +202,11 @@ def test_the_mnist_and_imdb_search_panels_run_a_grid(offline_data, path, prefix,
     assert "Best validation accuracy so far" in chart_titles(app)
     table = app.dataframe[-1].value
     assert len(table) == 2 and set(table["state"]) == {"finished"}
+
+
+def test_the_cost_of_a_search_counts_a_compile_per_network_shape():
+    units = search.Parameter("units", (1, 3, 5))
+    l2 = search.Parameter("l2", (0.0, 0.01))
+    assert search.Search((units, l2), sampler="grid").architectures == 3  # l2 reuses a net
+    assert search.Search((l2,), sampler="grid").architectures == 1  # the current shape
+    assert search.Search((units,), sampler="random", trials=2).architectures == 2

@@ -49,13 +49,15 @@ def search_view(
     except ValueError as error:
         st.warning(str(error), icon=":material/warning:")
         return
-    total = setting.planned_trials * seconds_per_trial
-    if budget is not None:
-        total = min(total, budget)
+    # Training, plus a compile for each new network shape (which the page's own estimate, of a
+    # network the pool already holds, leaves out).
+    total = setting.planned_trials * seconds_per_trial + setting.architectures * (
+        search.COMPILE_SECONDS
+    )
     if setting_key is not None:
         class_study_panel(prefix, setting, spec, config, data_for, keep, setting_key)
     label = f"Run {setting.planned_trials} trials ({cost.describe(total)} of training)"
-    if budget is not None and budget < setting.planned_trials * seconds_per_trial:
+    if budget is not None and budget < total:
         label = f"Run up to {setting.planned_trials} trials (stops after {cost.describe(budget)})"
     if st.button(
         label,
