@@ -27,6 +27,7 @@ SAMPLERS = ("grid", "random", "tpe")
 # Validation losses reported per trial for pruning, at most (moons trains 5,000 epochs: one
 # report per epoch would cost more than the training in a database-backed study).
 MAX_REPORTS = 100
+optuna.logging.set_verbosity(optuna.logging.WARNING)  # (not a log line per trial per student)
 # Parameters that change the network's shape: a trial with a new value builds (and compiles) a
 # new network; the others reuse a pooled one (nn_core.pool).
 SHAPE_PARAMETERS = ("units", "layers", "activation")

@@ -4,12 +4,13 @@ data and a `keep(spec, config, result)` that stores and records a trial as a run
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.scriptrunner import RerunException, StopException
+from streamlit.runtime.scriptrunner import RerunException, StopException, get_script_run_ctx
 
 from nn_core import charts, class_store, cost, search
 from ui import class_room
@@ -18,6 +19,27 @@ from ui.layout import show_chart
 SAMPLER_LABELS = {"grid": "Grid", "random": "Random", "tpe": "TPE (Bayesian)"}
 PRUNER_LABELS = {"none": "No", "median": "Median", "hyperband": "Hyperband"}
 STATE = "{prefix}_search_trials"  # the last search's trials, kept for the views
+STOPPED = "{prefix}_search_stopped"  # (trials kept, trials planned) of a search Stop ended
+# A search that Stop ended hands its finished trials to the page's next run here: Streamlit
+# starts that run at once, and the stopped run can no longer write to the session's state.
+_handover: dict[tuple[str, str], dict] = {}  # (session id, prefix) -> {done, shown, stopped}
+
+
+def _handover_key(prefix: str) -> tuple[str, str]:
+    context = get_script_run_ctx()
+    return (context.session_id if context else "", prefix)
+
+
+def _take_handover(prefix: str, seconds: float = 15) -> None:
+    """In the run after a Stop: wait for the stopped search to finish its trial (a fraction of
+    a second), then keep what it handed over for the views."""
+    handed = _handover.pop(_handover_key(prefix), None)
+    if handed is None:
+        return
+    handed["done"].wait(seconds)
+    if "shown" in handed:
+        st.session_state[STATE.format(prefix=prefix)] = handed["shown"]
+        st.session_state[STOPPED.format(prefix=prefix)] = handed["stopped"]
 
 
 def search_view(
@@ -67,6 +89,14 @@ def search_view(
     ):
         st.session_state[STATE.format(prefix=prefix)] = _run(
             prefix, setting, spec, config, data_for, keep
+        )
+    _take_handover(prefix)
+    stopped = st.session_state.pop(STOPPED.format(prefix=prefix), None)
+    if stopped is not None:
+        st.info(
+            f"Stopped after {stopped[0]} of {stopped[1]} trials: the finished ones are kept, "
+            "below and on the Runs page.",
+            icon=":material/stop_circle:",
         )
     shown = st.session_state.get(STATE.format(prefix=prefix))
     if shown is not None:
@@ -159,15 +189,19 @@ def _run(prefix, setting, spec, config, data_for, keep, study=None, attrs=None) 
         done["text"] = f"Trial {done['count'] + 1} of {setting.planned_trials}…"
 
     study = study or search.create_study(setting)
-    outcome = search.run(study, setting, spec, config, data_for, stop, on_trial, attrs)
+    handed = _handover[_handover_key(prefix)] = {"done": threading.Event()}
+    try:
+        outcome = search.run(study, setting, spec, config, data_for, stop, on_trial, attrs)
+        names = [parameter.name for parameter in setting.parameters]
+        table = trials_table(outcome.runs, names)
+        shown = (table, search.importance(study), names, setting.sampler)
+        if interrupted:  # hand what finished to the page's next run, then end this one
+            handed.update(shown=shown, stopped=(len(table), setting.planned_trials))
+            raise interrupted["by"]
+    finally:
+        handed["done"].set()
     bar.empty()
     stop_button.empty()
-    names = [parameter.name for parameter in setting.parameters]
-    table = trials_table(outcome.runs, names)
-    shown = (table, search.importance(study), names, setting.sampler)
-    if interrupted:  # keep what finished, then let the page's rerun go on
-        st.session_state[STATE.format(prefix=prefix)] = shown
-        raise interrupted["by"]
     return shown
 
 
