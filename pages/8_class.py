@@ -134,7 +134,12 @@ def student_bar(info: class_store.ClassInfo, nickname: str) -> None:
             [run_id for run_id in ids if run_id not in shared][-3:],
             key="class_share_choice",
         )
-        if st.button("Share the chosen runs", icon=":material/send:", disabled=not chosen):
+        if st.button(
+            "Share the chosen runs",
+            key="class_share_chosen",
+            icon=":material/send:",
+            disabled=not chosen,
+        ):
             room.say(room.share_runs([record for record in mine if record.run_id in chosen]))
     else:
         st.caption(

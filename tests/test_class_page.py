@@ -191,3 +191,23 @@ def test_a_class_study_grows_with_each_students_trials_on_the_board():
     assert "2 trials by 1 student" in shown  # the grid's two cells, then it is done
     table = teacher.dataframe[-1].value
     assert set(table["student"]) == {"ada"} and sorted(table["units"]) == [2, 8]
+
+
+def test_a_flood_of_shares_is_refused_with_a_message(monkeypatch):
+    """At most MAX_SHARES shares per SHARE_SECONDS and session: a stuck key or a script cannot
+    flood the board. (The window is an hour here, so a slow machine's clicks are a flood too.)"""
+    from ui.class_room import MAX_SHARES
+
+    monkeypatch.setattr("ui.class_room.SHARE_SECONDS", 3600.0)
+
+    _, code = start_class()
+    student = join(code, "ada")
+    open_page("pages/4_mlp_moons.py", student)
+    open_page(CLASS, student)
+    said = []
+    for _ in range(MAX_SHARES + 1):
+        student.multiselect(key="class_share_choice").set_value(["moons-1"])
+        student.button(key="class_share_chosen").click().run()
+        said.append(texts(student.success) + texts(student.warning))
+    assert all("Shared with class" in text for text in said[:MAX_SHARES])
+    assert "Too many shares at once" in said[-1]
