@@ -35,6 +35,7 @@ from nn_core import (
     diagram,
     features,
     lessons,
+    search,
     training,
 )
 from nn_core import own_data as own_data_file
@@ -904,6 +905,9 @@ views = (
         ),
         seconds,
         setting_key=setting_fingerprint(dataset, validation_share, spec, config),
+        show_trial=lambda values: st.session_state.update(
+            network_widgets(*search.apply(spec, config, values))
+        ),
     ),
     lambda: seeds_view(dataset, validation_share, spec, config),
 )

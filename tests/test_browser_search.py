@@ -38,4 +38,20 @@ def test_stop_ends_a_search_and_keeps_the_finished_trials(server, browser):
     expect(table.locator("tbody tr[role='row']")).to_have_count(kept)  # a row per kept trial
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "stopped.png"))
+
+    # A click on a kept trial's row (one with other units than the sidebar's) shows its
+    # setting on the page.
+    slider = page.locator(".st-key-moons_units_0 input[type='range']")
+    units = [  # (columns: trial, units, l2, ...)
+        table.locator(f"tbody tr[aria-rowindex='{row + 2}'] td").nth(1).inner_text()
+        for row in range(kept)
+    ]
+    other = [
+        row for row, value in enumerate(units) if value != slider.get_attribute("aria-valuetext")
+    ]
+    assert other, f"every kept trial has the sidebar's units: {units}"
+    box = table.bounding_box()
+    row_height = box["height"] / (kept + 1)  # (the header, then a row per trial)
+    page.mouse.click(box["x"] + 12, box["y"] + row_height * (other[0] + 1.5))
+    expect(slider).to_have_attribute("aria-valuetext", units[other[0]], timeout=30_000)
     assert exception_count(page) == 0

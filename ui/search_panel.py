@@ -51,11 +51,13 @@ def search_view(
     keep: Callable,
     seconds_per_trial: float,
     setting_key: str | None = None,
+    show_trial: Callable | None = None,
 ) -> None:
     """searchable: name (nn_core.search.APPLY or DATA_PARAMETERS) -> (label, choices, default
     values); data_for(values) -> a trial's split; keep(spec, config, result, values) stores and
     records a trial as a run; setting_key: the page's current setting, which a class study is
-    run from (None: no class study on this page)."""
+    run from (None: no class study on this page); show_trial(values), in a callback, sets the
+    page's controls to a trial's values (None: trials are not clickable)."""
     chosen, sampler, trials, pruner, budget = _controls(prefix, searchable)
     if not chosen:
         st.info("Choose one or two parameters to vary.", icon=":material/tune:")
@@ -100,7 +102,7 @@ def search_view(
         )
     shown = st.session_state.get(STATE.format(prefix=prefix))
     if shown is not None:
-        _views(*shown)
+        _views(*shown, table_key=f"{prefix}_search_table", show_trial=show_trial)
 
 
 def search_expander(prefix: str, label: str = "Hyperparameter search"):
@@ -223,7 +225,16 @@ def trials_table(runs: list[search.TrialRun], names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _views(table: pd.DataFrame, importances: dict, names: list[str], sampler: str) -> None:
+def _views(
+    table: pd.DataFrame,
+    importances: dict,
+    names: list[str],
+    sampler: str,
+    table_key: str | None = None,
+    show_trial: Callable | None = None,
+) -> None:
+    """The search's views; with show_trial(values), a click on a trial's row shows it on the
+    page."""
     finished = table[table["state"] == "finished"]
     if sampler == "grid" and len(names) == 2 and len(finished):
         left, right = st.columns(2)
@@ -253,9 +264,24 @@ def _views(table: pd.DataFrame, importances: dict, names: list[str], sampler: st
             "Every finished trial reached the same validation accuracy: no parameter made a "
             "difference here, so none is ranked."
         )
+    picking = {}
+    if show_trial is not None:
+
+        def picked() -> None:
+            rows = st.session_state[table_key]["selection"]["rows"]
+            if rows:
+                row = table.iloc[rows[0]]
+                show_trial({name: _plain(row[name]) for name in names})
+
+        picking = {"on_select": picked, "selection_mode": "single-row", "key": table_key}
+        st.caption(
+            "Click a trial's row to show it on the page: its result is kept, so nothing "
+            "trains again."
+        )
     st.dataframe(
         table,
         hide_index=True,
+        **picking,
         column_config={
             "val_accuracy": st.column_config.NumberColumn("validation accuracy", format="%.3f"),
             "train_accuracy": st.column_config.NumberColumn("training accuracy", format="%.3f"),
@@ -391,3 +417,8 @@ def class_study_size(stored: dict | None) -> int:
         return len(load_class_study(stored).get_trials(deepcopy=False))
     except class_room.Unavailable:
         return 0
+
+
+def _plain(value):
+    """A table cell as a Python value (a widget compares it with its options)."""
+    return value.item() if hasattr(value, "item") else value
