@@ -10,8 +10,8 @@ Run from the repository root: python bench/search.py
 - mnist_pruning: 10,000 MNIST images, 5 epochs, 30 TPE trials with the median pruner and
   the same 30 without (the same sampler seed): the share pruned (target: at least 30%), and
   the best validation accuracy of each (target: within 1 point).
-- workers_sqlite: two processes on one study in an SQLite file, 20 trials each: trials
-  requested, stored, lost (target: 40, 40, 0).
+- workers: two processes on one study, in an SQLite file and on a throwaway PostgreSQL 15
+  server, 20 trials each: trials requested, stored, lost (target: 40, 40, 0 on each).
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from pathlib import Path
 
 from _common import ROOT, report, run_seed_code, use_shared_datasets
 from playground import SEED_CELL
+
+sys.path.insert(0, str(ROOT / "tests"))
+from postgres_server import postgres_url  # noqa: E402
 
 UNITS = (1, 5, 15, 50, 100)
 L2_RATES = (0.0, 0.0001, 0.001, 0.01, 0.1)
@@ -115,20 +118,19 @@ search.run(study, setting, chapter.MOONS_NETWORK, replace(chapter.MOONS_TRAINING
 """
 
 
-def workers_sqlite() -> dict:
+def two_workers(storage: str) -> dict:
+    """Two processes run WORKER_TRIALS trials each of one study in `storage`."""
     import optuna
 
-    with tempfile.TemporaryDirectory() as folder:
-        storage = f"sqlite:///{Path(folder) / 'study.db'}"
-        # The study is made first: two processes creating it at once would race for the name.
-        optuna.create_study(study_name="two workers", storage=storage, direction="minimize")
-        workers = [
-            subprocess.Popen([sys.executable, "-c", WORKER, storage, str(WORKER_TRIALS)], cwd=ROOT)
-            for _ in range(2)
-        ]
-        for worker in workers:
-            worker.wait(timeout=900)
-        trials = optuna.load_study(study_name="two workers", storage=storage).trials
+    # The study is made first: two processes creating it at once would race for the name.
+    optuna.create_study(study_name="two workers", storage=storage, direction="minimize")
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WORKER, storage, str(WORKER_TRIALS)], cwd=ROOT)
+        for _ in range(2)
+    ]
+    for worker in workers:
+        worker.wait(timeout=900)
+    trials = optuna.load_study(study_name="two workers", storage=storage).trials
     numbers = {trial.number for trial in trials if trial.state.is_finished()}
     requested = 2 * WORKER_TRIALS
     return {
@@ -138,9 +140,19 @@ def workers_sqlite() -> dict:
     }
 
 
+def workers() -> dict:
+    """two_workers on an SQLite file and on a throwaway PostgreSQL server."""
+    with tempfile.TemporaryDirectory() as folder, postgres_url() as postgres:
+        found = {"sqlite": two_workers(f"sqlite:///{Path(folder) / 'study.db'}")}
+        found["postgresql"] = two_workers(postgres)
+    return {
+        f"{name}_{key}": value for name, counts in found.items() for key, value in counts.items()
+    }
+
+
 def main() -> None:
     use_shared_datasets()
-    figures = {**moons_grid(), **mnist_pruning(), **workers_sqlite()}
+    figures = {**moons_grid(), **mnist_pruning(), **workers()}
     figures["seed_chapter_fit_s"] = run_seed_code(SEED_CELL)["fit_s"]
     figures["seed_fit_over_our_grid_trial"] = figures["seed_chapter_fit_s"] / (
         figures["moons_grid_optuna_s"] / figures["moons_grid_trials"]

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from nn_core import runs
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the teacher's lesson step and the class study (see _upgrade)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a projector
 CODE_LENGTH = 8  # 32**8 = 2**40 codes: not guessable by trying
 MAX_NICKNAME = 24
@@ -159,7 +159,9 @@ def create_schema(engine: sa.Engine) -> None:
     metadata.create_all(engine)
     with engine.begin() as connection:
         found = connection.execute(sa.select(sa.func.max(schema_table.c.version))).scalar()
-        if found is None:
+        if found is not None and found < SCHEMA_VERSION:
+            _upgrade(connection)
+        if found is None or found < SCHEMA_VERSION:
             try:
                 connection.execute(schema_table.insert().values(version=SCHEMA_VERSION))
             except sa.exc.IntegrityError:  # another replica recorded it first
@@ -169,6 +171,16 @@ def create_schema(engine: sa.Engine) -> None:
                 f"The class database has schema version {found}; this app knows up to "
                 f"{SCHEMA_VERSION}. Update the app."
             )
+
+
+def _upgrade(connection) -> None:
+    """Version 1 to 2: the classes table gains the teacher's lesson step and the class study
+    (new tables, such as the votes, were made by create_all already)."""
+    present = {column["name"] for column in sa.inspect(connection).get_columns("nn_classes")}
+    for column in (classes.c.lesson, classes.c.step, classes.c.study):
+        if column.name not in present:  # (names from this module, never from input)
+            kind = column.type.compile(connection.dialect)
+            connection.execute(sa.text(f"ALTER TABLE nn_classes ADD COLUMN {column.name} {kind}"))
 
 
 def _now() -> str:

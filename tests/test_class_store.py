@@ -235,3 +235,38 @@ def test_votes_are_tallied_one_per_student_and_the_teachers_step_is_shared(engin
     assert class_store.teacher_step(engine, code) == ("xor", 3)
     with pytest.raises(ClassError, match="teacher key does not open"):
         class_store.set_teacher_step(engine, code, "guess", "xor", 1)
+
+
+def test_a_version_1_store_is_upgraded_and_keeps_its_classes(database_url):
+    """A store made by the first class mode (no lesson step, no class study) is upgraded in
+    place when the app starts on it."""
+    old = sa.MetaData()
+    sa.Table(
+        "nn_classes",
+        old,
+        *(
+            sa.Column(column.name, column.type, primary_key=column.primary_key)
+            for column in class_store.classes.columns
+            if column.name not in ("lesson", "step", "study")
+        ),
+    )
+    sa.Table("nn_schema", old, sa.Column("version", sa.Integer, primary_key=True))
+    engine = sa.create_engine(database_url)
+    old.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO nn_schema (version) VALUES (1)"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO nn_classes (code, title, teacher_key_hash, created, closed, changed)"
+                " VALUES ('OLDCLASS', 'old', 'scrypt$00$00', 'then', false, 0)"
+            )
+        )
+    engine.dispose()
+    with store_engine(database_url) as upgraded:
+        assert class_store.class_info(upgraded, "OLDCLASS").title == "old"
+        code, key = class_store.create_class(upgraded, "new")
+        class_store.set_teacher_step(upgraded, code, key, "xor", 2)
+        assert class_store.teacher_step(upgraded, code) == ("xor", 2)
+        with upgraded.connect() as connection:
+            versions = connection.execute(sa.select(class_store.schema_table.c.version)).all()
+        assert max(row.version for row in versions) == class_store.SCHEMA_VERSION
