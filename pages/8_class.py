@@ -53,11 +53,22 @@ def start_or_join() -> None:
             start(title)
 
 
-def join(code: str, nickname: str) -> None:
+FAILED = object()  # what attempt gives for an action that could not be done
+
+
+def attempt(action, *args):
+    """A store action the user asked for; if it cannot be done, say why on the page and give
+    FAILED."""
     try:
-        info = room.call(class_store.join, code, nickname)
+        return room.call(action, *args)
     except class_store.ClassError as error:
         st.error(str(error), icon=":material/error:")
+        return FAILED
+
+
+def join(code: str, nickname: str) -> None:
+    info = attempt(class_store.join, code, nickname)
+    if info is FAILED:
         return
     room.remember_joined(info.code, nickname.strip())
     st.query_params.pop("join", None)
@@ -65,13 +76,11 @@ def join(code: str, nickname: str) -> None:
 
 
 def start(title: str) -> None:
-    try:
-        code, key = room.call(class_store.create_class, title)
-    except class_store.ClassError as error:
-        st.error(str(error), icon=":material/error:")
+    made = attempt(class_store.create_class, title)
+    if made is FAILED:
         return
-    st.session_state[room.TEACHING] = (code, key)
-    st.query_params.update({"class": code, "teacher": key})
+    st.session_state[room.TEACHING] = made
+    st.query_params.update({"class": made[0], "teacher": made[1]})
     st.rerun()
 
 
@@ -161,8 +170,7 @@ def teacher_tools(info: class_store.ClassInfo, shared: list[class_store.SharedRu
         hidden_runs(shared, code, key)
         export_buttons(shared)
         if not info.closed and st.button("Close the class", icon=":material/lock:"):
-            room.call(class_store.close_class, code, key)
-            st.rerun()
+            teacher_action(class_store.close_class, code, key)
 
 
 READY_MADE = (
@@ -236,12 +244,9 @@ def challenge_form(info: class_store.ClassInfo, code: str, key: str) -> None:
 
 
 def teacher_action(action, *args) -> None:
-    try:
-        room.call(action, *args)
-    except class_store.ClassError as error:
-        st.error(str(error), icon=":material/error:")
-        return
-    st.rerun()
+    """A teacher's change to the class, then the page redrawn with it."""
+    if attempt(action, *args) is not FAILED:
+        st.rerun()
 
 
 def run_label(run: class_store.SharedRun) -> str:
