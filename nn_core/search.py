@@ -13,7 +13,9 @@ regression): pruners compare the per-epoch validation losses, which are also low
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -35,6 +37,9 @@ SHAPE_PARAMETERS = ("units", "layers", "activation")
 # 1.0-1.1 s for a new architecture against 0.02-0.03 s for a pooled one (moons, 500 epochs).
 COMPILE_SECONDS = 1.0
 PRUNERS = ("none", "median", "hyperband")
+# Settings priced to estimate a random or TPE search (a sample of the combinations when there
+# are more: four parameters of 11 values have 14,641).
+PRICED_COMBINATIONS = 128
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ class Search:
     seconds: float | None = None  # a time budget instead of (or besides) a number of trials
     pruner: str = "none"
     seed: int = 0  # the sampler's
+    share: int | None = None  # at most this many trials here (a student's part of a study)
 
     def __post_init__(self):
         if not self.parameters:
@@ -137,10 +143,25 @@ class Search:
             return self.planned_trials
         return min(math.prod(len(p.choices) for p in shaping), self.planned_trials)
 
+    def expected_seconds(self, seconds_for: Callable[[dict], float]) -> float:
+        """What the planned trials should take, each priced by seconds_for(values) (the page's
+        estimate for that trial's setting: 128 units cost more than 15): a grid's cells one by
+        one; a random or TPE search's trials at the mean over the values' combinations (what a
+        uniform draw costs on average). Plus a compile for each network shape."""
+        names = [p.name for p in self.parameters]
+        listed = [p.choices or (p.low, p.high) for p in self.parameters]
+        combinations = list(itertools.product(*listed))
+        if len(combinations) > PRICED_COMBINATIONS:
+            combinations = random.Random(self.seed).sample(combinations, PRICED_COMBINATIONS)
+        prices = [seconds_for(dict(zip(names, values, strict=True))) for values in combinations]
+        per_trial = sum(prices) / len(prices)
+        return self.planned_trials * per_trial + self.architectures * COMPILE_SECONDS
+
     @property
     def planned_trials(self) -> int:
-        """Trials to run: every cell of a grid, else the number asked for."""
-        return self.grid_cells if self.sampler == "grid" else self.trials
+        """Trials to run: every cell of a grid, else the number asked for; at most `share`."""
+        planned = self.grid_cells if self.sampler == "grid" else self.trials
+        return min(planned, self.share) if self.share is not None else planned
 
     def make_sampler(self) -> optuna.samplers.BaseSampler:
         if self.sampler == "grid":
@@ -294,8 +315,9 @@ def to_dict(search: Search) -> dict:
     }
 
 
-def from_dict(stored: dict, trials: int | None = None) -> Search:
-    """The search to_dict wrote (with `trials`: that many trials of it, a student's share)."""
+def from_dict(stored: dict, share: int | None = None) -> Search:
+    """The search to_dict wrote (with `share`: at most that many trials of it, a student's
+    part of a class study, a grid's cells included)."""
     parameters = tuple(
         Parameter(p["name"], tuple(p["choices"]), p["low"], p["high"], p["log"])
         for p in stored["parameters"]
@@ -303,10 +325,23 @@ def from_dict(stored: dict, trials: int | None = None) -> Search:
     return Search(
         parameters,
         sampler=stored["sampler"],
-        trials=trials or stored["trials"],
+        trials=stored["trials"],
         pruner=stored["pruner"],
         seed=stored["seed"],
+        share=share,
     )
+
+
+def open_cells(search: Search, study: optuna.Study) -> int:
+    """A grid's cells that no trial of the study has taken (every worker's, running ones
+    too), counted as Optuna's GridSampler counts them: a student's share of a class study
+    stops there instead of repeating a cell."""
+    taken = {
+        trial.system_attrs["grid_id"]
+        for trial in study.get_trials(deepcopy=False)
+        if "grid_id" in trial.system_attrs
+    }
+    return search.grid_cells - len(taken)
 
 
 def study_table(study: optuna.Study, names: list[str]) -> pd.DataFrame:

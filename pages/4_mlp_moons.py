@@ -19,7 +19,6 @@ setup_page(
 )
 load_engine()
 
-import hashlib
 from dataclasses import replace
 
 import altair as alt
@@ -42,7 +41,12 @@ from nn_core import own_data as own_data_file
 from nn_core.models import parameter_count
 from ui import own_data, results
 from ui.class_room import share_latest
-from ui.controls import architecture_controls, optimizer_controls, regularization_controls
+from ui.controls import (
+    architecture_controls,
+    optimizer_controls,
+    regularization_controls,
+    widget_values,
+)
 from ui.cost import confirm_long, estimate
 from ui.layout import metric_columns, picked, show_chart, show_error
 from ui.lesson import Player
@@ -93,27 +97,10 @@ LIMITS = diagnostics.Limits(
 VERDICT_BOXES = {"good fit": st.success, "no validation": st.info}  # problems: st.warning
 
 
-def network_widgets(spec, config) -> dict:
-    """The sidebar's widget values that show this network and training setting."""
-    values = {
-        "moons_layers": len(spec.hidden_units),
-        "moons_activation": spec.activation,
-        "moons_optimizer": config.optimizer,
-        "moons_learning_rate": config.learning_rate,
-        "moons_epochs": config.epochs,
-        "moons_batch": config.batch_size or "full batch",
-        "moons_l1": spec.l1_rate,
-        "moons_l2": spec.l2_rate,
-        "moons_dropout": spec.dropout_rate,
-    }
-    values.update({f"moons_units_{index}": units for index, units in enumerate(spec.hidden_units)})
-    return values
-
-
 def apply_example(name):
     """Show one of the chapter's experiments: its network with the chapter's training."""
     example = chapter.MOONS_EXAMPLES[name]
-    st.session_state.update(network_widgets(example.network, chapter.MOONS_TRAINING))
+    st.session_state.update(widget_values("moons", example.network, chapter.MOONS_TRAINING))
 
 
 def example_buttons():
@@ -264,13 +251,6 @@ def split_dataset(dataset, validation_share):
 
 def run_key(dataset, validation_share, spec, config):
     return ("moons", tuple(dataset.items()), validation_share, spec, config)
-
-
-def setting_fingerprint(dataset, validation_share, spec, config) -> str:
-    """The setting as a short text that is the same in every session (a class study's trials
-    must all start from the teacher's setting)."""
-    text = repr(run_key(dataset, validation_share, spec, config))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def replay_key(key) -> str:
@@ -903,10 +883,12 @@ views = (
         lambda trial_spec, trial_config, trial_result, _values: keep_trial(
             dataset, validation_share, trial_spec, trial_config, trial_result
         ),
-        seconds,
-        setting_key=setting_fingerprint(dataset, validation_share, spec, config),
+        seconds_for=lambda values: estimate_for(
+            dataset, validation_share, *search.apply(spec, config, values)
+        ),
+        class_setting=run_key(dataset, validation_share, spec, config),
         show_trial=lambda values: st.session_state.update(
-            network_widgets(*search.apply(spec, config, values))
+            widget_values("moons", *search.apply(spec, config, values))
         ),
     ),
     lambda: seeds_view(dataset, validation_share, spec, config),

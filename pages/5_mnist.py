@@ -20,7 +20,18 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from nn_core import chapter, charts, cost, data, diagnostics, drawing, lessons, models, training
+from nn_core import (
+    chapter,
+    charts,
+    cost,
+    data,
+    diagnostics,
+    drawing,
+    lessons,
+    models,
+    search,
+    training,
+)
 from ui import results
 from ui.class_room import share_latest
 from ui.controls import (
@@ -29,6 +40,7 @@ from ui.controls import (
     architecture_controls,
     optimizer_controls,
     regularization_controls,
+    widget_values,
 )
 from ui.cost import estimate
 from ui.datasets import mnist
@@ -93,7 +105,7 @@ def training_split(dataset, train_size, validation_share, seed):
     return data.split_train_validation(images, dataset.y_train[:train_size], validation_share, seed)
 
 
-def search_section(dataset, spec, config, train_size, validation_share, seconds):
+def search_section(dataset, spec, config, train_size, validation_share):
     """A hyperparameter search from the sidebar's setting (drawn only while open)."""
     panel = search_expander("mnist")
     if panel is None:
@@ -102,11 +114,23 @@ def search_section(dataset, spec, config, train_size, validation_share, seconds)
     def size(values):
         return values.get("train_size", train_size)
 
+    def trial_key(trial_spec, trial_config, values):
+        return ("mnist", trial_spec, trial_config, size(values), validation_share)
+
     def keep(trial_spec, trial_config, result, values):
-        trial_key = ("mnist", trial_spec, trial_config, size(values), validation_share)
-        stored = results.compute(trial_key, lambda: result)
+        key = trial_key(trial_spec, trial_config, values)
+        stored = results.compute(key, lambda: result)
         settings = {"train_size": size(values), "validation_share": validation_share}
-        record_run("mnist", trial_key, settings, stored)
+        record_run("mnist", key, settings, stored)
+
+    def seconds_for(values):
+        validation_count = round(size(values) * validation_share)
+        trial_setting = search.apply(spec, config, values)
+        return estimate(*trial_setting, size(values) - validation_count, validation_count)
+
+    def show_trial(values):
+        st.session_state.update(widget_values("mnist", *search.apply(spec, config, values)))
+        st.session_state["mnist_train_size"] = size(values)
 
     with panel:
         search_view(
@@ -116,7 +140,9 @@ def search_section(dataset, spec, config, train_size, validation_share, seconds)
             config,
             lambda values: training_split(dataset, size(values), validation_share, config.seed),
             keep,
-            seconds,
+            seconds_for,
+            class_setting=trial_key(spec, config, {}),
+            show_trial=show_trial,
         )
 
 
@@ -337,7 +363,7 @@ if train_now:
             ),
         ),
     )
-search_section(dataset, spec, config, train_size, validation_share, seconds)
+search_section(dataset, spec, config, train_size, validation_share)
 if result is None:
     st.info(
         "Press **Train** to train this network (a few seconds with the chapter's settings). "

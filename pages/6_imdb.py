@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from nn_core import chapter, charts, cost, data, diagnostics, lessons, training
+from nn_core import chapter, charts, cost, data, diagnostics, lessons, search, training
 from ui import results
 from ui.class_room import share_latest
 from ui.controls import (
@@ -30,6 +30,7 @@ from ui.controls import (
     RATE_CHOICES,
     optimizer_controls,
     regularization_controls,
+    widget_values,
 )
 from ui.cost import estimate
 from ui.datasets import imdb, imdb_matrices, imdb_word_index, imdb_words_by_index
@@ -105,6 +106,12 @@ def search_section(vocabulary_size, matrices, spec, config):
         stored = results.compute(trial_key, lambda: result)
         record_run("imdb", trial_key, {"vocabulary": vocabulary_size, "model": "search"}, stored)
 
+    def show_trial(values):
+        trial_setting = search.apply(spec, config, values)
+        st.session_state.update(widget_values("imdb", *trial_setting, one_width=True))
+        shown = st.session_state.get("imdb_models", PRESETS)
+        st.session_state["imdb_models"] = [*shown, CUSTOM] if CUSTOM not in shown else shown
+
     with panel:
         search_view(
             "imdb",
@@ -113,7 +120,9 @@ def search_section(vocabulary_size, matrices, spec, config):
             config,
             lambda _values: matrices,
             keep,
-            imdb_estimate((spec, config), matrices),
+            lambda values: imdb_estimate(search.apply(spec, config, values), matrices),
+            class_setting=run_key(vocabulary_size, spec, config),
+            show_trial=show_trial,
         )
 
 

@@ -193,6 +193,34 @@ def test_a_class_study_grows_with_each_students_trials_on_the_board():
     assert set(table["student"]) == {"ada"} and sorted(table["units"]) == [2, 8]
 
 
+def mnist_search(app: AppTest) -> None:
+    """The MNIST page with its search panel open, at a small setting with a 2-cell grid."""
+    app.session_state["mnist_search_open"] = True
+    open_page("pages/5_mnist.py", app)
+    app.select_slider(key="mnist_train_size").set_value(1000).run()
+    app.slider(key="mnist_epochs").set_value(2).run()
+    app.multiselect(key="mnist_search_values_units").set_value([15, 32]).run()
+    app.multiselect(key="mnist_search_values_learning_rate").set_value([0.001]).run()
+
+
+def test_a_class_study_runs_from_the_mnist_page_too(offline_data):
+    teacher, code = start_class()
+    mnist_search(teacher)
+    teacher.button(key="mnist_class_study").click().run()
+    assert "Class study started" in texts(teacher.success)
+    open_page(CLASS, teacher)
+    assert "from the MNIST page's Hyperparameter search panel" in texts(teacher.caption)
+
+    student = join(code, "grace")
+    mnist_search(student)
+    student.button(key="mnist_class_study_run").click().run()
+    assert not student.exception, student.exception
+    open_page(CLASS, teacher)
+    assert "2 trials by 1 student" in texts(teacher.caption)
+    table = teacher.dataframe[-1].value
+    assert set(table["student"]) == {"grace"} and sorted(table["units"]) == [15, 32]
+
+
 def test_a_flood_of_shares_is_refused_with_a_message(monkeypatch):
     """At most MAX_SHARES shares per SHARE_SECONDS and session: a stuck key or a script cannot
     flood the board. (The window is an hour here, so a slow machine's clicks are a flood too.)"""

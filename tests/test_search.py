@@ -37,6 +37,23 @@ def test_a_grid_visits_every_cell_exactly_once():
     assert len(study.trials) == 4
 
 
+def test_students_shares_of_a_class_grid_take_its_cells_once_and_stop_when_it_is_full():
+    """A student's share is at most 3 trials, and never more than the cells still open: the
+    second student of a 4-cell grid runs 1 trial, a third none."""
+    stored = search.to_dict(
+        search.Search((search.Parameter("units", (1, 2, 4, 8)),), sampler="grid")
+    )
+    study = search.create_study(search.from_dict(stored))
+    shares = []
+    for _student in range(3):
+        share = search.from_dict(stored, share=3)
+        share = replace(share, share=min(3, search.open_cells(share, study)))
+        shares.append(share.planned_trials)
+        search.run(study, share, SPEC, CONFIG, moons)
+    assert shares == [3, 1, 0]
+    assert sorted(trial.params["units"] for trial in study.trials) == [1, 2, 4, 8]
+
+
 def test_a_hopeless_trial_is_pruned_before_its_last_epoch_and_recorded_as_pruned():
     setting = search.Search(
         (search.Parameter("learning_rate", (1.0, 0.0001)),), sampler="random", pruner="median"
@@ -210,3 +227,29 @@ def test_the_cost_of_a_search_counts_a_compile_per_network_shape():
     assert search.Search((units, l2), sampler="grid").architectures == 3  # l2 reuses a net
     assert search.Search((l2,), sampler="grid").architectures == 1  # the current shape
     assert search.Search((units,), sampler="random", trials=2).architectures == 2
+
+
+def test_the_cost_of_a_search_prices_each_trial_at_its_own_setting():
+    """128 units cost more than 15: a grid is priced cell by cell, a random search at the
+    mean over its values' combinations; each adds a compile per network shape."""
+    units = search.Parameter("units", (15, 128))
+    rate = search.Parameter("learning_rate", (0.001, 0.01))
+
+    def seconds_for(values):  # (a page's estimate: here, a second per 10 units)
+        return values["units"] / 10
+
+    grid = search.Search((units, rate), sampler="grid")
+    assert grid.expected_seconds(seconds_for) == pytest.approx(
+        2 * 1.5 + 2 * 12.8 + 2 * search.COMPILE_SECONDS
+    )
+    sampled = search.Search((units, rate), sampler="random", trials=10)
+    assert sampled.expected_seconds(seconds_for) == pytest.approx(
+        10 * (1.5 + 12.8) / 2 + 2 * search.COMPILE_SECONDS
+    )
+    # 1,331 combinations: a sample of them is priced (units 1-11: 0.1-1.1 s, 5 compiles).
+    wide = search.Search(
+        tuple(search.Parameter(name, tuple(range(1, 12))) for name in ("units", "epochs", "l2")),
+        trials=5,
+    )
+    compiles = 5 * search.COMPILE_SECONDS
+    assert 5 * 0.1 + compiles < wide.expected_seconds(seconds_for) < 5 * 1.1 + compiles

@@ -374,13 +374,32 @@ def _study_storage(url: str):
     return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect_args})
 
 
-def study_storage():
-    """The class studies' storage; Unavailable if the class database cannot be used."""
+def class_study(name: str, setting=None, create: bool = False):
+    """The class study `name` in the class database, with a search `setting`'s sampler and
+    pruner (to run its trials); `create` makes it (the teacher). Reading never writes (a
+    board's watcher asks every 2 s). Unavailable if the database cannot be used or has no such
+    study."""
+    import optuna
+
+    from nn_core import search
+
     url = engine().url.render_as_string(hide_password=False)
     try:
-        return _study_storage(url)
+        storage = _study_storage(url)
+        if create:
+            return search.create_study(setting, storage, name)
+        if setting is None:
+            return optuna.load_study(study_name=name, storage=storage)
+        return optuna.load_study(
+            study_name=name,
+            storage=storage,
+            sampler=setting.make_sampler(),
+            pruner=setting.make_pruner(),
+        )
     except (sa.exc.SQLAlchemyError, OSError) as error:
         raise Unavailable(_reason(error)) from error
+    except KeyError as error:  # (a study the database no longer has)
+        raise Unavailable(f"the class study is gone ({error})") from error
 
 
 def class_info():

@@ -56,3 +56,26 @@ def regularization_controls(params: PageParams):
     l2_rate = params.select_slider("l2", "L2 rate", RATE_CHOICES, 0.0)
     dropout_rate = params.slider("dropout", "Dropout rate", 0.0, 0.8, 0.0, 0.05)
     return {"l1_rate": l1_rate, "l2_rate": l2_rate, "dropout_rate": dropout_rate}
+
+
+def widget_values(prefix: str, spec: ModelSpec, config: TrainConfig, one_width=False) -> dict:
+    """The session-state values that set a page's sidebar to this network and training (a
+    chapter example's, a search trial's): keys as architecture_controls, optimizer_controls and
+    regularization_controls name them. one_width: the page has one "units" slider for every
+    layer and no activation choice (IMDB's custom model)."""
+    values = {
+        "layers": len(spec.hidden_units),
+        "optimizer": config.optimizer,
+        "learning_rate": config.learning_rate,
+        "epochs": config.epochs,
+        "batch": config.batch_size or "full batch",
+        "l1": spec.l1_rate,
+        "l2": spec.l2_rate,
+        "dropout": spec.dropout_rate,
+    }
+    if one_width:
+        values["units"] = spec.hidden_units[0]
+    else:
+        values["activation"] = spec.activation
+        values.update({f"units_{index}": units for index, units in enumerate(spec.hidden_units)})
+    return {f"{prefix}_{name}": value for name, value in values.items()}

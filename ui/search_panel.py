@@ -4,9 +4,11 @@ data and a `keep(spec, config, result)` that stores and records a trial as a run
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -49,15 +51,16 @@ def search_view(
     config,
     data_for: Callable,
     keep: Callable,
-    seconds_per_trial: float,
-    setting_key: str | None = None,
+    seconds_for: Callable[[dict], float],
+    class_setting=None,
     show_trial: Callable | None = None,
 ) -> None:
     """searchable: name (nn_core.search.APPLY or DATA_PARAMETERS) -> (label, choices, default
     values); data_for(values) -> a trial's split; keep(spec, config, result, values) stores and
-    records a trial as a run; setting_key: the page's current setting, which a class study is
-    run from (None: no class study on this page); show_trial(values), in a callback, sets the
-    page's controls to a trial's values (None: trials are not clickable)."""
+    records a trial as a run; seconds_for(values): the page's estimate of a trial's training;
+    class_setting: the page's current setting as its run key, which a class study runs from
+    (None: no class study on this page); show_trial(values), in a callback, sets the page's
+    controls to a trial's values (None: trials are not clickable)."""
     chosen, sampler, trials, pruner, budget = _controls(prefix, searchable)
     if not chosen:
         st.info("Choose one or two parameters to vary.", icon=":material/tune:")
@@ -73,13 +76,9 @@ def search_view(
     except ValueError as error:
         st.warning(str(error), icon=":material/warning:")
         return
-    # Training, plus a compile for each new network shape (which the page's own estimate, of a
-    # network the pool already holds, leaves out).
-    total = setting.planned_trials * seconds_per_trial + setting.architectures * (
-        search.COMPILE_SECONDS
-    )
-    if setting_key is not None:
-        class_study_panel(prefix, setting, spec, config, data_for, keep, setting_key)
+    total = setting.expected_seconds(seconds_for)
+    if class_setting is not None:
+        class_study_panel(prefix, setting, spec, config, data_for, keep, fingerprint(class_setting))
     label = f"Run {setting.planned_trials} trials ({cost.describe(total)} of training)"
     if budget is not None and budget < total:
         label = f"Run up to {setting.planned_trials} trials (stops after {cost.describe(budget)})"
@@ -306,7 +305,18 @@ def importance_sentence(importances: dict, finished: int) -> str:
     )
 
 
-STUDY_TRIALS = 3  # a student's share of the class study per click
+def fingerprint(run_key) -> str:
+    """A setting as a short text that is the same in every session and on every server (a
+    class study's trials must all start from the teacher's setting)."""
+    return hashlib.sha256(repr(run_key).encode()).hexdigest()[:16]
+
+
+STUDY_TRIALS = 3
+STUDY_PLACES = {  # where a page's search panel is, for the Class page's sentence
+    "moons": "the MLP page's Search tab",
+    "mnist": "the MNIST page's Hyperparameter search panel",
+    "imdb": "the IMDB page's Hyperparameter search panel",
+}  # a student's share of the class study per click
 
 
 def class_study_panel(prefix, setting, spec, config, data_for, keep, setting_key) -> None:
@@ -336,7 +346,7 @@ def _teacher_study(prefix, setting, setting_key, info, study) -> None:
     ):
         name = f"class-{info.code}-{uuid.uuid4().hex[:8]}"
         try:
-            search.create_study(setting, class_room.study_storage(), name)
+            class_room.class_study(name, setting, create=True)
             label = ", ".join(parameter.name for parameter in setting.parameters)
             stored = {
                 "name": name,
@@ -362,32 +372,28 @@ def _student_study(prefix, study, spec, config, data_for, keep, setting_key) -> 
         )
         return
     code, nickname = class_room.joined()
+    try:
+        loaded = search.from_dict(study["search"], share=STUDY_TRIALS)
+        optuna_study = class_room.class_study(study["name"], loaded)
+        if loaded.sampler == "grid":  # (the cells other students have not taken)
+            share = min(STUDY_TRIALS, search.open_cells(loaded, optuna_study))
+            loaded = replace(loaded, share=share)
+    except class_room.Unavailable as error:
+        st.warning(class_room.unavailable_text(error), icon=":material/cloud_off:")
+        return
+    if loaded.planned_trials == 0:
+        st.caption("Every cell of the study's grid is taken: the Class page shows the results.")
+        return
+    count = loaded.planned_trials
     if st.button(
-        f"Run {STUDY_TRIALS} trials of the class study",
+        f"Run {count} trial{'s' if count != 1 else ''} of the class study",
         key=f"{prefix}_class_study_run",
         type="primary",
         icon=":material/groups:",
     ):
-        try:
-            storage = class_room.study_storage()
-            loaded = search.from_dict(study["search"], trials=STUDY_TRIALS)
-            optuna_study = search.create_study(loaded, storage, study["name"])
-        except class_room.Unavailable as error:
-            st.warning(class_room.unavailable_text(error), icon=":material/cloud_off:")
-            return
         st.session_state[STATE.format(prefix=prefix)] = _run(
             prefix, loaded, spec, config, data_for, keep, optuna_study, {"student": nickname}
         )
-
-
-def load_class_study(stored: dict):
-    """The class study from the class database (Unavailable if it cannot be read)."""
-    import optuna
-
-    try:
-        return optuna.load_study(study_name=stored["name"], storage=class_room.study_storage())
-    except KeyError as error:  # (a study the database no longer has)
-        raise class_room.Unavailable(f"the class study is gone ({error})") from error
 
 
 def class_study_board(stored: dict) -> None:
@@ -395,14 +401,14 @@ def class_study_board(stored: dict) -> None:
     a search."""
     st.markdown(f"**Class study** ({class_room.plain(stored['label'])})")
     try:
-        study = load_class_study(stored)
+        study = class_room.class_study(stored["name"])
     except class_room.Unavailable as error:
         st.warning(class_room.unavailable_text(error), icon=":material/cloud_off:")
         return
     names = [parameter["name"] for parameter in stored["search"]["parameters"]]
     table = search.study_table(study, names)
     if table.empty:
-        st.caption("No trials yet: students run them from the MLP page's Search tab.")
+        st.caption(f"No trials yet: students run them from {STUDY_PLACES[stored['page']]}.")
         return
     students = table["student"].nunique()
     st.caption(f"{len(table):,} trials by {students:,} student{'s' if students != 1 else ''}.")
@@ -414,7 +420,7 @@ def class_study_size(stored: dict | None) -> int:
     if stored is None:
         return 0
     try:
-        return len(load_class_study(stored).get_trials(deepcopy=False))
+        return len(class_room.class_study(stored["name"]).get_trials(deepcopy=False))
     except class_room.Unavailable:
         return 0
 
