@@ -193,32 +193,56 @@ def test_a_class_study_grows_with_each_students_trials_on_the_board():
     assert set(table["student"]) == {"ada"} and sorted(table["units"]) == [2, 8]
 
 
-def mnist_search(app: AppTest) -> None:
-    """The MNIST page with its search panel open, at a small setting with a 2-cell grid."""
-    app.session_state["mnist_search_open"] = True
-    open_page("pages/5_mnist.py", app)
-    app.select_slider(key="mnist_train_size").set_value(1000).run()
-    app.slider(key="mnist_epochs").set_value(2).run()
-    app.multiselect(key="mnist_search_values_units").set_value([15, 32]).run()
-    app.multiselect(key="mnist_search_values_learning_rate").set_value([0.001]).run()
+SEARCH_PAGES = {  # page -> (its search prefix, a small setting, a 2-cell grid, where it is)
+    "pages/5_mnist.py": (
+        "mnist",
+        {"select_slider": {"train_size": 1000}, "slider": {"epochs": 2}},
+        {"units": [15, 32], "learning_rate": [0.001]},
+        "the MNIST page's Hyperparameter search panel",
+    ),
+    "pages/6_imdb.py": (
+        "imdb",
+        {"slider": {"epochs": 2}},
+        {"units": [4, 8], "l2": [0.0]},
+        "the IMDB page's Hyperparameter search panel",
+    ),
+}
 
 
-def test_a_class_study_runs_from_the_mnist_page_too(offline_data):
+def open_search(app: AppTest, path: str) -> None:
+    """The page with its search panel open, at a small setting with a 2-cell grid."""
+    prefix, setting, grid, _place = SEARCH_PAGES[path]
+    app.session_state[f"{prefix}_search_open"] = True
+    open_page(path, app)
+    for kind, values in setting.items():
+        for name, value in values.items():
+            getattr(app, kind)(key=f"{prefix}_{name}").set_value(value).run()
+    for name, chosen in grid.items():
+        app.multiselect(key=f"{prefix}_search_values_{name}").set_value(chosen).run()
+
+
+@pytest.mark.parametrize("path", list(SEARCH_PAGES))
+def test_a_class_study_runs_from_the_mnist_and_imdb_pages_too(offline_data, path):
+    prefix, _setting, grid, place = SEARCH_PAGES[path]
     teacher, code = start_class()
-    mnist_search(teacher)
-    teacher.button(key="mnist_class_study").click().run()
+    open_search(teacher, path)
+    teacher.button(key=f"{prefix}_class_study").click().run()
     assert "Class study started" in texts(teacher.success)
     open_page(CLASS, teacher)
-    assert "from the MNIST page's Hyperparameter search panel" in texts(teacher.caption)
+    assert f"No trials yet: students run them from {place}" in texts(teacher.caption)
 
     student = join(code, "grace")
-    mnist_search(student)
-    student.button(key="mnist_class_study_run").click().run()
+    open_search(student, path)
+    run = student.button(key=f"{prefix}_class_study_run")
+    assert run.label == "Run 2 trials of the class study"  # the grid's 2 cells, not 3
+    run.click().run()
     assert not student.exception, student.exception
     open_page(CLASS, teacher)
     assert "2 trials by 1 student" in texts(teacher.caption)
     table = teacher.dataframe[-1].value
-    assert set(table["student"]) == {"grace"} and sorted(table["units"]) == [15, 32]
+    assert set(table["student"]) == {"grace"} and sorted(table["units"]) == grid["units"]
+    student.run()  # every cell is taken now: no more trials to run
+    assert "Every cell of the study's grid is taken" in texts(student.caption)
 
 
 def test_a_flood_of_shares_is_refused_with_a_message(monkeypatch):
