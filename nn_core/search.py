@@ -95,9 +95,10 @@ DATA_PARAMETERS = ("train_size",)
 
 
 def apply(spec: ModelSpec, config: TrainConfig, values: dict) -> tuple[ModelSpec, TrainConfig]:
-    """The setting a trial trains: the page's own, with the trial's values. Layers first, so
-    that `units` then sets the width of every layer."""
-    ordered = sorted(values.items(), key=lambda item: item[0] != "layers")
+    """The setting a trial trains: the page's own, with the trial's values. Layers last: `units`
+    sets the width of the page's layers (one, on a page without any), then `layers` repeats
+    that width as often as it says (zero: no hidden layer, whatever the width)."""
+    ordered = sorted(values.items(), key=lambda item: item[0] == "layers")
     for name, value in ordered:
         if name in APPLY:
             spec, config = APPLY[name](spec, config, value)

@@ -45,6 +45,7 @@ from ui.controls import (
     architecture_controls,
     optimizer_controls,
     regularization_controls,
+    search_choices,
     widget_values,
 )
 from ui.cost import confirm_long, estimate
@@ -83,9 +84,14 @@ SWEEPS = {  # parameter -> (label, choices, default values: the chapter's figure
 SEARCHABLE = {
     "units": SWEEPS["hidden_units"],
     "l2": SWEEPS["l2_rate"],
-    "l1": SWEEPS["l1_rate"],
     "dropout": SWEEPS["dropout_rate"],
     "learning_rate": SWEEPS["learning_rate"],
+    **search_choices(
+        (tuple(range(MAX_LAYERS + 1)), [1, 2]),
+        (EPOCH_CHOICES, [500, 5000]),
+        (BATCH_CHOICES, ["full batch", 32]),
+    ),
+    "l1": SWEEPS["l1_rate"],
 }
 # What the verdict's advice may suggest: nothing beyond these controls' ranges.
 LIMITS = diagnostics.Limits(

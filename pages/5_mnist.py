@@ -40,6 +40,7 @@ from ui.controls import (
     architecture_controls,
     optimizer_controls,
     regularization_controls,
+    search_choices,
     widget_values,
 )
 from ui.cost import estimate
@@ -54,12 +55,16 @@ from ui.search_panel import search_expander, search_view
 
 UNIT_CHOICES = (5, 10, 15, 20, 32, 50, 64, 100, 128, 256, 512)
 TRAIN_SIZES = (1000, 2000, 5000, 10000, 20000, 30000, 60000)
+BATCHES = (16, 32, 64, 128, 256, 512, 1024)
 SEARCHABLE = {  # the search's parameters (nn_core.search's names) and their values
     "units": ("Hidden units", UNIT_CHOICES, [15, 64, 128]),
     "learning_rate": ("Learning rate", LEARNING_RATES, [0.0003, 0.001, 0.003]),
     "dropout": ("Dropout rate", (0.0, 0.1, 0.2, 0.3, 0.5), [0.0, 0.5]),
     "l2": ("L2 rate", RATE_CHOICES, [0.0, 0.0001, 0.001]),
     "train_size": ("Training images", TRAIN_SIZES, [1000, 10000, 60000]),
+    **search_choices(
+        ((0, 1, 2, 3), [1, 2]), ((1, 2, 5, 10, 20, 30), [5, 10]), (BATCHES, [32, 128])
+    ),
 }
 
 
@@ -70,9 +75,7 @@ def model_controls(params):
     params.header("Training")
     optimizer = optimizer_controls(params, default)
     epochs = params.slider("epochs", "Epochs", 1, 30, default.epochs)
-    batch_size = params.select_slider(
-        "batch", "Batch size", (16, 32, 64, 128, 256, 512, 1024), default.batch_size
-    )
+    batch_size = params.select_slider("batch", "Batch size", BATCHES, default.batch_size)
     params.header("Regularization")
     regularization = regularization_controls(params)
     params.header("Data")

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from nn_core import chapter, charts, cost, data, diagnostics, lessons, search, training
+from nn_core.models import ACTIVATIONS
 from ui import results
 from ui.class_room import share_latest
 from ui.controls import (
@@ -30,6 +31,7 @@ from ui.controls import (
     RATE_CHOICES,
     optimizer_controls,
     regularization_controls,
+    search_choices,
     widget_values,
 )
 from ui.cost import estimate
@@ -42,12 +44,13 @@ from ui.runs import record as record_run
 from ui.search_panel import search_expander, search_view
 
 VOCABULARY_SIZES = (1000, 2000, 5000, 10000, 15000, 20000)
+BATCHES = (64, 128, 256, 512, 1024)
 SEARCHABLE = {  # the search's parameters (nn_core.search's names) and their values
     "units": ("Units per layer", (4, 8, 16, 32, 64), [8, 16]),
     "l2": ("L2 rate", RATE_CHOICES, [0.0, 0.001]),
     "dropout": ("Dropout rate", (0.0, 0.2, 0.5), [0.0, 0.5]),
-    "epochs": ("Epochs", (4, 10, 20), [4, 20]),
     "learning_rate": ("Learning rate", LEARNING_RATES, [0.001]),
+    **search_choices(((1, 2, 3), [1, 2]), ((2, 4, 10, 20, 40), [4, 20]), (BATCHES, [128, 512])),
 }
 PRESETS = list(chapter.IMDB_PRESETS)  # the chapter's four networks, by name
 CUSTOM = "custom (sidebar)"
@@ -70,16 +73,17 @@ def custom_controls(params):
     units = params.select_slider(
         "units", "Units per layer", (4, 8, 16, 32, 64), baseline.hidden_units[0]
     )
+    activation = params.selectbox("activation", "Activation", ACTIVATIONS, baseline.activation)
     optimizer = optimizer_controls(params, default)
     epochs = params.slider("epochs", "Epochs", 1, 40, default.epochs)
-    batch_size = params.select_slider(
-        "batch", "Batch size", (64, 128, 256, 512, 1024), default.batch_size
-    )
+    batch_size = params.select_slider("batch", "Batch size", BATCHES, default.batch_size)
     regularization = regularization_controls(params)
     seed = int(params.number("seed", "Seed (all models)", 0, 9999, default.seed))
     params.link_help()
     params.sync()
-    spec = replace(baseline, hidden_units=(units,) * layers, **regularization)
+    spec = replace(
+        baseline, hidden_units=(units,) * layers, activation=activation, **regularization
+    )
     config = replace(default, **optimizer, epochs=epochs, batch_size=batch_size, seed=seed)
     return spec, config
 

@@ -58,12 +58,32 @@ def regularization_controls(params: PageParams):
     return {"l1_rate": l1_rate, "l2_rate": l2_rate, "dropout_rate": dropout_rate}
 
 
+def search_choices(layers: tuple, epochs: tuple, batches: tuple) -> dict:
+    """The search panel's parameters every network page offers beside its own (units, rates,
+    data): name -> (label, choices, values chosen at first). layers, epochs, batches: the
+    page's ladder and the values chosen at first, e.g. ((1, 2, 3), [1, 2])."""
+    return {
+        "layers": ("Hidden layers", *layers),
+        "activation": ("Activation", ACTIVATIONS, ["tanh", "relu"]),
+        "optimizer": ("Optimizer", OPTIMIZERS, ["sgd", "adam"]),
+        "batch_size": ("Batch size", *batches),
+        "epochs": ("Epochs", *epochs),
+        "l1": ("L1 rate", RATE_CHOICES, [0.0, 0.001]),
+    }
+
+
+def choice_label(value) -> str:
+    """A search value as the sidebar shows it (optimizers by name)."""
+    return OPTIMIZER_LABELS.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
 def widget_values(prefix: str, spec: ModelSpec, config: TrainConfig, one_width=False) -> dict:
     """The session-state values that set a page's sidebar to this network and training (a
     chapter example's, a search trial's): keys as architecture_controls, optimizer_controls and
     regularization_controls name them. one_width: the page has one "units" slider for every
-    layer and no activation choice (IMDB's custom model)."""
+    layer (IMDB's custom model)."""
     values = {
+        "activation": spec.activation,
         "layers": len(spec.hidden_units),
         "optimizer": config.optimizer,
         "learning_rate": config.learning_rate,
@@ -73,9 +93,8 @@ def widget_values(prefix: str, spec: ModelSpec, config: TrainConfig, one_width=F
         "l2": spec.l2_rate,
         "dropout": spec.dropout_rate,
     }
-    if one_width:
+    if one_width and spec.hidden_units:
         values["units"] = spec.hidden_units[0]
     else:
-        values["activation"] = spec.activation
         values.update({f"units_{index}": units for index, units in enumerate(spec.hidden_units)})
     return {f"{prefix}_{name}": value for name, value in values.items()}

@@ -16,6 +16,7 @@ from streamlit.runtime.scriptrunner import RerunException, StopException, get_sc
 
 from nn_core import charts, class_store, cost, search
 from ui import class_room
+from ui.controls import choice_label
 from ui.layout import show_chart
 
 SAMPLER_LABELS = {"grid": "Grid", "random": "Random", "tpe": "TPE (Bayesian)"}
@@ -67,7 +68,7 @@ def search_view(
         return
     try:
         setting = search.Search(
-            tuple(search.Parameter(name, tuple(sorted(values))) for name, values in chosen.items()),
+            tuple(search.Parameter(name, values) for name, values in chosen.items()),
             sampler=sampler,
             trials=trials,
             pruner=pruner,
@@ -126,9 +127,18 @@ def _controls(prefix: str, searchable: dict):
     for column, name in zip(st.columns(max(len(names), 1)), names, strict=False):
         label, choices, defaults = searchable[name]
         chosen[name] = column.multiselect(
-            label, choices, default=defaults, key=f"{prefix}_search_values_{name}"
+            label,
+            choices,
+            default=defaults,
+            format_func=choice_label,
+            key=f"{prefix}_search_values_{name}",
         )
-    chosen = {name: values for name, values in chosen.items() if values}
+    # In the ladder's order (a batch size may be "full batch" or a number: no sorting those).
+    chosen = {
+        name: tuple(value for value in searchable[name][1] if value in values)
+        for name, values in chosen.items()
+        if values
+    }
     left, middle, right = st.columns(3)
     sampler = left.segmented_control(
         "Sampler",
