@@ -288,25 +288,30 @@ OUTER_KEYS = (
 )
 
 
+EPOCH_MARKS = "epoch_marks"  # the rules' dataset, by name: the spec stays the same
+
+
 def with_epoch_marks(spec: dict, marks: dict[str, int]) -> dict:
     """A chart's Vega-Lite spec (a curves chart) with vertical rules at named epochs
     ("replay", "early stop"), each labelled at the top. Spec surgery, not Altair: a replay
     moves the mark four times a second, and rebuilding the curves each time was a third of a
-    frame's work."""
-    if not marks:
-        return spec
-    values = [
-        {"epoch": epoch, "mark": name, "label": f"{name} {epoch:,}"}
-        for name, epoch in marks.items()
-    ]
+    frame's work. The rules are always a layer, their epochs a named dataset (empty without
+    marks): the spec is the same at every frame, so the browser only swaps the data."""
+    rows = pd.DataFrame(
+        [
+            {"epoch": epoch, "mark": name, "label": f"{name} {epoch:,}"}
+            for name, epoch in marks.items()
+        ],
+        columns=["epoch", "mark", "label"],
+    )
     x = {"field": "epoch", "type": "quantitative"}
     rules = {
-        "data": {"values": values},
+        "data": {"name": EPOCH_MARKS},
         "mark": {"type": "rule", "color": HIGHLIGHT, "strokeDash": [3, 3], "strokeWidth": 1.5},
         "encoding": {"x": x, "tooltip": [{"field": "mark"}, {"field": "epoch"}]},
     }
     labels = {
-        "data": {"values": values},
+        "data": {"name": EPOCH_MARKS},
         "mark": {
             "type": "text",
             "align": "left",
@@ -320,6 +325,7 @@ def with_epoch_marks(spec: dict, marks: dict[str, int]) -> dict:
     }
     inner = {key: value for key, value in spec.items() if key not in OUTER_KEYS}
     outer = {key: value for key, value in spec.items() if key in OUTER_KEYS}
+    outer["datasets"] = {**spec.get("datasets", {}), EPOCH_MARKS: rows}
     return {**outer, "layer": [inner, rules, labels]}
 
 

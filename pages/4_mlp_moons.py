@@ -702,7 +702,10 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
         result,
         lambda: diagram.network_diagram(result, grid, weights, selected=node),
     )
-    chart_key = f"moons_diagram_{abs(hash(key))}_{frame}_{node}"
+    # One key per chosen node, not per frame or result: the diagram then stays one chart
+    # whose data the browser swaps (a replay tick, a lesson's next result) instead of one
+    # built anew; a click on a node starts a chart with a fresh selection.
+    chart_key = f"moons_diagram_{node}"
     show_chart(
         drawn,
         diagram_column,

@@ -22,6 +22,18 @@ def titled(app, title: str) -> dict:
     return next(spec for spec in chart_specs(app) if spec.get("title") == title)
 
 
+def epoch_marks(app, title: str) -> list[dict]:
+    """The rows of the rules drawn on a curves chart (its named dataset, sent as Arrow)."""
+    import pyarrow as pa
+
+    from nn_core.charts import EPOCH_MARKS
+
+    charts = [*app.get("vega_lite_chart"), *app.get("arrow_vega_lite_chart")]
+    chart = next(c for c in charts if json.loads(c.proto.spec).get("title") == title)
+    data = next(d.data.data for d in chart.proto.datasets if d.name == EPOCH_MARKS)
+    return pa.ipc.open_stream(data).read_all().to_pylist()
+
+
 def test_circles_with_squared_features_and_no_hidden_layer(offline_data):
     app = page_with_query(
         MOONS,
@@ -67,11 +79,7 @@ def test_early_stopping_says_where_it_stopped_and_marks_the_curves(offline_data)
     app = page_with_query(MOONS, moons_early_stopping="true", moons_patience="50")
     notice = texts(app.info)
     assert "Early stopping ended the training at epoch" in notice and "best epoch" in notice
-    loss = titled(app, "Loss")
-    marks = [
-        layer["data"]["values"] for layer in loss["layer"] if "values" in layer.get("data", {})
-    ]
-    assert {value["mark"] for value in marks[0]} == {"early stop", "best"}
+    assert {row["mark"] for row in epoch_marks(app, "Loss")} == {"early stop", "best"}
 
 
 def test_choosing_a_node_draws_its_output_large(offline_data):
@@ -87,9 +95,9 @@ def test_the_replay_slider_steps_through_about_thirty_snapshots(offline_data):
     slider = next(s for s in app.select_slider if s.key.startswith("moons_replay_"))
     assert slider.options[0] == "start" and slider.options[-1] == "5,000"
     assert 25 <= len(slider.options) <= 31
+    assert epoch_marks(app, "Loss") == []  # the last frame: the result itself, no rule
     slider.set_value(0).run()  # the initial weights
-    loss = titled(app, "Loss")
-    assert any("replay" in json.dumps(layer.get("data", {})) for layer in loss["layer"])
+    assert [row["mark"] for row in epoch_marks(app, "Loss")] == ["replay"]
 
 
 def test_the_keras_code_tab_shows_the_setting(offline_data):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -112,11 +113,24 @@ def vega_lite_spec(chart) -> dict:
     session's thread picked up that session's data ("dictionary changed size during
     iteration", seen with 30 students)."""
     spec = chart.to_dict(validate=VALIDATE_CHARTS)
+    datasets = spec.pop("datasets", {})
+    spec = _stable_names(spec, list(datasets))
     spec["datasets"] = {
-        name: rows if isinstance(rows, bytes) else convert_anything_to_arrow_bytes(rows)
-        for name, rows in spec.get("datasets", {}).items()
+        f"data_{index}": rows if isinstance(rows, bytes) else convert_anything_to_arrow_bytes(rows)
+        for index, rows in enumerate(datasets.values())
     }
     return spec
+
+
+def _stable_names(spec: dict, names: list[str]) -> dict:
+    """The spec with its datasets named by their order (data_0, data_1, ...) instead of by a
+    hash of their rows: a chart whose data alone changed (a replay frame, a lesson's next
+    result) then keeps the same spec, and the browser swaps its data in place instead of
+    building the chart again (most of a redraw)."""
+    text = json.dumps(spec)
+    for index, name in enumerate(names):
+        text = text.replace(f'"{name}"', f'"data_{index}"')
+    return json.loads(text)
 
 
 def sectioned(params, sections: dict, default: str) -> dict:
