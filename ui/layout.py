@@ -116,20 +116,27 @@ def vega_lite_spec(chart) -> dict:
     datasets = spec.pop("datasets", {})
     spec = _stable_names(spec, list(datasets))
     spec["datasets"] = {
-        f"data_{index}": rows if isinstance(rows, bytes) else convert_anything_to_arrow_bytes(rows)
+        _stable_name(index): rows
+        if isinstance(rows, bytes)
+        else convert_anything_to_arrow_bytes(rows)
         for index, rows in enumerate(datasets.values())
     }
     return spec
 
 
+def _stable_name(index: int) -> str:
+    """Not data_0: Vega-Lite gives that name to data of its own, and the chart drew empty."""
+    return f"nn_data_{index}"
+
+
 def _stable_names(spec: dict, names: list[str]) -> dict:
-    """The spec with its datasets named by their order (data_0, data_1, ...) instead of by a
-    hash of their rows: a chart whose data alone changed (a replay frame, a lesson's next
-    result) then keeps the same spec, and the browser swaps its data in place instead of
-    building the chart again (most of a redraw)."""
+    """The spec with its datasets named by their order instead of by a hash of their rows: a
+    chart whose data alone changed (a replay frame, a lesson's next result) then keeps the
+    same spec, and the browser swaps its data in place instead of building the chart again
+    (most of a redraw)."""
     text = json.dumps(spec)
     for index, name in enumerate(names):
-        text = text.replace(f'"{name}"', f'"data_{index}"')
+        text = text.replace(f'"{name}"', f'"{_stable_name(index)}"')
     return json.loads(text)
 
 
