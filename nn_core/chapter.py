@@ -46,7 +46,7 @@ MOONS_NETWORK = ModelSpec(input_size=2, hidden_units=(50,), activation="tanh")
 MOONS_TRAINING = TrainConfig(optimizer="sgd", learning_rate=1.0, epochs=5000, batch_size=None)
 # The MLP page records a replay of this many frames (weight snapshots inside the training
 # loop) for networks up to MOONS_MAX_REPLAY_PARAMETERS; the server's warm-up compiles those
-# watched loops, not the plain ones, so that the page finds them compiled.
+# replay loops, not the plain ones, so that the page finds them compiled.
 MOONS_REPLAY_FRAMES = 30
 MOONS_MAX_REPLAY_PARAMETERS = 5000
 MOONS_SWEEP_UNITS = (1, 3, 5, 20, 50)  # the chapter's figure of five boundaries

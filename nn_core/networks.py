@@ -24,6 +24,7 @@ INITIALIZERS = {
     "zeros": "all zero",
 }
 MAX_FULL_BATCH_EPOCHS = 10_000  # size of the in-graph history buffer of the full-batch loop
+WATCH_MODES = ("plain", "replay", "early")  # what a compiled loop watches: _watched_loop
 MAX_SNAPSHOTS = 32  # weight snapshots one compiled call can take (a replay has about 30)
 HISTORY_COLUMNS = ("loss", "total_loss", "accuracy", "val_loss", "val_accuracy")
 # Loops are written as tf.while_loop, so AutoGraph's source rewriting (about 1 s per trace,
@@ -63,8 +64,9 @@ class Trainer:
     """
 
     optimizer: keras.optimizers.Optimizer
-    # Each by whether the loop is watched (snapshots, early stopping) or plain: a run that
-    # needs neither compiles the plain one, smaller and quicker to compile.
+    # Each by what the loop watches (WATCH_MODES): a run compiles only the one it needs; the
+    # plain one is smaller and quicker to compile, the replay one skips early stopping's
+    # per-epoch work (a third of the snapshots' cost on the chapter's setting).
     full_batch_loop: dict
     dense_epochs: dict
     graph_epoch: object
@@ -129,19 +131,19 @@ class Network:
             self._trainers[optimizer_name] = Trainer(
                 optimizer,
                 {
-                    watched: tf.function(
-                        self._full_batch_loop(optimizer, watched), jit_compile=True, **_GRAPH
+                    mode: tf.function(
+                        self._full_batch_loop(optimizer, mode), jit_compile=True, **_GRAPH
                     )
-                    for watched in (False, True)
+                    for mode in WATCH_MODES
                 },
                 # Dense inputs: many epochs per XLA call (one call per epoch cost ~2.4 ms a
                 # step for a small network). The batch matrices have fixed shapes, so XLA
                 # compiles once per run; batches of a dynamic size made it recompile each step.
                 {
-                    watched: tf.function(
-                        self._dense_epochs(optimizer, watched), jit_compile=True, **_GRAPH
+                    mode: tf.function(
+                        self._dense_epochs(optimizer, mode), jit_compile=True, **_GRAPH
                     )
-                    for watched in (False, True)
+                    for mode in WATCH_MODES
                 },
                 tf.function(self._epoch(optimizer, "philox"), **_GRAPH),
             )
@@ -196,7 +198,7 @@ class Network:
         optimizer.apply_gradients(zip(gradients, variables, strict=True))
         return losses, penalty, self._correct(labels, probabilities)
 
-    def _full_batch_loop(self, optimizer, watched: bool):
+    def _full_batch_loop(self, optimizer, mode: str):
         def full_batch_loop(x, labels, x_val, labels_val, first_epoch, count, seed, watch):
             """`count` full-batch epochs from `first_epoch` inside one XLA graph (fewer if
             early stopping ends them: see _watched_loop)."""
@@ -210,7 +212,7 @@ class Network:
                 return self._history_row(means, x_val, labels_val)
 
             rows = MAX_FULL_BATCH_EPOCHS
-            return self._watched_loop(train_epoch, first_epoch, count, rows, watch, watched)
+            return self._watched_loop(train_epoch, first_epoch, count, rows, watch, mode)
 
         return full_batch_loop
 
@@ -218,7 +220,7 @@ class Network:
         """Every trainable value in one vector [parameters], layer by layer (kernel, bias)."""
         return tf.concat([tf.reshape(v, [-1]) for v in self.model.trainable_variables], 0)
 
-    def _watched_loop(self, train_epoch, first_epoch, count, rows, watch, watched=True):
+    def _watched_loop(self, train_epoch, first_epoch, count, rows, watch, mode="early"):
         """Up to `count` epochs (train_epoch(index in this call, epoch) -> history row) in one
         tf.while_loop,
         watched as they go. watch = (snapshot_at, patience, best_loss, best_epoch, best_flat):
@@ -229,20 +231,31 @@ class Network:
           with patience > 0 the weights of that epoch are kept, and the loop ends once
           `patience` epochs have passed without improvement (Keras' EarlyStopping).
         Returns (history [rows, 5], snapshots [MAX_SNAPSHOTS, parameters], best_loss,
-        best_epoch, best_flat, epochs run). Not `watched`: the epochs only, the watch handed
-        back as it came (no snapshots: [MAX_SNAPSHOTS, 0])."""
+        best_epoch, best_flat, epochs run). mode "plain": the epochs only, the watch handed
+        back as it came (no snapshots: [MAX_SNAPSHOTS, 0]); "replay": the snapshots only,
+        the watch's best loss handed back too (nn_core.training finds it in the history;
+        patience must be 0); "early": everything."""
         snapshot_at, patience, best_loss, best_epoch, best_flat = watch
-        if not watched:
 
-            def plain_epoch(index, history):
-                row = train_epoch(index, first_epoch + index)
-                return index + 1, tf.tensor_scatter_nd_update(history, [[index]], row[None])
+        def plain_epoch(index, history):
+            row = train_epoch(index, first_epoch + index)
+            return index + 1, tf.tensor_scatter_nd_update(history, [[index]], row[None])
 
-            start = (tf.constant(0), tf.zeros([rows, len(HISTORY_COLUMNS)]))
-            index, history = tf.while_loop(lambda index, _: index < count, plain_epoch, start)
+        def plain_epochs(index, history, end):
+            """Epochs index .. end - 1, nothing watched."""
+            return tf.while_loop(lambda index, _: index < end, plain_epoch, (index, history))
+
+        start = (tf.constant(0), tf.zeros([rows, len(HISTORY_COLUMNS)]))
+        if mode == "plain":
+            index, history = plain_epochs(*start, count)
             unused = tf.zeros([MAX_SNAPSHOTS, 0])
             return history, unused, best_loss, best_epoch, best_flat, index
         parameters = sum(int(np.prod(v.shape)) for v in self.model.trainable_variables)
+        if mode == "replay":
+            index, history, snapshots = self._replay_segments(
+                plain_epochs, start, count, snapshot_at, parameters
+            )
+            return history, snapshots, best_loss, best_epoch, best_flat, index
 
         def one_epoch(index, history, snapshots, best_loss, best_epoch, best_flat, stop):
             epoch = first_epoch + index
@@ -280,6 +293,30 @@ class Network:
         )
         return history, snapshots, best_loss, best_epoch, best_flat, index
 
+    def _replay_segments(self, plain_epochs, start, count, snapshot_at, parameters):
+        """The replay's loop: the epochs up to each snapshot as the plain loop runs them, then
+        that snapshot (snapshot_at is ascending, -1 for unused rows). Checking every epoch
+        for a snapshot cost a fifth of the chapter's training; once per snapshot costs
+        nothing. Returns (epochs run, history, snapshots)."""
+
+        def segment(slot, index, history, snapshots):
+            at = tf.gather(snapshot_at, tf.minimum(slot, MAX_SNAPSHOTS - 1))
+            wanted = (slot < MAX_SNAPSHOTS) & (at >= 0)
+            index, history = plain_epochs(index, history, tf.where(wanted, at + 1, count))
+            snapshots = tf.cond(
+                wanted,
+                lambda: tf.tensor_scatter_nd_update(snapshots, [[slot]], self.flat_weights()[None]),
+                lambda: snapshots,
+            )
+            return slot + 1, index, history, snapshots
+
+        _, index, history, snapshots = tf.while_loop(
+            lambda slot, index, *_: index < count,
+            segment,
+            (tf.constant(0), *start, tf.zeros([MAX_SNAPSHOTS, parameters])),
+        )
+        return index, history, snapshots
+
     def _history_row(self, means, x_val, labels_val):
         """One epoch's history row: the training means (loss, total loss, accuracy) and the
         validation loss and accuracy (NaN without validation samples)."""
@@ -287,7 +324,7 @@ class Network:
         val_count = tf.cast(tf.shape(labels_val)[0], tf.float32)
         return tf.concat([means, tf.stack([val_loss / val_count, val_correct / val_count])], 0)
 
-    def _dense_epochs(self, optimizer, watched: bool):
+    def _dense_epochs(self, optimizer, mode: str):
         train_epoch = self._epoch(optimizer, "threefry")
 
         def dense_epochs(
@@ -310,7 +347,7 @@ class Network:
                 return self._history_row(sums / samples, x_val, labels_val)
 
             rows = tf.shape(batches)[0]
-            return self._watched_loop(one_epoch, first_epoch, count, rows, watch, watched)
+            return self._watched_loop(one_epoch, first_epoch, count, rows, watch, mode)
 
         return dense_epochs
 

@@ -242,8 +242,8 @@ class _Watch:
         self.best_loss, self.best_epoch = np.inf, 0
         self.best_flat = np.zeros(sum(int(np.prod(shape)) for shape in self.shapes), np.float32)
         self.stopped_early = False
-        # Whether the compiled loop must watch at all (networks.Network._watched_loop).
-        self.needed = bool(self.epochs or self.patience)
+        # What the compiled loop must watch (networks.Network._watched_loop).
+        self.mode = "early" if self.patience else "replay" if self.epochs else "plain"
 
     def _planned(self, first: int, count: int) -> list[int]:
         return [epoch for epoch in self.epochs if first < epoch <= first + count]
@@ -272,7 +272,21 @@ class _Watch:
         self.best_loss, self.best_epoch = float(best_loss), int(best_epoch)
         self.best_flat = best_flat.numpy()
         self.stopped_early = ran < count
-        return history.numpy()[:ran]
+        rows = history.numpy()[:ran]
+        if self.mode == "replay":  # (that loop does not look for the best epoch: here it is)
+            self._best_of(first, rows)
+        return rows
+
+    def _best_of(self, first: int, rows: np.ndarray) -> None:
+        """The best monitored loss among epochs first+1 .. (history rows), as the watched
+        loop keeps it: the validation loss, or the training loss without validation."""
+        if not len(rows):
+            return
+        monitored = np.where(np.isnan(rows[:, 3]), rows[:, 0], rows[:, 3])
+        monitored = np.where(np.isnan(monitored), np.inf, monitored)  # (a diverged epoch)
+        best = int(np.argmin(monitored))
+        if monitored[best] < self.best_loss:
+            self.best_loss, self.best_epoch = float(monitored[best]), first + best + 1
 
     def after_epoch(self, epoch: int, row) -> bool:
         """The graph loop's epoch `epoch` (from 1) ended with history row `row`: watch it as
@@ -384,7 +398,7 @@ def _full_batch_epochs(trainer, inputs, labels, config, watch):
     arguments = (inputs[0], labels[0], inputs[1], labels[1])
 
     def run_chunk(first: int, count: int) -> np.ndarray:
-        outputs = trainer.full_batch_loop[watch.needed](
+        outputs = trainer.full_batch_loop[watch.mode](
             *arguments,
             tf.constant(first),
             tf.constant(count),
@@ -413,7 +427,7 @@ def _dense_epochs(trainer, inputs, labels, config, watch):
             orders[index] = shuffler.permutation(count)
         batches = orders[:, : steps * batch_size].reshape(chunk, steps, batch_size)
         remainder = orders[:, steps * batch_size :]  # [chunk, left_over]
-        outputs = trainer.dense_epochs[watch.needed](
+        outputs = trainer.dense_epochs[watch.mode](
             *arguments,
             tf.constant(batches),
             tf.constant(remainder),

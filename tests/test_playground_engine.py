@@ -38,6 +38,17 @@ def test_a_snapshot_equals_the_weights_of_a_run_trained_only_up_to_that_epoch(ba
     np.testing.assert_allclose(replayed.snapshots[-1][0], replayed.weights[0])
 
 
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_a_replay_finds_the_best_epoch_as_early_stopping_watches_it(batch_size):
+    """The replay's loop writes snapshots only; its best epoch is found in the history, the
+    same epoch early stopping's loop tracks, across the training's several compiled calls."""
+    config = replace(CHAPTER, epochs=1200, batch_size=batch_size, replay_frames=30)
+    replayed = training.train_split(MOONS, config, chapter.moons_split())
+    assert replayed.best_epoch == int(replayed.history["val_loss"].to_numpy().argmin()) + 1
+    watched = training.train_split(MOONS, replace(config, patience=5000), chapter.moons_split())
+    assert watched.early_stop_epoch is None and watched.best_epoch == replayed.best_epoch
+
+
 def test_without_replay_frames_no_snapshots_are_kept():
     result = training.train_split(MOONS, replace(CHAPTER, epochs=50), chapter.moons_split())
     assert result.snapshot_epochs == () and result.snapshots == ()
