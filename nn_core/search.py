@@ -126,7 +126,10 @@ class Search:
             raise ValueError(f"Unknown pruner '{self.pruner}': use {', '.join(PRUNERS)}.")
         if self.sampler == "grid":
             if len(self.parameters) > 2 or any(not p.choices for p in self.parameters):
-                raise ValueError("A grid varies one or two parameters, each with listed values.")
+                raise ValueError(
+                    "A grid varies one or two parameters, each with listed values: for "
+                    f"{len(self.parameters)}, choose Random or TPE (Bayesian)."
+                )
         unknown = [p.name for p in self.parameters if p.name not in (*APPLY, *DATA_PARAMETERS)]
         if unknown:
             raise ValueError(f"Unknown search parameter '{unknown[0]}': use {', '.join(APPLY)}.")
