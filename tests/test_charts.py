@@ -107,3 +107,25 @@ def test_a_large_networks_weight_histogram_is_counted_before_drawing():
     bars = max(spec["datasets"].values(), key=len)
     assert len(bars) == 60 and sum(row["count"] for row in bars) == 30_000
     assert bars[0]["low"] == weights.min() and bars[-1]["high"] == weights.max()
+
+
+def test_a_chart_whose_data_alone_changed_keeps_its_spec():
+    """The browser swaps the data of a chart whose spec is unchanged instead of building it
+    again: datasets are named by their order, not by a hash of their rows, and never data_N
+    (Vega-Lite's own names: such a chart drew empty)."""
+    from ui.layout import vega_lite_spec
+
+    def spec_of(losses):
+        history = pd.DataFrame({"epoch": [1, 2, 3], "loss": losses, "val_loss": [1, 0.7, 0.6]})
+        spec = vega_lite_spec(charts.learning_curves(history, "loss"))
+        return spec.pop("datasets"), spec
+
+    first_data, first = spec_of([0.9, 0.5, 0.4])
+    second_data, second = spec_of([0.8, 0.6, 0.3])
+    assert first == second and first_data != second_data
+    assert list(first_data) == ["nn_data_0"]
+    marked = charts.with_epoch_marks({**first, "datasets": first_data}, {"replay": 2})
+    unmarked = charts.with_epoch_marks({**first, "datasets": first_data}, {})
+    assert {k: v for k, v in marked.items() if k != "datasets"} == {
+        k: v for k, v in unmarked.items() if k != "datasets"
+    }
