@@ -64,7 +64,7 @@ def search_view(
     controls to a trial's values (None: trials are not clickable)."""
     chosen, sampler, trials, pruner, budget = _controls(prefix, searchable)
     if not chosen:
-        st.info("Choose one or two parameters to vary.", icon=":material/tune:")
+        st.info("Choose up to four parameters to vary.", icon=":material/tune:")
         return
     try:
         setting = search.Search(
@@ -321,12 +321,12 @@ def fingerprint(run_key) -> str:
     return hashlib.sha256(repr(run_key).encode()).hexdigest()[:16]
 
 
-STUDY_TRIALS = 3
+STUDY_TRIALS = 3  # a student's share of the class study per click
 STUDY_PLACES = {  # where a page's search panel is, for the Class page's sentence
     "moons": "the MLP page's Search tab",
     "mnist": "the MNIST page's Hyperparameter search panel",
     "imdb": "the IMDB page's Hyperparameter search panel",
-}  # a student's share of the class study per click
+}
 
 
 def class_study_panel(prefix, setting, spec, config, data_for, keep, setting_key) -> None:
