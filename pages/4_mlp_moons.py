@@ -270,6 +270,14 @@ def estimate_for(dataset, validation_share, spec, config) -> float:
     return estimate(spec, config, len(split.y_train), len(split.y_validation))
 
 
+def trial_seconds(dataset, validation_share, spec, config):
+    """A search trial's estimate from its values: the split is counted once here, not once
+    for each of the up to 128 settings a search's cost is priced on."""
+    split = split_dataset(dataset, validation_share)
+    counts = len(split.y_train), len(split.y_validation)
+    return lambda values: estimate(*search.apply(spec, config, values), *counts)
+
+
 def train_run(dataset, validation_share, spec, config, progress_label="Training"):
     """The cached result for these settings, training (with a progress bar) on a miss; every
     run is recorded for the session's comparisons."""
@@ -892,9 +900,7 @@ views = (
         lambda trial_spec, trial_config, trial_result, _values: keep_trial(
             dataset, validation_share, trial_spec, trial_config, trial_result
         ),
-        seconds_for=lambda values: estimate_for(
-            dataset, validation_share, *search.apply(spec, config, values)
-        ),
+        seconds_for=trial_seconds(dataset, validation_share, spec, config),
         class_setting=run_key(dataset, validation_share, spec, config),
         show_trial=lambda values: st.session_state.update(
             widget_values("moons", *search.apply(spec, config, values))

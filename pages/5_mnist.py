@@ -127,7 +127,7 @@ def search_section(dataset, spec, config, train_size, validation_share):
         record_run("mnist", key, settings, stored)
 
     def seconds_for(values):
-        validation_count = round(size(values) * validation_share)
+        validation_count = data.validation_count(size(values), validation_share)
         trial_setting = search.apply(spec, config, values)
         return estimate(*trial_setting, size(values) - validation_count, validation_count)
 
