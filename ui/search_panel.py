@@ -193,18 +193,25 @@ def _run(prefix, setting, spec, config, data_for, keep, study=None, attrs=None) 
 
     done = {"count": 0, "text": f"Trial 1 of {setting.planned_trials}…"}
 
+    kept: list[search.TrialRun] = []
+
     def on_trial(trial_run: search.TrialRun) -> None:
         result = trial_run.result
         keep(result.spec, result.config, result, trial_run.values)
+        kept.append(trial_run)
         done["count"] += 1
         done["text"] = f"Trial {done['count'] + 1} of {setting.planned_trials}…"
 
     study = study or search.create_study(setting)
     handed = _handover[_handover_key(prefix)] = {"done": threading.Event()}
     try:
-        outcome = search.run(study, setting, spec, config, data_for, stop, on_trial, attrs)
+        try:
+            search.run(study, setting, spec, config, data_for, stop, on_trial, attrs)
+        except (RerunException, StopException) as interruption:
+            # (Stop seen by a page call inside a trial, e.g. while keeping it, not by stop())
+            interrupted["by"] = interruption
         names = [parameter.name for parameter in setting.parameters]
-        table = trials_table(outcome.runs, names)
+        table = trials_table(kept, names)
         shown = (table, search.importance(study), names, setting.sampler)
         if interrupted:  # hand what finished to the page's next run, then end this one
             handed.update(shown=shown, stopped=(len(table), setting.planned_trials))
