@@ -112,13 +112,16 @@ def unit_image(values: np.ndarray, activation: str) -> np.ndarray:
     return _blend(scaled[::-1])
 
 
-def image_layer(url: str, x_range, y_range, titles=("x1", "x2")) -> alt.Chart:
-    """A PNG stretched over the plot's ranges (row 0 of the image at the top)."""
-    frame = pd.DataFrame(
-        {"x": [x_range[0]], "x2": [x_range[1]], "y": [y_range[0]], "y2": [y_range[1]], "url": [url]}
+def image_layer(url: str | None, x_range, y_range, titles=("x1", "x2")) -> alt.Chart:
+    """A PNG stretched over the plot's ranges (row 0 of the image at the top). url None: the
+    chart's named dataset PLANE_IMAGE (image_rows) instead, which a replay frame swaps."""
+    data = (
+        alt.NamedData(name=PLANE_IMAGE)
+        if url is None
+        else pd.DataFrame(image_rows(url, x_range, y_range))
     )
     return (
-        alt.Chart(frame)
+        alt.Chart(data)
         .mark_image(aspect=False)
         .encode(
             x=alt.X("x:Q", scale=alt.Scale(domain=list(x_range), nice=False), title=titles[0]),
@@ -128,6 +131,21 @@ def image_layer(url: str, x_range, y_range, titles=("x1", "x2")) -> alt.Chart:
             url="url:N",
         )
     )
+
+
+# The named dataset of a plot's shading: a replay frame's plot is the final weights' chart
+# with this swapped in (ui.layout.with_datasets).
+PLANE_IMAGE = "nn_plane_image"
+
+
+def image_rows(url: str, x_range, y_range) -> list[dict]:
+    """image_layer's one row: the image and the corners it is stretched between."""
+    return [{"x": x_range[0], "x2": x_range[1], "y": y_range[0], "y2": y_range[1], "url": url}]
+
+
+def with_plane_image(layers: alt.LayerChart, url: str, x_range, y_range) -> alt.LayerChart:
+    """Layers whose shading is image_layer(None, ...), carrying its image."""
+    return layers.properties(datasets={PLANE_IMAGE: image_rows(url, x_range, y_range)})
 
 
 def _axes(domain):
@@ -211,20 +229,38 @@ def decision_boundary(
     probabilities: [rows, columns] of class 1 (two classes), [rows, columns, classes] (more:
     each place in its likeliest class's colour, paler where the network is unsure), or the
     predicted value [rows, columns] with regression (orange -1 .. blue 1)."""
-    x_range = (float(grid.x_values[0]), float(grid.x_values[-1]))
-    y_range = (float(grid.y_values[0]), float(grid.y_values[-1]))
-    domain = (x_range, y_range)
+    x_range, y_range = domain = grid_ranges(grid)
     if regression:
-        image = png_data_url(_blend((np.clip(probabilities, -1, 1)[::-1] + 1) / 2))
         dots = target_points_layer(points, labels, roles, domain)
-    elif probabilities.ndim == 3:
-        image = class_image(probabilities, discrete)
-        dots = points_layer(points, labels, roles, domain, classes=probabilities.shape[2])
     else:
-        image = probability_image(probabilities, discrete)
-        dots = points_layer(points, labels, roles, domain)
-    layers = alt.layer(image_layer(image, x_range, y_range), dots)
+        classes = probabilities.shape[2] if probabilities.ndim == 3 else 2
+        dots = points_layer(points, labels, roles, domain, classes=classes)
+    layers = alt.layer(image_layer(None, x_range, y_range), dots)
+    layers = with_plane_image(layers, plane_image(probabilities, discrete, regression), *domain)
     return layers.properties(width=size, height=size, **titled(title))
+
+
+def grid_ranges(grid) -> tuple[tuple[float, float], tuple[float, float]]:
+    """((x low, x high), (y low, y high)) of a training.Grid."""
+    return (
+        (float(grid.x_values[0]), float(grid.x_values[-1])),
+        (float(grid.y_values[0]), float(grid.y_values[-1])),
+    )
+
+
+def plane_image(probabilities: np.ndarray, discrete: bool = False, regression: bool = False):
+    """decision_boundary's shading as a PNG data URL."""
+    if regression:
+        return png_data_url(_blend((np.clip(probabilities, -1, 1)[::-1] + 1) / 2))
+    if probabilities.ndim == 3:
+        return class_image(probabilities, discrete)
+    return probability_image(probabilities, discrete)
+
+
+def plane_image_data(grid, probabilities, discrete=False, regression=False) -> dict:
+    """decision_boundary's shading as its named dataset: a replay frame swaps only this."""
+    url = plane_image(probabilities, discrete, regression)
+    return {PLANE_IMAGE: image_rows(url, *grid_ranges(grid))}
 
 
 def class_image(probabilities: np.ndarray, discrete: bool = False) -> str:

@@ -81,44 +81,31 @@ def node_colours(name: str, values: np.ndarray, spec) -> np.ndarray:
     return charts.unit_image(values, spec.activation)
 
 
+# The named datasets a replay frame changes (ui.layout.with_datasets swaps them): the nodes'
+# pictures and the links' weights. Everything else of the diagram is the same at every frame.
+NODE_PICTURES, LINKS = "nn_diagram_nodes", "nn_diagram_links"
+
+
 def network_diagram(result, grid, weights=None, selected: str | None = None) -> alt.LayerChart:
     """The diagram of a trained network (or of a replay snapshot's weights) over `grid`
     (a training.Grid, THUMBNAIL_GRID points a side). `selected`: the node drawn large on the
     page, outlined here."""
     spec = result.spec
-    weights = result.weights if weights is None else weights
-    values = node_values(result, grid.points, weights)
-    columns = [names[:MAX_SHOWN_UNITS] for names in node_names(spec)]
-    tallest = max(len(names) for names in columns)
-    nodes = []
-    for column, names in enumerate(columns):
-        top = (tallest - len(names)) * ROW_GAP / 2
-        for row, name in enumerate(names):
-            nodes.append(
-                {
-                    "node": name,
-                    "label": node_label(name),
-                    "column": column,
-                    "x": LEFT_MARGIN + column * COLUMN_GAP,
-                    "y": top + row * ROW_GAP + NODE_PIXELS,
-                    "url": charts.png_data_url(node_colours(name, values[name], spec)),
-                }
-            )
-    nodes = pd.DataFrame(nodes)
-    width = LEFT_MARGIN + (len(columns) - 1) * COLUMN_GAP + NODE_PIXELS
-    height = (tallest - 1) * ROW_GAP + 2 * NODE_PIXELS
+    nodes = _node_places(spec)
+    width = LEFT_MARGIN + int(nodes["column"].max()) * COLUMN_GAP + NODE_PIXELS
+    height = int(nodes["y"].max()) + NODE_PIXELS
     x = alt.X("x:Q", scale=alt.Scale(domain=[0, width]), axis=None)
     y = alt.Y("y:Q", scale=alt.Scale(domain=[0, height], reverse=True), axis=None)
     layers = [
-        _links_layer(nodes, weights, x, y),
-        alt.Chart(nodes)
+        _links_layer(x, y),
+        alt.Chart(alt.NamedData(name=NODE_PICTURES))
         .mark_image(width=NODE_PIXELS, height=NODE_PIXELS)
         .encode(x=x, y=y, url="url:N"),
         _pick_layer(nodes, x, y),
         alt.Chart(nodes[nodes["column"] == 0])
         .mark_text(align="right", dx=-(NODE_PIXELS / 2 + 4), fontSize=12)
         .encode(x=x, y=y, text="label:N"),
-        _more_units_layer(spec, columns, nodes, x, y),
+        _more_units_layer(spec, nodes, x, y),
     ]
     if selected in set(nodes["node"]):
         picked = nodes[nodes["node"] == selected]
@@ -133,13 +120,53 @@ def network_diagram(result, grid, weights=None, selected: str | None = None) -> 
         width=width,
         height=height,
         autosize=alt.AutoSizeParams(type="pad"),
+        datasets=frame_data(result, grid, weights),
         **charts.titled("The network (click a node)"),
     )
 
 
-def _links_layer(nodes: pd.DataFrame, weights, x, y) -> alt.Chart:
-    """One rule per weight between drawn nodes: blue solid if positive, orange dashed if
-    negative, width by |weight| relative to the largest drawn."""
+def _node_places(spec) -> pd.DataFrame:
+    """The drawn nodes (node, label, column, x, y in pixels), each layer centred on the
+    tallest."""
+    columns = [names[:MAX_SHOWN_UNITS] for names in node_names(spec)]
+    tallest = max(len(names) for names in columns)
+    nodes = []
+    for column, names in enumerate(columns):
+        top = (tallest - len(names)) * ROW_GAP / 2
+        for row, name in enumerate(names):
+            nodes.append(
+                {
+                    "node": name,
+                    "label": node_label(name),
+                    "column": column,
+                    "x": LEFT_MARGIN + column * COLUMN_GAP,
+                    "y": top + row * ROW_GAP + NODE_PIXELS,
+                }
+            )
+    return pd.DataFrame(nodes)
+
+
+def frame_data(result, grid, weights=None) -> dict[str, list[dict]]:
+    """What the diagram shows of these weights (default: the final ones), as its named
+    datasets: each node's picture, and each link's weight."""
+    spec = result.spec
+    weights = result.weights if weights is None else weights
+    values = node_values(result, grid.points, weights)
+    nodes = _node_places(spec)
+    pictures = [
+        {
+            "x": node.x,
+            "y": node.y,
+            "url": charts.png_data_url(node_colours(node.node, values[node.node], spec)),
+        }
+        for node in nodes.itertuples()
+    ]
+    return {NODE_PICTURES: pictures, LINKS: _link_rows(nodes, weights)}
+
+
+def _link_rows(nodes: pd.DataFrame, weights) -> list[dict]:
+    """One row per weight between drawn nodes, its width by |weight| relative to the largest
+    drawn."""
     kernels = weights[0::2]  # [fan_in, units] per Dense layer
     rows = []
     for layer, kernel in enumerate(kernels):
@@ -159,12 +186,18 @@ def _links_layer(nodes: pd.DataFrame, weights, x, y) -> alt.Chart:
                         "link": f"{source.label} → {target.label}",
                     }
                 )
-    links = pd.DataFrame(rows)
-    largest = float(links["weight"].abs().max()) if len(links) else 1.0
-    links["width"] = 0.5 + 5 * links["weight"].abs() / (largest or 1.0)
+    largest = max((abs(row["weight"]) for row in rows), default=0.0) or 1.0
+    for row in rows:
+        row["width"] = 0.5 + 5 * abs(row["weight"]) / largest
+    return rows
+
+
+def _links_layer(x, y) -> alt.Chart:
+    """The links (named dataset LINKS): blue solid if positive, orange dashed if negative,
+    thicker for a larger weight."""
     signs = ["positive", "negative"]
     return (
-        alt.Chart(links)
+        alt.Chart(alt.NamedData(name=LINKS))
         .mark_rule(opacity=0.75)
         .encode(
             x=x,
@@ -197,7 +230,7 @@ def _pick_layer(nodes: pd.DataFrame, x, y) -> alt.Chart:
     )
 
 
-def _more_units_layer(spec, columns, nodes: pd.DataFrame, x, y) -> alt.Chart:
+def _more_units_layer(spec, nodes: pd.DataFrame, x, y) -> alt.Chart:
     """ "+ 92 more" under a layer drawn only in part."""
     rows = []
     for layer, units in enumerate(spec.hidden_units, start=1):

@@ -358,51 +358,53 @@ def plane_map(result, dataset, validation_share, frame=None):
 
 def boundary_chart(result, dataset, validation_share, discrete, size=420, title="", frame=None):
     """The output over the plane with the samples; frame: a replay snapshot's index (None:
-    the final weights). Built once per result and frame (results.chart)."""
+    the final weights). Built once per result (results.frame_chart)."""
     points, labels, roles = all_points(dataset, validation_share)
-    grid, outputs = plane_map(result, dataset, validation_share, frame)
     key = run_key(dataset, validation_share, result.spec, result.config)
-    return results.chart(
-        f"boundary {discrete} {size} {title} {frame}",
-        key,
-        result,
-        lambda: charts.decision_boundary(
-            grid,
-            outputs,
-            points,
-            labels,
-            roles,
-            discrete,
-            size,
-            title,
-            regression=result.spec.regression,
-        ),
-    )
+    regression = result.spec.regression
+
+    def build():
+        grid, outputs = plane_map(result, dataset, validation_share)
+        return charts.decision_boundary(
+            grid, outputs, points, labels, roles, discrete, size, title, regression=regression
+        )
+
+    def frame_data():
+        grid, outputs = plane_map(result, dataset, validation_share, frame)
+        return charts.plane_image_data(grid, outputs, discrete, regression)
+
+    name = f"boundary {discrete} {size} {title}"
+    return results.frame_chart(name, key, result, build, frame, frame_data)
 
 
 def node_chart(result, dataset, validation_share, node, frame=None, size=420):
     """One node of the diagram drawn large: its output over the plane, with the samples."""
     points, labels, roles = all_points(dataset, validation_share)
-    weights = None if frame is None else result.snapshots[frame]
     key = run_key(dataset, validation_share, result.spec, result.config)
+    grid = training.plane_grid(points, resolution=100)
+    domain = charts.grid_ranges(grid)
+
+    def picture(frame):
+        weights = None if frame is None else result.snapshots[frame]
+        values = diagram.node_values(result, grid.points, weights)[node]
+        return charts.png_data_url(diagram.node_colours(node, values, result.spec)[::-1])
 
     def build():
-        grid = training.plane_grid(points, resolution=100)
-        values = diagram.node_values(result, grid.points, weights)[node]
-        image = charts.png_data_url(diagram.node_colours(node, values, result.spec)[::-1])
-        (x_range, y_range) = (grid.x_values[[0, -1]], grid.y_values[[0, -1]])
-        domain = (tuple(map(float, x_range)), tuple(map(float, y_range)))
         dots = (
             charts.target_points_layer(points, labels, roles, domain)
             if result.spec.regression
             else charts.points_layer(points, labels, roles, domain, classes=task_classes(result))
         )
         title = f"{diagram.node_label(node)}: its output (blue high, orange low)"
-        return alt.layer(charts.image_layer(image, *domain), dots).properties(
+        layers = alt.layer(charts.image_layer(None, *domain), dots)
+        return charts.with_plane_image(layers, picture(None), *domain).properties(
             width=size, height=size, **charts.titled(title)
         )
 
-    return results.chart(f"node {node} {frame} {size}", key, result, build)
+    def frame_data():
+        return {charts.PLANE_IMAGE: charts.image_rows(picture(frame), *domain)}
+
+    return results.frame_chart(f"node {node} {size}", key, result, build, frame, frame_data)
 
 
 def task_classes(result) -> int:
@@ -704,11 +706,13 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
     diagram_column, about_column = st.columns([3, 2])
     grid = training.plane_grid(all_points(dataset, validation_share)[0], diagram.THUMBNAIL_GRID)
     weights = None if last else result.snapshots[frame]
-    drawn = results.chart(
-        f"diagram {shown} {node}",
+    drawn = results.frame_chart(
+        f"diagram {node}",
         key,
         result,
-        lambda: diagram.network_diagram(result, grid, weights, selected=node),
+        lambda: diagram.network_diagram(result, grid, selected=node),
+        shown,
+        lambda: diagram.frame_data(result, grid, weights),
     )
     # One key per chosen node, not per frame or result: the diagram then stays one chart
     # whose data the browser swaps (a replay tick, a lesson's next result) instead of one

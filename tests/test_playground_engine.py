@@ -215,3 +215,29 @@ def test_the_diagram_draws_every_layer_and_says_how_many_units_are_hidden():
     assert first["weight"] == pytest.approx(float(kernel[0, 0]))
     assert {link["sign"] for link in links} == {"positive", "negative"}
     assert len(json.dumps(drawn)) < 500_000
+
+
+def test_a_replay_frame_is_the_final_chart_with_only_its_named_data_swapped():
+    """The page draws a frame as the final weights' chart with the frame's data swapped in
+    (ui.layout.with_datasets): that must be the chart built for the frame's weights."""
+    from nn_core import charts, diagram
+    from ui.layout import vega_lite_spec, with_datasets
+
+    spec = ModelSpec(input_size=2, hidden_units=(4, 3), activation="tanh")
+    split = toy_split("moons")
+    result = training.train_split(spec, replace(CHAPTER, epochs=60, replay_frames=30), split)
+    snapshot = result.snapshots[len(result.snapshots) // 2]
+    grid = training.plane_grid(split.x_train, diagram.THUMBNAIL_GRID)
+    final = vega_lite_spec(diagram.network_diagram(result, grid, selected="h1.2"))
+    built = vega_lite_spec(diagram.network_diagram(result, grid, snapshot, selected="h1.2"))
+    swapped = with_datasets(final, diagram.frame_data(result, grid, snapshot))
+    assert swapped == built and swapped != final
+    outputs = training.predict(result, grid.points, weights=snapshot)[:, 0].reshape(24, 24)
+    final_outputs = training.decision_grid(result, grid)
+    points, labels = split.x_train, split.y_train
+
+    def boundary(probabilities):
+        return vega_lite_spec(charts.decision_boundary(grid, probabilities, points, labels))
+
+    swapped = with_datasets(boundary(final_outputs), charts.plane_image_data(grid, outputs))
+    assert swapped == boundary(outputs) and swapped != boundary(final_outputs)

@@ -114,14 +114,28 @@ def vega_lite_spec(chart) -> dict:
     iteration", seen with 30 students)."""
     spec = chart.to_dict(validate=VALIDATE_CHARTS)
     datasets = spec.pop("datasets", {})
-    spec = _stable_names(spec, list(datasets))
-    spec["datasets"] = {
-        _stable_name(index): rows
-        if isinstance(rows, bytes)
-        else convert_anything_to_arrow_bytes(rows)
-        for index, rows in enumerate(datasets.values())
-    }
+    hashed = [name for name in datasets if name.startswith(ALTAIR_DATA_PREFIX)]
+    spec = _stable_names(spec, hashed)
+    stable = {name: _stable_name(index) for index, name in enumerate(hashed)}
+    spec["datasets"] = {stable.get(name, name): _arrow(rows) for name, rows in datasets.items()}
     return spec
+
+
+def with_datasets(spec: dict, datasets: dict) -> dict:
+    """A spec from vega_lite_spec with some of its named datasets replaced (rows as lists of
+    dicts): a replay frame is the final weights' chart with the frame's data swapped in, so
+    the server builds no chart and the browser keeps its view (both most of a frame)."""
+    swapped = {name: _arrow(rows) for name, rows in datasets.items()}
+    return {**spec, "datasets": {**spec["datasets"], **swapped}}
+
+
+def _arrow(rows):
+    return rows if isinstance(rows, bytes) else convert_anything_to_arrow_bytes(rows)
+
+
+# Altair names inline data "data-" + a hash of its rows; the charts' own named datasets
+# (nn_core.charts.PLANE_IMAGE, ...) keep their names.
+ALTAIR_DATA_PREFIX = "data-"
 
 
 def _stable_name(index: int) -> str:
@@ -130,10 +144,10 @@ def _stable_name(index: int) -> str:
 
 
 def _stable_names(spec: dict, names: list[str]) -> dict:
-    """The spec with its datasets named by their order instead of by a hash of their rows: a
-    chart whose data alone changed (a replay frame, a lesson's next result) then keeps the
-    same spec, and the browser swaps its data in place instead of building the chart again
-    (most of a redraw)."""
+    """The spec with Altair's datasets named by their order instead of by a hash of their
+    rows: a chart whose data alone changed (a replay frame, a lesson's next result) then keeps
+    the same spec, and the browser swaps its data in place instead of building the chart
+    again (most of a redraw)."""
     text = json.dumps(spec)
     for index, name in enumerate(names):
         text = text.replace(f'"{name}"', f'"{_stable_name(index)}"')

@@ -19,7 +19,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, Stop
 
 from nn_core import charts
 from nn_core.memory import result_budget, size_in_bytes
-from ui.layout import show_chart, vega_lite_spec
+from ui.layout import show_chart, vega_lite_spec, with_datasets
 from ui.progress import TrainingProgress
 from ui.warmup import on_tidy
 
@@ -233,6 +233,17 @@ def chart(name: str, key: Hashable, result, build: Callable[[], object]) -> dict
     costs no Altair or PNG work, which was most of such a page's time: 30 students opening
     one link queued for seconds on it."""
     return derived(f"{name} chart", key, result, lambda: vega_lite_spec(build()))
+
+
+def frame_chart(name: str, key: Hashable, result, build, frame=None, frame_data=None) -> dict:
+    """chart() of the final weights (frame None) or of a replay frame: the final chart with
+    frame_data()'s named datasets swapped in, never a chart built anew. Building one was most
+    of a replay frame's work (first play under four frames a second), and the spec is then the
+    same at every frame, so the browser swaps the data in its view."""
+    final = chart(name, key, result, build)
+    if frame is None:
+        return final
+    return derived(f"{name} chart {frame}", key, result, lambda: with_datasets(final, frame_data()))
 
 
 def show_learning_curves(key: Hashable, result, where=None, marks=None) -> None:
