@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import replace
 
-from nn_core.memory import limit_heaps, release_free_memory
+from nn_core.memory import freeze_long_lived, limit_heaps, release_free_memory
 
 _started = threading.Event()
 finished = threading.Event()  # set once the warm-up is over (benchmarks wait for it)
@@ -72,6 +72,7 @@ def _warm_up() -> None:
         pool.wait_until_idle()
         result = training.train_split(spec, one_epoch, split)
         training.decision_grid(result, grid)
+    freeze_long_lived()
 
 
 _tidying = threading.Event()
