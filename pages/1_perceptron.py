@@ -21,7 +21,7 @@ import altair as alt
 from nn_core import chapter, charts, data, training
 from nn_core.perceptron import PerceptronConfig, line_through, step_output, train_perceptron
 from ui import results
-from ui.layout import show_chart, show_error
+from ui.layout import chart_spec, show_chart, show_error
 from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import record as record_run
@@ -202,12 +202,18 @@ def network_section(dataset_settings, spec, config, title):
         )
     left, right = st.columns([3, 2])
     show_chart(
-        charts.decision_boundary(grid, probabilities, points, labels, size=380, title=title),
+        chart_spec(
+            charts.decision_boundary, grid, probabilities, points, labels, size=380, title=title
+        ),
         left,
         width="content",
     )
     right.metric("Training accuracy", f"{result.metrics['train_accuracy']:.0%}")
-    show_chart(charts.learning_curves(result.history, "loss", height=250), right, width="stretch")
+    show_chart(
+        chart_spec(charts.learning_curves, result.history, "loss", height=250),
+        right,
+        width="stretch",
+    )
 
 
 def lesson_fields(points, labels, history) -> dict:
@@ -246,7 +252,7 @@ with rule_tab:
     verdict(history)
     stepper(points, labels, history)
     # Outside the fragment: it does not change with the step, so stepping does not redraw it.
-    show_chart(charts.errors_per_epoch(history.errors_per_epoch), width="stretch")
+    show_chart(chart_spec(charts.errors_per_epoch, history.errors_per_epoch), width="stretch")
 
 with xor_tab:
     st.markdown(

@@ -29,7 +29,7 @@ from nn_core.perceptron import line_through
 from ui import results
 from ui.curve_pad import curve_pad
 from ui.datasets import chapter_moons
-from ui.layout import sectioned, show_chart
+from ui.layout import chart_spec, sectioned, show_chart
 from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import record as record_run
@@ -133,7 +133,9 @@ def nonlinear_section(params):
             f"validation {result.metrics['val_accuracy']:.0%}",
         ]
         show_chart(
-            charts.decision_boundary(grid, probabilities, points, labels, size=340, title=title),
+            chart_spec(
+                charts.decision_boundary, grid, probabilities, points, labels, size=340, title=title
+            ),
             column,
             width="content",  # square: drawn at its declared size
         )
@@ -233,7 +235,9 @@ def approximation_section(params):
         fit = results.compute(key, lambda: theory.approximate(train_x, train_y, units, epochs))
     contributions = fit.contributions(x)
     show_chart(
-        theory_charts.approximation_chart(x, curve, fit.predict(x), contributions, points),
+        chart_spec(
+            theory_charts.approximation_chart, x, curve, fit.predict(x), contributions, points
+        ),
         width="stretch",
     )
     gap = np.abs(contributions.sum(axis=0) + fit.output_bias - fit.predict(x)).max()

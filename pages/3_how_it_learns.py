@@ -26,7 +26,7 @@ from nn_core import chapter, charts, theory, theory_charts, training
 from nn_core.networks import INITIALIZERS
 from ui import results
 from ui.datasets import chapter_moons
-from ui.layout import sectioned, show_chart
+from ui.layout import chart_spec, sectioned, show_chart
 from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import record as record_run
@@ -53,8 +53,12 @@ def descent_section(params):
         start_b = params.slider("start_b", "Start: bias b", -4.0, 4.0, 3.0, 0.1)
     path = theory.descent_path((start_w, start_b), learning_rate, steps, momentum)
     show_chart(
-        theory_charts.loss_surface_chart(
-            theory.BOWL_AXIS, theory.BOWL_AXIS, theory.bowl(), path.points
+        chart_spec(
+            theory_charts.loss_surface_chart,
+            theory.BOWL_AXIS,
+            theory.BOWL_AXIS,
+            theory.bowl(),
+            path.points,
         ),
         chart,
         width="content",
@@ -78,7 +82,9 @@ def descent_section(params):
         {"step": np.arange(len(path.points)), "loss": path.points[:, 2], "path": "loss"}
     )
     show_chart(
-        theory_charts.named_curves(losses, "step", "loss", "path", "Loss per step", height=250),
+        chart_spec(
+            theory_charts.named_curves, losses, "step", "loss", "path", "Loss per step", height=250
+        ),
         width="stretch",
     )
     return {
@@ -184,8 +190,14 @@ def init_section(params):
     }
     curves = pd.concat([result.history.assign(start=name) for name, result in trained.items()])
     show_chart(
-        theory_charts.named_curves(
-            curves, "epoch", "loss", "start", "Training loss by starting weights", log=True
+        chart_spec(
+            theory_charts.named_curves,
+            curves,
+            "epoch",
+            "loss",
+            "start",
+            "Training loss by starting weights",
+            log=True,
         ),
         width="stretch",
     )
@@ -282,8 +294,13 @@ def batch_section(params):
             }
         )
     show_chart(
-        theory_charts.named_curves(
-            pd.concat(histories), "epoch", "loss", "batches", "Training loss per epoch"
+        chart_spec(
+            theory_charts.named_curves,
+            pd.concat(histories),
+            "epoch",
+            "loss",
+            "batches",
+            "Training loss per epoch",
         ),
         width="stretch",
     )

@@ -46,7 +46,7 @@ from ui.controls import (
 from ui.cost import estimate
 from ui.datasets import mnist
 from ui.draw_pad import draw_pad
-from ui.layout import metric_columns, show_chart, show_error
+from ui.layout import chart_spec, metric_columns, show_chart, show_error
 from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
@@ -161,7 +161,9 @@ def data_preview(dataset):
             caption=[f"label {label}" for label in dataset.y_train[:10]],
         )
         left, right = st.columns(2)
-        show_chart(charts.class_counts(np.bincount(dataset.y_train, minlength=10)), left)
+        show_chart(
+            chart_spec(charts.class_counts, np.bincount(dataset.y_train, minlength=10)), left
+        )
         with right:
             example, label = dataset.x_train[0], int(dataset.y_train[0])
             st.markdown(
@@ -259,7 +261,7 @@ def single_digit_view(probabilities, dataset):
     left.image(
         255 - dataset.x_test[index], width=140, caption=f"true label {dataset.y_test[index]}"
     )
-    show_chart(charts.probability_bars(probabilities[index]), right, width="stretch")
+    show_chart(chart_spec(charts.probability_bars, probabilities[index]), right, width="stretch")
 
 
 @st.fragment
@@ -302,7 +304,7 @@ def draw_section(result):
     )
     right.metric("Prediction", f"It's a {int(probabilities.argmax())}")
     right.caption(f"{probabilities.max():.0%} sure. All ten probabilities:")
-    show_chart(charts.probability_bars(probabilities), right, width="stretch")
+    show_chart(chart_spec(charts.probability_bars, probabilities), right, width="stretch")
 
 
 def hidden_units_view(result):

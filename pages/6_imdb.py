@@ -36,7 +36,7 @@ from ui.controls import (
 )
 from ui.cost import estimate
 from ui.datasets import imdb, imdb_matrices, imdb_word_index, imdb_words_by_index
-from ui.layout import show_chart, show_error
+from ui.layout import chart_spec, show_chart, show_error
 from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
@@ -257,7 +257,7 @@ def insight_view(trained, keys, vocabulary_size, matrices):
         "of that word alone, minus the one for an empty review (the real network, ReLUs "
         "included)."
     )
-    show_chart(charts.word_influence_bars(top), width="stretch")
+    show_chart(chart_spec(charts.word_influence_bars, top), width="stretch")
     probabilities = test_probabilities(result, keys[name], matrices)
     wrong = np.flatnonzero((probabilities > 0.5) != matrices.y_test)
     st.markdown(f"**{len(wrong):,} test reviews misclassified.** The first three:")
@@ -402,7 +402,7 @@ if not trained:
 metric = st.radio("Curve", ["loss", "accuracy"], horizontal=True, key="imdb_metric")
 shaded = st.selectbox("Shade the training/validation gap of", list(trained), key="imdb_shaded")
 show_chart(
-    charts.compare_curves({n: r.history for n, r in trained.items()}, metric, shaded),
+    chart_spec(charts.compare_curves, {n: r.history for n, r in trained.items()}, metric, shaded),
     width="stretch",
 )
 st.caption(

@@ -121,6 +121,19 @@ def vega_lite_spec(chart) -> dict:
     return spec
 
 
+def chart_spec(build, *arguments, **keywords) -> dict:
+    """vega_lite_spec(build(*arguments, **keywords)), built once per distinct arguments for
+    the whole server (a cache keyed by their contents). For charts drawn from settings rather
+    than from a stored result (results.chart): building the Altair chart again on every run
+    was 30-100 ms a chart, much of a lesson step's page switch."""
+    return _chart_spec(build, f"{build.__module__}.{build.__qualname__}", arguments, keywords)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _chart_spec(_build, name, arguments, keywords) -> dict:
+    return vega_lite_spec(_build(*arguments, **keywords))
+
+
 def with_datasets(spec: dict, datasets: dict) -> dict:
     """A spec from vega_lite_spec with some of its named datasets replaced (rows as lists of
     dicts): a replay frame is the final weights' chart with the frame's data swapped in, so
