@@ -42,6 +42,23 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def wait_until_quiet(process, share: float = 0.1, window: float = 2.0, timeout=300) -> None:
+    """Until the server process uses under `share` of a core over `window` seconds: its
+    background warm-up (compiling the MLP page's networks after the first visit, and after
+    any training it waited for) is over. A class arrives at a warmed server; a figure timed
+    while the warm-up still ran measured the warm-up too."""
+    import time
+
+    import psutil
+
+    server = psutil.Process(process.pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.cpu_percent(interval=window) < 100 * share:
+            return
+    raise SystemExit(f"The server was still busy after {timeout} s")
+
+
 def report(figures: dict) -> None:
     """The convention for bench/: the last line of output is one JSON object."""
     print(
