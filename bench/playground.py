@@ -22,7 +22,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from _common import ROOT, report, run_seed_code, use_shared_datasets
+from _common import ROOT, report, run_seed_code, use_shared_datasets, wait_until_quiet
 
 sys.path.insert(0, str(ROOT / "tests"))  # the browser helpers the tests use
 from browser_helpers import canvas_digest  # noqa: E402
@@ -106,14 +106,14 @@ def browser_figures() -> dict:
     from browser_helpers import chromium, open_page, streamlit_server, wait_idle
 
     log = Path("/tmp/nn_explorer_playground_bench.log")
-    with streamlit_server(log) as (url, _process), chromium() as browser:
+    with streamlit_server(log) as (url, process), chromium() as browser:
         page = open_page(browser, f"{url}/mlp_moons", viewport=(1400, 1400))
         page.locator(
             "[data-testid='stVegaLiteChart'][aria-label='Decision boundary'] canvas"
         ).wait_for()
         # The warm-up compiles the MLP page's one-layer networks in the background after a
-        # restart (~15 s of CPU); a class arrives after it, so the figure does too.
-        page.wait_for_timeout(30_000)
+        # restart (15-40 s of CPU); a class arrives after it, so the figure does too.
+        wait_until_quiet(process)
         wait_idle(page)
         before = canvas_digest(page, "Decision boundary")
         started = time.perf_counter()

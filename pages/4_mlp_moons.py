@@ -49,7 +49,7 @@ from ui.controls import (
     widget_values,
 )
 from ui.cost import confirm_long, estimate
-from ui.layout import metric_columns, picked, show_chart, show_error
+from ui.layout import chart_spec, metric_columns, picked, show_chart, show_error, with_datasets
 from ui.lesson import Player
 from ui.params import PageParams
 from ui.runs import compare_panel
@@ -363,18 +363,32 @@ def boundary_chart(result, dataset, validation_share, discrete, size=420, title=
     key = run_key(dataset, validation_share, result.spec, result.config)
     regression = result.spec.regression
 
-    def build():
-        grid, outputs = plane_map(result, dataset, validation_share)
-        return charts.decision_boundary(
-            grid, outputs, points, labels, roles, discrete, size, title, regression=regression
-        )
-
-    def frame_data():
+    def shading(frame):
         grid, outputs = plane_map(result, dataset, validation_share, frame)
         return charts.plane_image_data(grid, outputs, discrete, regression)
 
+    def build():
+        # The chart of these samples is the same for every network trained on them (built
+        # once: 40 ms of every new setting); this network's shading goes in as its data.
+        grid = plane_map(result, dataset, validation_share)[0]
+        classes = task_classes(result)
+        blank = np.zeros((1, 1, classes) if classes > 2 else (1, 1))
+        samples = chart_spec(
+            charts.decision_boundary,
+            grid,
+            blank,
+            points,
+            labels,
+            roles,
+            discrete,
+            size,
+            title,
+            regression=regression,
+        )
+        return with_datasets(samples, shading(None))
+
     name = f"boundary {discrete} {size} {title}"
-    return results.frame_chart(name, key, result, build, frame, frame_data)
+    return results.frame_chart(name, key, result, build, frame, lambda: shading(frame))
 
 
 def node_chart(result, dataset, validation_share, node, frame=None, size=420):

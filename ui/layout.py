@@ -92,7 +92,7 @@ def show_chart(chart, where=None, width="stretch", **selection):
     in presenter mode with projector-sized text, curves and plots. selection: Streamlit's
     on_select, key (and selection_mode) for a chart that is clicked on."""
     where = where or st
-    spec = chart if isinstance(chart, dict) else vega_lite_spec(chart)
+    spec = vega_lite_spec(chart)
     if presenting():
         spec = charts.for_projector(spec)
     # A copy: Streamlit moves the datasets out of the dict it gets, which may be a stored one.
@@ -111,7 +111,9 @@ def vega_lite_spec(chart) -> dict:
     chart of the app is converted here, never by st.altair_chart: that one switches Altair's
     global data transformer while it converts, and a spec made at that moment in another
     session's thread picked up that session's data ("dictionary changed size during
-    iteration", seen with 30 students)."""
+    iteration", seen with 30 students). A spec already (a dict) is returned as it is."""
+    if isinstance(chart, dict):
+        return chart
     spec = chart.to_dict(validate=VALIDATE_CHARTS)
     datasets = spec.pop("datasets", {})
     hashed = [name for name in datasets if name.startswith(ALTAIR_DATA_PREFIX)]
