@@ -87,10 +87,11 @@ def limit_heaps(count: int = 2) -> None:
 
 
 def freeze_long_lived() -> None:
-    """Once a server is warmed up (TensorFlow, Keras and Altair imported, the chapter's
-    networks compiled): its objects so far live as long as it does, so Python's full
-    collections stop walking them (gc.freeze), which made each such collection a stall of
-    0.2 s or more."""
+    """Once a server has imported its engine (TensorFlow, Keras, Altair) and compiled the
+    chapter's network: those objects live as long as it does, so Python's full collections
+    stop walking them (gc.freeze), which made each such collection a stall of 0.2 s or more.
+    (An object frozen here and dropped later is never collected: call it before making
+    objects that are meant to go, such as pooled networks beyond the chapter's.)"""
     gc.collect()
     gc.freeze()
 

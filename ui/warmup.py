@@ -61,6 +61,8 @@ def _warm_up() -> None:
         measure_speed()
     finally:
         finished.set()
+    # Before the networks below: a network frozen here that the pool drops later would stay.
+    freeze_long_lived()
     # Then the MLP page's other one-layer networks, one epoch each (compiling is what costs:
     # ~1 s of CPU a network, at the lowest priority here; an epoch count is not compiled in).
     # Each waits until no student's training runs or waits, and takes one short slot of
@@ -72,7 +74,6 @@ def _warm_up() -> None:
         pool.wait_until_idle()
         result = training.train_split(spec, one_epoch, split)
         training.decision_grid(result, grid)
-    freeze_long_lived()
 
 
 _tidying = threading.Event()
