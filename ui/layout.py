@@ -133,6 +133,7 @@ def chart_spec(build, *arguments, **keywords) -> dict:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _chart_spec(_build, name, arguments, keywords) -> dict:
+    # `name` (the builder's) is only part of the cache key: Streamlit does not hash `_build`.
     return vega_lite_spec(_build(*arguments, **keywords))
 
 
