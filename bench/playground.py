@@ -7,9 +7,10 @@ Run from the repository root: python bench/playground.py
   snapshots taken inside the compiled loop; the median ratio is the overhead.
 - The seed's cell (Keras fit of the same network) beside our training of it.
 - The diagram of a 4 x 8 network: time to build and bytes of its spec.
-- In Chromium against a real server: a new setting (a feature switched on: a network never
-  compiled before) until its boundary is drawn, and until the whole page (diagram included)
-  is; a scrub of the replay slider until the
+- In Chromium against a real server, after the warm-up: two new settings, each until its
+  boundary is drawn and until the whole page (diagram included) is: a feature switched on
+  (every choice of features trains one network, which the warm-up compiled) and relu for
+  tanh (a network never compiled before); a scrub of the replay slider until the
   boundary has changed; playback frames per second, first play and again.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 from _common import ROOT, report, run_seed_code, use_shared_datasets, wait_until_quiet
 
 sys.path.insert(0, str(ROOT / "tests"))  # the browser helpers the tests use
-from browser_helpers import canvas_digest  # noqa: E402
+from browser_helpers import canvas_digest, wait_idle  # noqa: E402
 
 SEED_CELL = """
 import json, time
@@ -89,21 +90,68 @@ def wait_changed(page, title: str, before: str, timeout: float = 60) -> float:
     raise SystemExit(f"'{title}' did not change within {timeout} s")
 
 
+def new_setting(page, change) -> tuple[float, float]:
+    """Seconds from change() until the boundary has changed, and until the page is idle."""
+    before = canvas_digest(page, "Decision boundary")
+    started = time.perf_counter()
+    change()
+    boundary = wait_changed(page, "Decision boundary", before)
+    wait_idle(page)
+    return boundary, time.perf_counter() - started
+
+
+def choose(page, key: str, option: str) -> None:
+    """Pick an option of the selectbox with this widget key (its list opens on ArrowDown)."""
+    wanted = page.get_by_role("option", name=option, exact=True)
+    page.locator(f".st-key-{key} input").focus()
+    while not wanted.count():  # (a key pressed as the focus arrives can be missed)
+        page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(50)
+    wanted.click()
+
+
+# Watches a chart's canvas from inside the page, once per browser frame: a 48 x 48 copy and
+# its checksum, a fraction of a millisecond. (Polling toDataURL of the whole canvas from the
+# bench every 10 ms took the page's main thread from the replay it measured: the first play
+# then counted 1-5 frames a second.)
+WATCH_CANVAS = """(title) => {
+  window.__pictures = []; window.__watching = true;
+  const small = document.createElement('canvas'); small.width = 48; small.height = 48;
+  const context = small.getContext('2d', {willReadFrequently: true});
+  const look = () => {
+    const canvas = document.querySelector(
+      `[data-testid='stVegaLiteChart'][aria-label='${title}'] canvas`);
+    if (canvas) {
+      context.clearRect(0, 0, 48, 48);
+      context.drawImage(canvas, 0, 0, 48, 48);
+      const pixels = context.getImageData(0, 0, 48, 48).data;
+      let sum = 0;
+      for (let i = 0; i < pixels.length; i += 1) sum = (sum * 31 + pixels[i]) | 0;
+      const last = window.__pictures[window.__pictures.length - 1];
+      if (!last || last[1] !== sum) window.__pictures.push([performance.now(), sum]);
+    }
+    if (window.__watching) requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+}"""
+
+
 def play_fps(page) -> float:
-    """Frames per second of one play of the replay (distinct boundaries over its duration)."""
+    """Frames per second of one play of the replay: the distinct pictures of the boundary the
+    browser showed, over the time from the first change to the last."""
+    page.evaluate(WATCH_CANVAS, "Decision boundary")
     page.locator(".st-key-moons_play button").click()
-    page.locator("[data-testid='stProgress']").first.wait_for()
-    started, seen, last = time.perf_counter(), 0, canvas_digest(page, "Decision boundary")
-    while page.locator("[data-testid='stProgress']").count():
-        now = canvas_digest(page, "Decision boundary")
-        if now and now != last:
-            seen, last = seen + 1, now
-        page.wait_for_timeout(10)
-    return seen / (time.perf_counter() - started)
+    progress = page.locator("[data-testid='stProgress']").first
+    progress.wait_for()
+    progress.wait_for(state="detached", timeout=120_000)
+    pictures = page.evaluate("() => { window.__watching = false; return window.__pictures; }")
+    changes = pictures[1:]  # (the first is the picture before the play)
+    seconds = (changes[-1][0] - changes[0][0]) / 1000
+    return len({checksum for _, checksum in changes}) / seconds
 
 
 def browser_figures() -> dict:
-    from browser_helpers import chromium, open_page, streamlit_server, wait_idle
+    from browser_helpers import chromium, open_page, streamlit_server
 
     log = Path("/tmp/nn_explorer_playground_bench.log")
     with streamlit_server(log) as (url, process), chromium() as browser:
@@ -115,17 +163,16 @@ def browser_figures() -> dict:
         # restart (15-40 s of CPU); a class arrives after it, so the figure does too.
         wait_until_quiet(process)
         wait_idle(page)
-        before = canvas_digest(page, "Decision boundary")
-        started = time.perf_counter()
-        page.locator(".st-key-moons_feature_x1_x2 label").click()  # x1·x2 on: a new network
-        boundary = wait_changed(page, "Decision boundary", before)
-        wait_idle(page)
-        whole_page = time.perf_counter() - started
+        # x1·x2 on: a new setting whose network the warm-up compiled (every choice of
+        # features shares one); then relu: a network never compiled before.
+        feature = new_setting(
+            page, lambda: page.locator(".st-key-moons_feature_x1_x2 label").click()
+        )
+        cold = new_setting(page, lambda: choose(page, "moons_activation", "relu"))
         scrubs = []
         for _ in range(5):
             before = canvas_digest(page, "Decision boundary")
             page.locator("[class*='st-key-moons_replay_'] input[type='range']").first.focus()
-            started = time.perf_counter()
             page.keyboard.press("ArrowLeft")
             scrubs.append(wait_changed(page, "Decision boundary", before))
             wait_idle(page)
@@ -133,8 +180,10 @@ def browser_figures() -> dict:
         wait_idle(page)
         again = play_fps(page)
     return {
-        "new_setting_boundary_s": boundary,
-        "new_setting_whole_page_s": whole_page,
+        "new_feature_boundary_s": feature[0],
+        "new_feature_whole_page_s": feature[1],
+        "new_cold_network_boundary_s": cold[0],
+        "new_cold_network_whole_page_s": cold[1],
         "scrub_redraw_median_s": statistics.median(scrubs),
         "scrub_redraw_max_s": max(scrubs),
         "play_fps_first": first_play,

@@ -88,13 +88,17 @@ def compiled_form(spec: ModelSpec) -> ModelSpec:
     the network reads while it trains (nn_core.networks.Network.configure), so every L1, L2
     and dropout setting of an architecture shares one compiled network: a move of those
     sliders costs a training (~0.05 s at the chapter's size), not a new XLA compilation
-    (~1 s of CPU). Only whether there is dropout changes the layers."""
+    (~1 s of CPU). Only whether there is dropout changes the layers; and the plane's input
+    features are all fed, those not chosen as zeros."""
     return replace(
         spec,
         l1_rate=0.0,
         l2_rate=0.0,
         dropout_rate=0.5 if spec.dropout_rate else 0.0,
-        input_features=(),  # computed before the network (nn_core.features): only the count counts
+        # Features are computed before the network and padded to all of them
+        # (nn_core.features.padded): every choice of features shares one compiled network.
+        input_features=(),
+        input_size=len(features.FEATURES) if spec.input_features else spec.input_size,
     )
 
 

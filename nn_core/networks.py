@@ -88,6 +88,7 @@ class Network:
     def __init__(self, spec: ModelSpec):
         self.spec = spec  # its compiled form (models.compiled_form): rates come from configure
         self.model = build_model(spec)
+        self.used_inputs = spec.input_size  # the configured spec's (see configure)
         # Read inside the traced loops, so one compiled network serves every rate.
         self.l1_rate = tf.Variable(0.0, trainable=False, name="l1_rate")
         self.l2_rate = tf.Variable(0.0, trainable=False, name="l2_rate")
@@ -99,7 +100,11 @@ class Network:
     # ---------------------------------------------------------------- state
 
     def configure(self, spec: ModelSpec) -> None:
-        """Train with this spec's regularization (same architecture as the compiled one)."""
+        """Train with this spec's regularization (same architecture as the compiled one) and
+        its number of inputs: the compiled network may take more, zero-padded
+        (nn_core.features.padded); their kernel rows are kept at zero and left out of
+        weights()."""
+        self.used_inputs = spec.input_size
         self.l1_rate.assign(spec.l1_rate)
         self.l2_rate.assign(spec.l2_rate)
         self.dropout_rate.assign(spec.dropout_rate)
@@ -109,7 +114,11 @@ class Network:
         otherwise: see INITIALIZERS) and zero biases."""
         for index, layer in enumerate(self.dense_layers):
             start = _kernel_initializer(initializer, seed * 1009 + index)
-            layer.kernel.assign(start(layer.kernel.shape))
+            if index == 0:  # as for a network of the spec's own inputs (Glorot's fan-in)
+                kernel = self._padded_kernel(start((self.used_inputs, layer.units)))
+            else:
+                kernel = start(layer.kernel.shape)
+            layer.kernel.assign(kernel)
             layer.bias.assign(tf.zeros_like(layer.bias))
 
     @property
@@ -117,10 +126,23 @@ class Network:
         return [layer for layer in self.model.layers if isinstance(layer, keras.layers.Dense)]
 
     def weights(self) -> list[np.ndarray]:
-        return [variable.numpy() for variable in self.model.weights]
+        return self.unpadded([variable.numpy() for variable in self.model.weights])
 
     def set_weights(self, weights) -> None:
+        """Set the weights of the spec's layers (or the compiled network's, padded)."""
+        weights = list(weights)
+        weights[0] = self._padded_kernel(weights[0])
         self.model.set_weights(weights)
+
+    def unpadded(self, weights: list[np.ndarray]) -> list[np.ndarray]:
+        """The compiled network's weights as the spec's layers hold them: the first kernel
+        without the rows of padded inputs."""
+        return [weights[0][: self.used_inputs], *weights[1:]]
+
+    def _padded_kernel(self, kernel):
+        """A first-layer kernel with zero rows added for the padded inputs."""
+        missing = self.dense_layers[0].kernel.shape[0] - kernel.shape[0]
+        return tf.pad(kernel, [[0, missing], [0, 0]]) if missing else kernel
 
     def trainer(self, optimizer_name: str, learning_rate: float) -> Trainer:
         """This optimizer's Trainer with zeroed optimizer state and the given learning rate;

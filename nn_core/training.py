@@ -17,7 +17,7 @@ import pandas as pd
 import tensorflow as tf
 
 from nn_core.data import plane_bounds
-from nn_core.features import expand
+from nn_core.features import expand, padded
 from nn_core.forward import as_network_input
 from nn_core.models import ModelSpec, parameter_count
 from nn_core.networks import (
@@ -209,8 +209,8 @@ def train(
 
 def _network_input(spec: ModelSpec, x):
     """What the first layer gets: the chosen features of the plane's points, or x as it is."""
-    if spec.input_features:
-        x = expand(x, spec.input_features)
+    if spec.input_features:  # (padded: see models.compiled_form)
+        x = padded(expand(x, spec.input_features))
     return as_network_input(x)
 
 
@@ -315,12 +315,13 @@ class _Watch:
         self.network.set_weights(self.unflattened(flat))
 
     def unflattened(self, flat: np.ndarray) -> list[np.ndarray]:
+        """The weights in a flat vector, as the spec's layers hold them (unpadded)."""
         parts, start = [], 0
         for shape in self.shapes:
             size = int(np.prod(shape))
             parts.append(flat[start : start + size].reshape(shape))
             start += size
-        return parts
+        return self.network.unpadded(parts)
 
 
 def _as_r_squared(history, metrics, y_train, y_validation) -> None:

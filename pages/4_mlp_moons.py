@@ -55,6 +55,7 @@ from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
 from ui.search_panel import search_view
+from ui.warmup import warm_up_in_background
 
 DATASETS = {
     "moons": "Moons",
@@ -930,3 +931,7 @@ for tab, view in zip(tabs, views, strict=True):
     if tab.open:
         with tab:
             view()
+
+# Drawn: compile the page's other networks in the background, as the home page does (a link
+# straight to this page skips the home page; without this its every first setting compiled).
+warm_up_in_background()

@@ -75,6 +75,27 @@ def test_features_are_computed_as_stated():
         features.check([])
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_every_choice_of_features_trains_one_padded_network_with_the_same_result(optimizer):
+    """The chosen features enter zero-padded to all seven (one compiled network for every
+    choice); the padded inputs' kernel rows stay zero, so the run equals one of a network with
+    only the chosen inputs, fed the same columns (L1 and L2 included: |0|' and 0² add none)."""
+    split = toy_split("circles")
+    chosen = ("x1", "x1_squared", "x2_squared")
+    spec = replace(MOONS, input_size=3, input_features=chosen, l1_rate=0.001, l2_rate=0.001)
+    config = replace(CHAPTER, epochs=300, optimizer=optimizer, learning_rate=0.05)
+    padded = training.train_split(spec, replace(config, replay_frames=10), split)
+    as_columns = replace(split, x_train=features.expand(split.x_train, chosen))
+    as_columns = replace(as_columns, x_validation=features.expand(split.x_validation, chosen))
+    plain = training.train_split(replace(spec, input_features=()), config, as_columns)
+    assert [w.shape for w in padded.weights] == [(3, 50), (50,), (50, 1), (1,)]
+    assert padded.parameter_count == plain.parameter_count == 251
+    for ours, theirs in zip(padded.weights, plain.weights, strict=True):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    assert all(snapshot[0].shape == (3, 50) for snapshot in padded.snapshots)
+    np.testing.assert_allclose(padded.history.to_numpy(), plain.history.to_numpy(), atol=1e-5)
+
+
 def test_circles_with_squared_features_and_no_hidden_layer_are_separated():
     spec = ModelSpec(input_size=2, hidden_units=(), input_features=("x1_squared", "x2_squared"))
     result = training.train_split(spec, replace(CHAPTER, epochs=2000), toy_split("circles"))
