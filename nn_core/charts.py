@@ -129,6 +129,8 @@ def image_layer(url: str | None, x_range, y_range, titles=("x1", "x2")) -> alt.C
             y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_range), nice=False), title=titles[1]),
             y2="y2:Q",
             url="url:N",
+            key="key:N",  # a picture's mark stays while its key does (see image_rows)
+            order="layer:Q",
         )
     )
 
@@ -138,9 +140,18 @@ def image_layer(url: str | None, x_range, y_range, titles=("x1", "x2")) -> alt.C
 PLANE_IMAGE = "nn_plane_image"
 
 
-def image_rows(url: str, x_range, y_range) -> list[dict]:
-    """image_layer's one row: the image and the corners it is stretched between."""
-    return [{"x": x_range[0], "x2": x_range[1], "y": y_range[0], "y2": y_range[1], "url": url}]
+def image_rows(url: str, x_range, y_range, key="final", before=None) -> list[dict]:
+    """image_layer's rows: the image, its key (a replay frame's index) and the corners it is
+    stretched between. before: (key, url) of the picture shown before this one, drawn
+    underneath. Vega loads a mark's image anew when its URL changes and draws nothing there
+    until it has (a blank plot for a moment at every replay frame); the picture before keeps
+    its mark, key and loaded image, and so stays up while the new one loads."""
+    corners = {"x": x_range[0], "x2": x_range[1], "y": y_range[0], "y2": y_range[1]}
+    pictures = [*([before] if before else []), (key, url)]
+    return [
+        {**corners, "key": str(name), "url": address, "layer": layer}
+        for layer, (name, address) in enumerate(pictures)
+    ]
 
 
 def with_plane_image(layers: alt.LayerChart, url: str, x_range, y_range) -> alt.LayerChart:
@@ -261,6 +272,19 @@ def plane_image_data(grid, probabilities, discrete=False, regression=False) -> d
     """decision_boundary's shading as its named dataset: a replay frame swaps only this."""
     url = plane_image(probabilities, discrete, regression)
     return {PLANE_IMAGE: image_rows(url, *grid_ranges(grid))}
+
+
+def replay_image_data(picture, frame: int | None, x_range, y_range) -> dict:
+    """A plot's shading at a replay frame (None: the final weights) as its named dataset;
+    picture(frame) -> its PNG data URL. A frame carries the one a play shows before it
+    underneath (image_rows): the previous frame, or for the first the final weights' picture,
+    after which a play starts."""
+    if frame is None:
+        return {PLANE_IMAGE: image_rows(picture(None), x_range, y_range)}
+    earlier = frame - 1 if frame else None
+    before = ("final" if earlier is None else earlier, picture(earlier))
+    rows = image_rows(picture(frame), x_range, y_range, key=frame, before=before)
+    return {PLANE_IMAGE: rows}
 
 
 def class_image(probabilities: np.ndarray, discrete: bool = False) -> str:

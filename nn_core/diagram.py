@@ -100,7 +100,7 @@ def network_diagram(result, grid, weights=None, selected: str | None = None) -> 
         _links_layer(x, y),
         alt.Chart(alt.NamedData(name=NODE_PICTURES))
         .mark_image(width=NODE_PIXELS, height=NODE_PIXELS)
-        .encode(x=x, y=y, url="url:N"),
+        .encode(x=x, y=y, url="url:N", key="key:N", order="layer:Q"),
         _pick_layer(nodes, x, y),
         alt.Chart(nodes[nodes["column"] == 0])
         .mark_text(align="right", dx=-(NODE_PIXELS / 2 + 4), fontSize=12)
@@ -146,22 +146,39 @@ def _node_places(spec) -> pd.DataFrame:
     return pd.DataFrame(nodes)
 
 
-def frame_data(result, grid, weights=None) -> dict[str, list[dict]]:
+def frame_data(result, grid, weights=None, pictures=None) -> dict[str, list[dict]]:
     """What the diagram shows of these weights (default: the final ones), as its named
-    datasets: each node's picture, and each link's weight."""
-    spec = result.spec
+    datasets: each node's picture, and each link's weight. pictures: the node pictures'
+    rows if made already (a replay frame's: replay_pictures)."""
     weights = result.weights if weights is None else weights
+    if pictures is None:
+        pictures = node_pictures(result, grid, weights)
+    return {NODE_PICTURES: pictures, LINKS: _link_rows(_node_places(result.spec), weights)}
+
+
+def node_pictures(result, grid, weights=None, frame: int | None = None) -> list[dict]:
+    """Each drawn node's picture of these weights, keyed by node and replay frame (None: the
+    final weights), as charts.image_rows keys a plot's."""
+    spec = result.spec
     values = node_values(result, grid.points, weights)
-    nodes = _node_places(spec)
-    pictures = [
+    return [
         {
             "x": node.x,
             "y": node.y,
             "url": charts.png_data_url(node_colours(node.node, values[node.node], spec)),
+            "key": f"{node.node} {'final' if frame is None else frame}",
+            "layer": 1,
         }
-        for node in nodes.itertuples()
+        for node in _node_places(spec).itertuples()
     ]
-    return {NODE_PICTURES: pictures, LINKS: _link_rows(nodes, weights)}
+
+
+def replay_pictures(pictures_of, frame: int) -> list[dict]:
+    """A replay frame's node pictures (pictures_of(frame) -> node_pictures rows) over those
+    a play shows before it, which keep their loaded images while the new ones load (see
+    charts.image_rows): the previous frame's, or for the first the final weights'."""
+    earlier = pictures_of(frame - 1 if frame else None)
+    return [*({**row, "layer": 0} for row in earlier), *pictures_of(frame)]
 
 
 def _link_rows(nodes: pd.DataFrame, weights) -> list[dict]:

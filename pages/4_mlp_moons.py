@@ -364,9 +364,16 @@ def boundary_chart(result, dataset, validation_share, discrete, size=420, title=
     key = run_key(dataset, validation_share, result.spec, result.config)
     regression = result.spec.regression
 
+    def picture(frame):
+        def make():
+            outputs = plane_map(result, dataset, validation_share, frame)[1]
+            return charts.plane_image(outputs, discrete, regression)
+
+        return results.derived(f"shading {frame} {discrete}", key, result, make)
+
     def shading(frame):
-        grid, outputs = plane_map(result, dataset, validation_share, frame)
-        return charts.plane_image_data(grid, outputs, discrete, regression)
+        grid = plane_map(result, dataset, validation_share, frame)[0]
+        return charts.replay_image_data(picture, frame, *charts.grid_ranges(grid))
 
     def build():
         # The chart of these samples is the same for every network trained on them (built
@@ -400,9 +407,12 @@ def node_chart(result, dataset, validation_share, node, frame=None, size=420):
     domain = charts.grid_ranges(grid)
 
     def picture(frame):
-        weights = None if frame is None else result.snapshots[frame]
-        values = diagram.node_values(result, grid.points, weights)[node]
-        return charts.png_data_url(diagram.node_colours(node, values, result.spec)[::-1])
+        def make():
+            weights = None if frame is None else result.snapshots[frame]
+            values = diagram.node_values(result, grid.points, weights)[node]
+            return charts.png_data_url(diagram.node_colours(node, values, result.spec)[::-1])
+
+        return results.derived(f"node {node} picture {frame}", key, result, make)
 
     def build():
         dots = (
@@ -417,7 +427,7 @@ def node_chart(result, dataset, validation_share, node, frame=None, size=420):
         )
 
     def frame_data():
-        return {charts.PLANE_IMAGE: charts.image_rows(picture(frame), *domain)}
+        return charts.replay_image_data(picture, frame, *domain)
 
     return results.frame_chart(f"node {node} {size}", key, result, build, frame, frame_data)
 
@@ -720,14 +730,25 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
         results.show_learning_curves(key, result, marks=marks)
     diagram_column, about_column = st.columns([3, 2])
     grid = training.plane_grid(all_points(dataset, validation_share)[0], diagram.THUMBNAIL_GRID)
-    weights = None if last else result.snapshots[frame]
+
+    def pictures(frame):
+        weights = None if frame is None else result.snapshots[frame]
+        return results.derived(
+            f"diagram pictures {frame}",
+            key,
+            result,
+            lambda: diagram.node_pictures(result, grid, weights, frame),
+        )
+
     drawn = results.frame_chart(
         f"diagram {node}",
         key,
         result,
         lambda: diagram.network_diagram(result, grid, selected=node),
         shown,
-        lambda: diagram.frame_data(result, grid, weights),
+        lambda: diagram.frame_data(
+            result, grid, result.snapshots[frame], diagram.replay_pictures(pictures, frame)
+        ),
     )
     # One key per chosen node, not per frame or result: the diagram then stays one chart
     # whose data the browser swaps (a replay tick, a lesson's next result) instead of one

@@ -129,3 +129,20 @@ def test_a_chart_whose_data_alone_changed_keeps_its_spec():
     assert {k: v for k, v in marked.items() if k != "datasets"} == {
         k: v for k, v in unmarked.items() if k != "datasets"
     }
+
+
+def test_a_replay_frame_keeps_the_picture_a_play_showed_before_it_underneath():
+    """Vega draws nothing where a mark's image is still loading: each frame's shading carries
+    the previous frame's picture (same key, same URL: its mark keeps its loaded image) under
+    its own, drawn in that order, so a play never flashes a blank plot."""
+    pictures = {None: "final.png", 0: "epoch-0.png", 1: "epoch-1.png"}
+
+    def rows(frame):
+        data = charts.replay_image_data(pictures.get, frame, (0, 1), (0, 1))
+        return [(row["key"], row["url"], row["layer"]) for row in data[charts.PLANE_IMAGE]]
+
+    assert rows(None) == [("final", "final.png", 0)]
+    assert rows(0) == [("final", "final.png", 0), ("0", "epoch-0.png", 1)]
+    assert rows(1) == [("0", "epoch-0.png", 0), ("1", "epoch-1.png", 1)]
+    encoding = charts.image_layer(None, (0, 1), (0, 1)).to_dict()["encoding"]
+    assert encoding["key"]["field"] == "key" and encoding["order"]["field"] == "layer"
