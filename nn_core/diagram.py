@@ -49,6 +49,28 @@ def node_values(result, points: np.ndarray, weights=None) -> dict[str, np.ndarra
     a replay snapshot instead of the final weights. The forward pass in NumPy
     (nn_core.theory): a few hundred points through a small network need no compiled graph,
     and a new network's diagram then costs no tracing (a quarter second before)."""
+    values = {}
+    layers = _layer_outputs(result, points, weights)
+    for layer_names, layer_outputs in zip(node_names(result.spec), layers, strict=True):
+        for column, name in enumerate(layer_names):
+            values[name] = layer_outputs[:, column]
+    return values
+
+
+def network_outputs(result, points: np.ndarray, weights=None, chunk: int = 8192) -> np.ndarray:
+    """The network's outputs [n, outputs] at plane points [n, 2] (float32), by the same
+    NumPy forward pass, in chunks of points to bound memory: the page's boundary of a
+    network new to the server then costs no tracing of a prediction graph (a third of a
+    second there)."""
+    parts = [
+        _layer_outputs(result, points[start : start + chunk], weights)[-1]
+        for start in range(0, len(points), chunk)
+    ]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def _layer_outputs(result, points: np.ndarray, weights=None) -> list[np.ndarray]:
+    """[the input features, each layer's outputs...] at plane points [n, 2]."""
     spec = result.spec
     weights = result.weights if weights is None else weights
     inputs = features.expand(points, spec.input_features or features.RAW)
@@ -60,11 +82,7 @@ def node_values(result, points: np.ndarray, weights=None) -> dict[str, np.ndarra
     if softmax:
         shifted = np.exp(outputs[-1] - outputs[-1].max(axis=1, keepdims=True))
         outputs[-1] = shifted / shifted.sum(axis=1, keepdims=True)
-    values = {}
-    for layer_names, layer_outputs in zip(node_names(spec), [inputs, *outputs], strict=True):
-        for column, name in enumerate(layer_names):
-            values[name] = layer_outputs[:, column]
-    return values
+    return [inputs, *outputs]
 
 
 def node_colours(name: str, values: np.ndarray, spec) -> np.ndarray:

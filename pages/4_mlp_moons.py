@@ -338,7 +338,7 @@ def all_points(dataset, validation_share):
 def plane_outputs(result, grid, weights=None) -> np.ndarray:
     """The network's output over the grid: [rows, columns] (class 1's probability, or the
     predicted value), or [rows, columns, classes]."""
-    outputs = training.predict(result, grid.points, weights=weights)
+    outputs = diagram.network_outputs(result, grid.points, weights)
     shape = (len(grid.y_values), len(grid.x_values))
     return outputs[:, 0].reshape(shape) if outputs.shape[1] == 1 else outputs.reshape(*shape, -1)
 

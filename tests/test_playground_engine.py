@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from nn_core import chapter, data, features, training
+from nn_core import chapter, data, diagram, features, training
 from nn_core.models import ModelSpec
 
 MOONS, CHAPTER = chapter.MOONS_NETWORK, chapter.MOONS_TRAINING
@@ -94,6 +94,29 @@ def test_every_choice_of_features_trains_one_padded_network_with_the_same_result
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
     assert all(snapshot[0].shape == (3, 50) for snapshot in padded.snapshots)
     np.testing.assert_allclose(padded.history.to_numpy(), plain.history.to_numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        replace(MOONS, input_size=3, input_features=("x1", "x2", "x1_x2")),
+        ModelSpec(input_size=2, hidden_units=(8, 8), activation="relu", output_units=3),
+        ModelSpec(input_size=2, hidden_units=(4,), activation="sigmoid", regression=True),
+    ],
+    ids=["features", "three classes", "regression"],
+)
+def test_the_boundary_s_numpy_forward_pass_equals_the_network_s_predictions(spec):
+    """The MLP page shades the plane with diagram.network_outputs (no graph to trace for a
+    new network): it must give what the Keras network predicts, at every replay frame too."""
+    split = toy_split("spiral", 120, 0.1, classes=spec.output_units if spec.output_units > 1 else 2)
+    config = replace(CHAPTER, epochs=40, learning_rate=0.1, replay_frames=5)
+    result = training.train_split(spec, config, split)
+    grid = training.plane_grid(split.x_train, resolution=60)
+    for weights in (None, result.snapshots[2]):
+        ours = diagram.network_outputs(result, grid.points, weights, chunk=1000)
+        keras = training.predict(result, grid.points, weights=weights)
+        assert ours.shape == keras.shape
+        np.testing.assert_allclose(ours, keras, atol=1e-5)
 
 
 def test_circles_with_squared_features_and_no_hidden_layer_are_separated():
