@@ -14,6 +14,9 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Every chart a page draws in a test is checked against Vega-Lite's schema (the app skips it).
 os.environ.setdefault("NN_EXPLORER_VALIDATE_CHARTS", "1")
+# No background warm-up in the suite's pages and servers (ui.warmup): compiling networks no
+# test asked for took minutes of the suite's two cores. The benches keep it, as users have it.
+os.environ.setdefault("NN_EXPLORER_WARM_UP", "0")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # The class store of every page and server a test starts: a new SQLite file per test session,

@@ -24,8 +24,10 @@ TIDY_SECONDS = 30  # how often the server hands freed memory back (nn_core.memor
 
 
 def warm_up_in_background() -> None:
-    """Start the warm-up once per server process (cheap on every later call)."""
-    if _started.is_set():
+    """Start the warm-up once per server process (cheap on every later call).
+    NN_EXPLORER_WARM_UP=0 turns it off: the test suite does (its servers and pages spent
+    minutes of CPU compiling networks no test asked for; its tests wait for what they check)."""
+    if _started.is_set() or os.environ.get("NN_EXPLORER_WARM_UP") == "0":
         return
     _started.set()
     # Not a daemon (a thread started from Streamlit's script thread would inherit that): a
