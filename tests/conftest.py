@@ -123,13 +123,15 @@ def offline_data(tiny_data_dir, monkeypatch) -> Path:
 # ---------------------------------------------------------------- browser tests
 
 
-@pytest.fixture(scope="module")
-def server(tiny_data_dir, request):
-    """A `streamlit run` server on the tiny datasets for one browser test module; its log goes
-    to that module's ARTIFACTS folder."""
+@pytest.fixture(scope="session")
+def server(tiny_data_dir):
+    """A `streamlit run` server on the tiny datasets, shared by the browser test modules (as
+    a class shares one: each test opens its own tabs, so its own sessions). One per module
+    cost each a server start and its first compilations again, about a minute in all."""
+    from browser_helpers import ROOT as REPOSITORY
     from browser_helpers import streamlit_server
 
-    artifacts = request.module.ARTIFACTS
+    artifacts = REPOSITORY / "test-artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     with streamlit_server(artifacts / "server.log", NN_CORE_DATA_DIR=str(tiny_data_dir)) as (
         url,
