@@ -274,16 +274,26 @@ def plane_image_data(grid, probabilities, discrete=False, regression=False) -> d
     return {PLANE_IMAGE: image_rows(url, *grid_ranges(grid))}
 
 
+def shown_before(frame: int) -> int | None:
+    """The replay frame a play shows before `frame`: the previous one, or for the first the
+    final weights (None), after which a play starts."""
+    return frame - 1 if frame else None
+
+
+def picture_key(frame: int | None) -> str:
+    """A replay frame's picture key (image_rows): its index, or "final"."""
+    return "final" if frame is None else str(frame)
+
+
 def replay_image_data(picture, frame: int | None, x_range, y_range) -> dict:
     """A plot's shading at a replay frame (None: the final weights) as its named dataset;
     picture(frame) -> its PNG data URL. A frame carries the one a play shows before it
-    underneath (image_rows): the previous frame, or for the first the final weights' picture,
-    after which a play starts."""
+    underneath (image_rows)."""
     if frame is None:
         return {PLANE_IMAGE: image_rows(picture(None), x_range, y_range)}
-    earlier = frame - 1 if frame else None
-    before = ("final" if earlier is None else earlier, picture(earlier))
-    rows = image_rows(picture(frame), x_range, y_range, key=frame, before=before)
+    earlier = shown_before(frame)
+    before = (picture_key(earlier), picture(earlier))
+    rows = image_rows(picture(frame), x_range, y_range, picture_key(frame), before)
     return {PLANE_IMAGE: rows}
 
 

@@ -184,7 +184,7 @@ def node_pictures(result, grid, weights=None, frame: int | None = None) -> list[
             "x": node.x,
             "y": node.y,
             "url": charts.png_data_url(node_colours(node.node, values[node.node], spec)),
-            "key": f"{node.node} {'final' if frame is None else frame}",
+            "key": f"{node.node} {charts.picture_key(frame)}",
             "layer": 1,
         }
         for node in _node_places(spec).itertuples()
@@ -194,8 +194,8 @@ def node_pictures(result, grid, weights=None, frame: int | None = None) -> list[
 def replay_pictures(pictures_of, frame: int) -> list[dict]:
     """A replay frame's node pictures (pictures_of(frame) -> node_pictures rows) over those
     a play shows before it, which keep their loaded images while the new ones load (see
-    charts.image_rows): the previous frame's, or for the first the final weights'."""
-    earlier = pictures_of(frame - 1 if frame else None)
+    charts.image_rows): those of charts.shown_before(frame)."""
+    earlier = pictures_of(charts.shown_before(frame))
     return [*({**row, "layer": 0} for row in earlier), *pictures_of(frame)]
 
 
