@@ -7,11 +7,12 @@ Run from the repository root: python bench/playground.py
   snapshots taken inside the compiled loop; the median ratio is the overhead.
 - The seed's cell (Keras fit of the same network) beside our training of it.
 - The diagram of a 4 x 8 network: time to build and bytes of its spec.
-- In Chromium against a real server, after the warm-up: two new settings, each until its
-  boundary is drawn and until the whole page (diagram included) is: a feature switched on
-  (every choice of features trains one network, which the warm-up compiled) and relu for
-  tanh (a network never compiled before); a scrub of the replay slider until the
-  boundary has changed; playback frames per second, first play and again.
+- In Chromium against a real server, after the warm-up: new settings at the chapter's size,
+  each until its boundary is drawn and until the whole page (diagram included) is: relu for
+  tanh, then the feature x1·x2 on (networks the warm-up compiled:
+  nn_core.chapter.MOONS_WARM_NETWORKS), then sigmoid for relu (a network never compiled
+  before); between them, on the relu network, a scrub of the replay slider until the
+  boundary has changed, and playback frames per second, first play and again.
 """
 
 from __future__ import annotations
@@ -159,16 +160,11 @@ def browser_figures() -> dict:
         page.locator(
             "[data-testid='stVegaLiteChart'][aria-label='Decision boundary'] canvas"
         ).wait_for()
-        # The warm-up compiles the MLP page's one-layer networks in the background after a
-        # restart (15-40 s of CPU); a class arrives after it, so the figure does too.
+        # The warm-up compiles the MLP page's networks in the background after a restart
+        # (about 40 s of CPU); a class arrives after it, so the figure does too.
         wait_until_quiet(process)
         wait_idle(page)
-        # x1·x2 on: a new setting whose network the warm-up compiled (every choice of
-        # features shares one); then relu: a network never compiled before.
-        feature = new_setting(
-            page, lambda: page.locator(".st-key-moons_feature_x1_x2 label").click()
-        )
-        cold = new_setting(page, lambda: choose(page, "moons_activation", "relu"))
+        activation = new_setting(page, lambda: choose(page, "moons_activation", "relu"))
         scrubs = []
         for _ in range(5):
             before = canvas_digest(page, "Decision boundary")
@@ -179,7 +175,14 @@ def browser_figures() -> dict:
         first_play = play_fps(page)
         wait_idle(page)
         again = play_fps(page)
+        wait_idle(page)
+        feature = new_setting(
+            page, lambda: page.locator(".st-key-moons_feature_x1_x2 label").click()
+        )
+        cold = new_setting(page, lambda: choose(page, "moons_activation", "sigmoid"))
     return {
+        "new_activation_boundary_s": activation[0],
+        "new_activation_whole_page_s": activation[1],
         "new_feature_boundary_s": feature[0],
         "new_feature_whole_page_s": feature[1],
         "new_cold_network_boundary_s": cold[0],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from nn_core.models import ModelSpec
+from nn_core.models import ModelSpec, compiled_form
 from nn_core.training import TrainConfig
 
 # ---------------------------------------------------------------------------- the MLP on moons
@@ -50,9 +50,34 @@ MOONS_TRAINING = TrainConfig(optimizer="sgd", learning_rate=1.0, epochs=5000, ba
 MOONS_REPLAY_FRAMES = 30
 MOONS_MAX_REPLAY_PARAMETERS = 5000
 MOONS_SWEEP_UNITS = (1, 3, 5, 20, 50)  # the chapter's figure of five boundaries
-# The MLP page's choices of units per hidden layer (the server compiles each one-layer network
-# of them in the background: a class's first moves of the Units slider then cost no compile).
+# The MLP page's choices of units per hidden layer, and its most hidden layers.
 MOONS_UNIT_CHOICES = (1, 2, 3, 4, 5, 8, 10, 15, 20, 30, 40, 50, 64, 75, 100)
+MOONS_MAX_LAYERS = 4
+# The MLP page's networks the server compiles in the background, every padded width of each
+# (models.PADDED_WIDTHS): (activation, depths). The others compile when first asked for
+# (~1.5-2 s); every depth of two activations would take the server 570 MiB, and a class's
+# server must stay under 2 GiB.
+MOONS_WARM_NETWORKS = (("tanh", (1, 0, 2)), ("relu", (1, 0)))
+
+
+def moons_networks_to_compile() -> list[ModelSpec]:
+    """One spec per compiled network (models.compiled_form) of MOONS_WARM_NETWORKS, the
+    one-layer networks first (as the chapter varies their units), each on the plane and on
+    input features at the chapter's width."""
+    specs = [
+        replace(MOONS_NETWORK, hidden_units=(units,) * depth, activation=activation)
+        for activation, depths in MOONS_WARM_NETWORKS
+        for depth in depths
+        for units in MOONS_UNIT_CHOICES
+    ]
+    on_features = [
+        replace(MOONS_NETWORK, activation=activation, input_size=1, input_features=("x1",))
+        for activation, _ in MOONS_WARM_NETWORKS
+    ]
+    distinct: dict[ModelSpec, ModelSpec] = {}
+    for spec in (*on_features, *specs):
+        distinct.setdefault(compiled_form(spec), spec)
+    return list(distinct.values())
 
 
 @dataclass(frozen=True)

@@ -47,12 +47,13 @@ def expand(points: np.ndarray, names) -> np.ndarray:
     return np.column_stack([FEATURES[name][1](points) for name in names]).astype(np.float32)
 
 
-def padded(columns: np.ndarray) -> np.ndarray:
-    """[n, k] chosen features -> [n, len(FEATURES)], zeros after the first k: every choice of
-    features then trains one compiled network (nn_core.models.compiled_form), so switching a
-    feature is a training, not a new XLA compilation (~1 s). Exact: a zero input's kernel row
-    gets zero gradients, so it stays zero and adds nothing (nn_core.networks.Network)."""
-    return np.pad(columns, ((0, 0), (0, len(FEATURES) - columns.shape[1])))
+def padded(columns: np.ndarray, width: int = len(FEATURES)) -> np.ndarray:
+    """[n, k] chosen features (or the plane's points) -> [n, width], zeros after the first k:
+    every choice of features then trains one compiled network (nn_core.models.compiled_form),
+    so switching a feature is a training, not a new XLA compilation (~1 s). Exact: a zero
+    input's kernel row gets zero gradients, so it stays zero and adds nothing
+    (nn_core.networks.Network)."""
+    return np.pad(columns, ((0, 0), (0, width - columns.shape[1])))
 
 
 def label(name: str) -> str:

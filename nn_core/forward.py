@@ -7,6 +7,8 @@ next to the chapter's formulas; nn_core.networks traces it into the training loo
 
 from __future__ import annotations
 
+from functools import partial
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -32,6 +34,7 @@ def forward(
     stop_after_dense=None,
     algorithm="philox",
     dropout_rate=None,
+    hidden_activation=None,
 ):
     """Run the Sequential model layer by layer.
 
@@ -39,8 +42,11 @@ def forward(
     each Dropout layer's rate, or at dropout_rate if given (a tensor the network sets).
     stop_after_dense: return the output of that Dense layer (1 = the first hidden layer)
     instead of the network's output, for the hidden-unit views; None runs every layer.
+    hidden_activation(index, pre_activation): applied by hidden Dense layer `index` (from 0)
+    instead of its own activation (nn_core.networks.Network._hidden_activation).
     """
     hidden, dense_seen = inputs, 0
+    dense_count = sum(isinstance(layer, keras.layers.Dense) for layer in model.layers)
     for position, layer in enumerate(model.layers):
         if isinstance(layer, keras.layers.Rescaling):
             hidden = tf.cast(hidden, tf.float32) * layer.scale
@@ -50,7 +56,10 @@ def forward(
                 rate = layer.rate if dropout_rate is None else dropout_rate
                 hidden = dropout(hidden, rate, layer_seed, algorithm)
         elif isinstance(layer, keras.layers.Dense):
-            hidden = dense(layer, hidden)
+            if hidden_activation is None or dense_seen == dense_count - 1:
+                hidden = dense(layer, hidden)
+            else:
+                hidden = dense(layer, hidden, partial(hidden_activation, dense_seen))
             dense_seen += 1
             if dense_seen == stop_after_dense:
                 break
@@ -61,8 +70,9 @@ def forward(
     return hidden
 
 
-def dense(layer, inputs):
-    """activation(inputs @ kernel + bias). Inputs [batch, fan_in] -> [batch, units].
+def dense(layer, inputs, activation=None):
+    """activation(inputs @ kernel + bias), the layer's own activation unless another is
+    given. Inputs [batch, fan_in] -> [batch, units].
 
     A RaggedTensor input holds each row's multi-hot word indices: as a SparseTensor of ones,
     its product with the kernel equals the matmul on the 0/1 vector without ever building
@@ -74,7 +84,7 @@ def dense(layer, inputs):
         pre_activation = tf.sparse.sparse_dense_matmul(multi_hot, layer.kernel)
     else:
         pre_activation = tf.matmul(inputs, layer.kernel)  # [batch, units]
-    return layer.activation(pre_activation + layer.bias)
+    return (activation or layer.activation)(pre_activation + layer.bias)
 
 
 def dropout(inputs, rate, seed, algorithm="philox"):

@@ -83,14 +83,43 @@ class ModelSpec:
         return "sigmoid" if self.binary else "softmax"
 
 
+# Networks with at most this many inputs and units per layer (the plane's: Playground's and
+# the chapter's moons) are trained in a padded compiled form: every hidden layer as wide as
+# the first of PADDED_WIDTHS that holds the widest. So the MLP page's architectures are a few
+# compiled networks per activation and choice of inputs, which the server's warm-up
+# compiles, instead of one per setting at ~1.5 s of tracing and XLA each. The widths: the
+# chapter's 50 is one (padded to 64, its two-layer training took 35% longer), and 128, not
+# 100 (100 units trained 3 times slower than 128 under XLA). The inputs are not padded:
+# XLA's product with the plane's 2 inputs takes half the time of one with 3 or more. (Nor is
+# the activation read, as the rates are: computing all four for every unit doubled the time.)
+SMALL_MAX_INPUTS = len(features.FEATURES)  # the plane with every input feature
+PADDED_WIDTHS = (8, 16, 32, 50, 64, 128)
+
+
+def is_small(spec: ModelSpec) -> bool:
+    """Trained padded (see PADDED_WIDTHS)."""
+    return (
+        spec.input_size <= SMALL_MAX_INPUTS
+        and spec.input_scale == 1.0
+        and all(units <= PADDED_WIDTHS[-1] for units in spec.hidden_units)
+    )
+
+
+def padded_width(hidden_units: tuple[int, ...]) -> int:
+    """The width every hidden layer of a small network is compiled at."""
+    widest = max(hidden_units, default=1)
+    return next(width for width in PADDED_WIDTHS if width >= widest)
+
+
 def compiled_form(spec: ModelSpec) -> ModelSpec:
     """The spec a pooled network is built and compiled for. Regularization rates are values
     the network reads while it trains (nn_core.networks.Network.configure), so every L1, L2
     and dropout setting of an architecture shares one compiled network: a move of those
     sliders costs a training (~0.05 s at the chapter's size), not a new XLA compilation
-    (~1 s of CPU). Only whether there is dropout changes the layers; and the plane's input
-    features are all fed, those not chosen as zeros."""
-    return replace(
+    (~1 s of CPU). Only whether there is dropout changes the layers. The plane's input
+    features are all fed, those not chosen as zeros; and a small network's layers are all
+    padded_width wide (see PADDED_WIDTHS)."""
+    compiled = replace(
         spec,
         l1_rate=0.0,
         l2_rate=0.0,
@@ -99,6 +128,11 @@ def compiled_form(spec: ModelSpec) -> ModelSpec:
         # (nn_core.features.padded): every choice of features shares one compiled network.
         input_features=(),
         input_size=len(features.FEATURES) if spec.input_features else spec.input_size,
+    )
+    if not is_small(spec):
+        return compiled
+    return replace(
+        compiled, hidden_units=(padded_width(spec.hidden_units),) * len(spec.hidden_units)
     )
 
 

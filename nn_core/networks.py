@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from nn_core.forward import forward
-from nn_core.models import ModelSpec, build_model
+from nn_core.models import ModelSpec, build_model, is_small
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 # How a run's kernels start (biases always start at 0). The chapter: "non-zero, random, small".
@@ -88,37 +88,49 @@ class Network:
     def __init__(self, spec: ModelSpec):
         self.spec = spec  # its compiled form (models.compiled_form): rates come from configure
         self.model = build_model(spec)
-        self.used_inputs = spec.input_size  # the configured spec's (see configure)
+        # The configured spec's layer sizes (see configure): inputs, then each Dense layer's units.
+        self.used_sizes = self.compiled_sizes
         # Read inside the traced loops, so one compiled network serves every rate.
         self.l1_rate = tf.Variable(0.0, trainable=False, name="l1_rate")
         self.l2_rate = tf.Variable(0.0, trainable=False, name="l2_rate")
         self.dropout_rate = tf.Variable(0.0, trainable=False, name="dropout_rate")
+        # Which units of each hidden layer are the configured spec's (1) or padding (0), for
+        # a padded sigmoid network (see _hidden_activation).
+        masked = is_small(spec) and spec.activation == "sigmoid"
+        self.unit_masks = [
+            tf.Variable(tf.ones([units]), trainable=False, name=f"unit_mask_{index}")
+            for index, units in enumerate(spec.hidden_units if masked else ())
+        ]
         self._trainers: dict[str, Trainer] = {}
         self.evaluate_batch = tf.function(self._evaluate_batch, **_GRAPH)
         self.predict_batch = tf.function(self._predict_batch, **_GRAPH)
 
     # ---------------------------------------------------------------- state
 
+    @property
+    def compiled_sizes(self) -> tuple[int, ...]:
+        return (self.spec.input_size, *self.spec.hidden_units, self.spec.output_units)
+
     def configure(self, spec: ModelSpec) -> None:
-        """Train with this spec's regularization (same architecture as the compiled one) and
-        its number of inputs: the compiled network may take more, zero-padded
-        (nn_core.features.padded); their kernel rows are kept at zero and left out of
-        weights()."""
-        self.used_inputs = spec.input_size
+        """Train with this spec's regularization, and, in a padded small network
+        (models.compiled_form), its inputs and units: the padded ones' weights are kept at
+        zero (they get zero gradients) and left out of weights()."""
+        self.used_sizes = (spec.input_size, *spec.hidden_units, spec.output_units)
         self.l1_rate.assign(spec.l1_rate)
         self.l2_rate.assign(spec.l2_rate)
         self.dropout_rate.assign(spec.dropout_rate)
+        # (no masks unless sigmoid)
+        for mask, units in zip(self.unit_masks, spec.hidden_units, strict=False):
+            mask.assign(tf.cast(tf.range(mask.shape[0]) < units, tf.float32))
 
     def reset(self, seed: int, initializer: str = "glorot") -> None:
         """Fresh seeded kernels (Glorot-uniform, as a new Keras model gets, unless asked
-        otherwise: see INITIALIZERS) and zero biases."""
+        otherwise: see INITIALIZERS) and zero biases; each drawn at the configured spec's
+        shape (Glorot's fan-in and fan-out), as a network of that spec would draw it."""
         for index, layer in enumerate(self.dense_layers):
             start = _kernel_initializer(initializer, seed * 1009 + index)
-            if index == 0:  # as for a network of the spec's own inputs (Glorot's fan-in)
-                kernel = self._padded_kernel(start((self.used_inputs, layer.units)))
-            else:
-                kernel = start(layer.kernel.shape)
-            layer.kernel.assign(kernel)
+            used_shape = (self.used_sizes[index], self.used_sizes[index + 1])
+            layer.kernel.assign(self._padded(start(used_shape), layer.kernel.shape))
             layer.bias.assign(tf.zeros_like(layer.bias))
 
     @property
@@ -130,19 +142,26 @@ class Network:
 
     def set_weights(self, weights) -> None:
         """Set the weights of the spec's layers (or the compiled network's, padded)."""
-        weights = list(weights)
-        weights[0] = self._padded_kernel(weights[0])
-        self.model.set_weights(weights)
+        variables = self.model.weights
+        self.model.set_weights(
+            [self._padded(w, v.shape) for w, v in zip(weights, variables, strict=True)]
+        )
 
     def unpadded(self, weights: list[np.ndarray]) -> list[np.ndarray]:
-        """The compiled network's weights as the spec's layers hold them: the first kernel
-        without the rows of padded inputs."""
-        return [weights[0][: self.used_inputs], *weights[1:]]
+        """The compiled network's weights (kernel, bias of each Dense layer) as the spec's
+        layers hold them: without the rows and columns of padded inputs and units."""
+        unpadded = []
+        for index, weight in enumerate(weights):
+            fan_in, units = self.used_sizes[index // 2], self.used_sizes[index // 2 + 1]
+            unpadded.append(weight[:fan_in, :units] if weight.ndim == 2 else weight[:units])
+        return unpadded
 
-    def _padded_kernel(self, kernel):
-        """A first-layer kernel with zero rows added for the padded inputs."""
-        missing = self.dense_layers[0].kernel.shape[0] - kernel.shape[0]
-        return tf.pad(kernel, [[0, missing], [0, 0]]) if missing else kernel
+    @staticmethod
+    def _padded(weight, shape):
+        """A kernel or bias with zeros added up to the compiled network's shape."""
+        sizes = zip(shape, weight.shape, strict=True)
+        missing = [[0, int(full) - int(used)] for full, used in sizes]
+        return tf.pad(weight, missing) if any(pad for _, pad in missing) else weight
 
     def trainer(self, optimizer_name: str, learning_rate: float) -> Trainer:
         """This optimizer's Trainer with zeroed optimizer state and the given learning rate;
@@ -206,9 +225,7 @@ class Network:
     def _step(self, optimizer, x, labels, seed, algorithm="philox"):
         """One gradient step; returns per-sample data losses, the penalty and correctness."""
         with tf.GradientTape() as tape:
-            probabilities = forward(
-                self.model, x, True, seed, algorithm=algorithm, dropout_rate=self.dropout_rate
-            )
+            probabilities = self._forward(x, True, seed, algorithm=algorithm)
             losses = self._loss(labels, probabilities)  # [batch]
             penalty = self._penalty()
             objective = tf.reduce_mean(losses) + penalty
@@ -400,11 +417,29 @@ class Network:
 
     def _evaluate_batch(self, x, labels):
         """Sums of data loss and of correct predictions, inference mode (no dropout)."""
-        probabilities = forward(self.model, x, training=False)
+        probabilities = self._forward(x)
         return (
             tf.reduce_sum(self._loss(labels, probabilities)),
             tf.reduce_sum(self._correct(labels, probabilities)),
         )
 
     def _predict_batch(self, x, stop_after_dense=None):
-        return forward(self.model, x, training=False, stop_after_dense=stop_after_dense)
+        return self._forward(x, stop_after_dense=stop_after_dense)
+
+    def _forward(self, x, training=False, seed=None, **options):
+        """nn_core.forward.forward at the configured dropout rate and activation."""
+        return forward(
+            self.model,
+            x,
+            training,
+            seed,
+            dropout_rate=self.dropout_rate,
+            hidden_activation=self._hidden_activation if self.unit_masks else None,
+            **options,
+        )
+
+    def _hidden_activation(self, index, values):
+        """A padded sigmoid network's hidden layer `index`: sigmoid, with its padded units
+        held at 0. (A padded unit's input is 0: tanh, relu and linear give 0 there, and
+        its weights then get zero gradients and stay 0; sigmoid gives 0.5.)"""
+        return tf.sigmoid(values) * self.unit_masks[index]

@@ -163,7 +163,7 @@ def train(
     with checkout(spec, seconds, _still_wanted(on_epoch_end, config.epochs)) as network:
         network.reset(config.seed, config.initializer)
         trainer = network.trainer(config.optimizer, config.learning_rate)
-        inputs = [_network_input(spec, x) for x in (x_train, x_validation)]
+        inputs = [_network_input(spec, x, network) for x in (x_train, x_validation)]
         labels = [
             tf.constant(y, tf.float32 if spec.float_labels else tf.int32)
             for y in (y_train, y_validation)
@@ -207,10 +207,13 @@ def train(
     )
 
 
-def _network_input(spec: ModelSpec, x):
-    """What the first layer gets: the chosen features of the plane's points, or x as it is."""
-    if spec.input_features:  # (padded: see models.compiled_form)
-        x = padded(expand(x, spec.input_features))
+def _network_input(spec: ModelSpec, x, network):
+    """What the first layer gets: the chosen features of the plane's points, or x as it is;
+    zero-padded if the compiled network takes more inputs (see models.compiled_form)."""
+    if spec.input_features:
+        x = expand(x, spec.input_features)
+    if network.compiled_sizes[0] > spec.input_size:
+        x = padded(np.asarray(x, np.float32), network.compiled_sizes[0])
     return as_network_input(x)
 
 
@@ -635,10 +638,14 @@ def predict(
     weights: other weights of the same network (a replay's snapshot) instead of the final."""
     with checkout(result.spec) as network:
         network.set_weights(result.weights if weights is None else weights)
-        inputs = _network_input(result.spec, x)
+        inputs = _network_input(result.spec, x, network)
         count = int(inputs.shape[0])
+        # (a padded network's hidden layer: its own units only)
+        units = result.spec.hidden_units[hidden_layer - 1] if hidden_layer else None
         parts = [
-            network.predict_batch(inputs[start : start + chunk_size], hidden_layer).numpy()
+            network.predict_batch(inputs[start : start + chunk_size], hidden_layer)[
+                :, :units
+            ].numpy()
             for start in range(0, count, chunk_size)
         ]
     return np.concatenate(parts) if parts else np.zeros((0, result.spec.output_units), np.float32)

@@ -73,7 +73,7 @@ PLAY_SECONDS = 0.2  # a replay frame every 0.2 s: up to 5 frames a second
 UNIT_CHOICES = chapter.MOONS_UNIT_CHOICES
 EPOCH_CHOICES = (100, 200, 500, 1000, 2000, 5000, 10000)
 BATCH_CHOICES = ("full batch", 8, 16, 32, 64, 128)
-MAX_LAYERS, MAX_SAMPLES = 4, 2000
+MAX_LAYERS, MAX_SAMPLES = chapter.MOONS_MAX_LAYERS, 2000
 SWEEPS = {  # parameter -> (label, choices, default values: the chapter's figure for units)
     "hidden_units": ("Hidden units (one layer)", UNIT_CHOICES, list(chapter.MOONS_SWEEP_UNITS)),
     "l2_rate": ("L2 rate", (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1), [0.0, 0.001, 0.01, 0.1]),

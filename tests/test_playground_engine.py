@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from nn_core import chapter, data, diagram, features, training
+from nn_core import chapter, data, diagram, features, models, pool, training
 from nn_core.models import ModelSpec
 
 MOONS, CHAPTER = chapter.MOONS_NETWORK, chapter.MOONS_TRAINING
@@ -94,6 +94,39 @@ def test_every_choice_of_features_trains_one_padded_network_with_the_same_result
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
     assert all(snapshot[0].shape == (3, 50) for snapshot in padded.snapshots)
     np.testing.assert_allclose(padded.history.to_numpy(), plain.history.to_numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", models.ACTIVATIONS)
+def test_a_small_network_trains_padded_to_a_shared_width_with_the_same_result(
+    activation, monkeypatch
+):
+    """A small network is compiled with every hidden layer 8 wide here (models.compiled_form);
+    its padded units stay at zero (sigmoid's through their mask), so the run equals one of a
+    network compiled at the spec's own sizes: weights, snapshots, history and a hidden
+    layer's outputs."""
+    spec = ModelSpec(hidden_units=(5, 3), activation=activation, l1_rate=0.001, l2_rate=0.001)
+    assert models.compiled_form(spec).hidden_units == (8, 8)
+    split = toy_split("moons")
+    config = replace(CHAPTER, epochs=300, optimizer="adam", learning_rate=0.02, replay_frames=10)
+    padded = training.train_split(spec, config, split)
+    hidden = training.predict(padded, split.x_validation, hidden_layer=2)
+    unpadded_form = models.compiled_form
+    monkeypatch.setattr(
+        pool,
+        "compiled_form",
+        lambda spec: replace(unpadded_form(spec), hidden_units=spec.hidden_units),
+    )
+    plain = training.train_split(spec, config, split)
+    assert [w.shape for w in padded.weights] == [(2, 5), (5,), (5, 3), (3,), (3, 1), (1,)]
+    for ours, theirs in zip(padded.weights, plain.weights, strict=True):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    for ours, theirs in zip(padded.snapshots, plain.snapshots, strict=True):
+        assert [w.shape for w in ours] == [w.shape for w in theirs]
+    np.testing.assert_allclose(padded.history.to_numpy(), plain.history.to_numpy(), atol=1e-5)
+    assert hidden.shape == (len(split.x_validation), 3)
+    np.testing.assert_allclose(
+        hidden, training.predict(plain, split.x_validation, hidden_layer=2), atol=1e-5
+    )
 
 
 @pytest.mark.parametrize(

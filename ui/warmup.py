@@ -65,20 +65,15 @@ def _warm_up() -> None:
         finished.set()
     # Before the networks below: a network frozen here that the pool drops later would stay.
     freeze_long_lived()
-    # Then the MLP page's other networks, one epoch each (compiling is what costs: ~1 s of
-    # CPU a network, at the lowest priority here; an epoch count is not compiled in): the
-    # chapter's with input features (any choice of them: one network, see
-    # nn_core.models.compiled_form), then its other one-layer sizes. Each waits until no
-    # student's training runs or waits, and takes one short slot of several: a student's
-    # training never queues behind this.
-    grid = training.plane_grid(split.x_train, resolution=200)  # the page's boundary grid
-    moons, one_epoch = chapter.MOONS_NETWORK, replace(replayed, epochs=1)
-    with_features = replace(moons, input_size=1, input_features=("x1",))
-    one_layer = [replace(moons, hidden_units=(units,)) for units in chapter.MOONS_UNIT_CHOICES]
-    for spec in (with_features, *one_layer):
+    # Then the MLP page's other networks, one epoch each (compiling is what costs: ~1.5 s of
+    # CPU a network, at the lowest priority here; an epoch count is not compiled in): see
+    # nn_core.chapter.MOONS_WARM_NETWORKS. Each waits until no student's training runs or
+    # waits, and takes one short slot of several: a student's training never queues behind
+    # this. (The page shades the plane with NumPy: nn_core.diagram.network_outputs.)
+    one_epoch = replace(replayed, epochs=1)
+    for spec in chapter.moons_networks_to_compile():
         pool.wait_until_idle()
-        result = training.train_split(spec, one_epoch, split)
-        training.decision_grid(result, grid)
+        training.train_split(spec, one_epoch, split)
 
 
 _tidying = threading.Event()
