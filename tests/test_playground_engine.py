@@ -96,6 +96,23 @@ def test_every_choice_of_features_trains_one_padded_network_with_the_same_result
     np.testing.assert_allclose(padded.history.to_numpy(), plain.history.to_numpy(), atol=1e-5)
 
 
+def test_the_warm_up_compiles_every_width_of_the_mlp_page_s_warm_networks_once():
+    """Each of the page's unit choices, at each warm depth and activation, on the plane and
+    (one layer) on features, trains a network the warm-up's list compiles; none twice."""
+    compiled = [models.compiled_form(spec) for spec in chapter.moons_networks_to_compile()]
+    assert len(compiled) == len(set(compiled))
+    for activation, depths in chapter.MOONS_WARM_NETWORKS:
+        for depth in depths:
+            for units in chapter.MOONS_UNIT_CHOICES:
+                spec = replace(MOONS, hidden_units=(units,) * depth, activation=activation)
+                assert models.compiled_form(spec) in compiled
+        on_features = replace(
+            MOONS, activation=activation, input_size=2, input_features=("x1_squared", "x2")
+        )
+        assert models.compiled_form(on_features) in compiled
+    assert models.compiled_form(replace(MOONS, hidden_units=(100, 3))).hidden_units == (128, 128)
+
+
 @pytest.mark.parametrize("activation", models.ACTIVATIONS)
 def test_a_small_network_trains_padded_to_a_shared_width_with_the_same_result(
     activation, monkeypatch
