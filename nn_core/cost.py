@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nn_core.models import ModelSpec, parameter_count
+from nn_core.models import ModelSpec, compiled_form, parameter_count
 from nn_core.pool import LONG_SECONDS  # noqa: F401 (pages ask before a longer training)
 from nn_core.training import TrainConfig, train
 
@@ -61,7 +61,9 @@ def cost_terms(
     inputs_per_sample: float | None = None,
 ) -> np.ndarray:
     """[steps, steps x parameters, multiply-adds, dense input values, sparse input values] of
-    a whole training: what Speed prices."""
+    a whole training: what Speed prices, for the network that runs (a small one is padded:
+    models.compiled_form)."""
+    spec = compiled_form(spec)
     batch = min(config.batch_size or train_count, train_count)
     steps = config.epochs * math.ceil(train_count / batch)
     forward = forward_multiply_adds(spec, inputs_per_sample)

@@ -9,12 +9,14 @@ from nn_core import chapter, cost, models, training
 
 
 def test_cost_terms_count_steps_parameters_and_arithmetic():
-    spec = models.ModelSpec(hidden_units=(3,))  # 2 -> 3 -> 1: 9 multiply-adds per sample
+    # 2 -> 3 -> 1, which runs padded as 2 -> 8 -> 1 (models.compiled_form): 24 multiply-adds
+    # per sample, 33 parameters
+    spec = models.ModelSpec(hidden_units=(3,))
     config = training.TrainConfig(epochs=10, batch_size=32)
     steps, parameter_steps, work, dense, sparse = cost.cost_terms(spec, config, 100, 20)
     assert steps == 10 * math.ceil(100 / 32)
-    assert parameter_steps == steps * models.parameter_count(spec)
-    assert work == 10 * 9 * (3 * 100 + 20)  # training: forward + backward; validation: forward
+    assert parameter_steps == steps * 33
+    assert work == 10 * 24 * (3 * 100 + 20)  # training: forward + backward; validation: forward
     assert dense == 10 * (100 + 20) * 2 and sparse == 0  # every input value, every epoch
     # Multi-hot inputs: only a review's own words count in the first layer.
     imdb = models.ModelSpec(input_size=10_000, hidden_units=(16,))
