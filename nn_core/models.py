@@ -132,7 +132,10 @@ def compiled_form(spec: ModelSpec) -> ModelSpec:
     if not is_small(spec):
         return compiled
     return replace(
-        compiled, hidden_units=(padded_width(spec.hidden_units),) * len(spec.hidden_units)
+        compiled,
+        hidden_units=(padded_width(spec.hidden_units),) * len(spec.hidden_units),
+        # Without hidden layers the activation is not used: one network for all of them.
+        activation=spec.activation if spec.hidden_units else ACTIVATIONS[0],
     )
 
 

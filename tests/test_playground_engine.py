@@ -111,6 +111,8 @@ def test_the_warm_up_compiles_every_width_of_the_mlp_page_s_warm_networks_once()
         )
         assert models.compiled_form(on_features) in compiled
     assert models.compiled_form(replace(MOONS, hidden_units=(100, 3))).hidden_units == (128, 128)
+    no_hidden = [replace(MOONS, hidden_units=(), activation=name) for name in models.ACTIVATIONS]
+    assert len({models.compiled_form(spec) for spec in no_hidden}) == 1  # (no activation used)
 
 
 @pytest.mark.parametrize("activation", models.ACTIVATIONS)
