@@ -216,3 +216,27 @@ settings = { dataset = "xor" }
     assert "learning_rate = 7" in found[2] and "must be one of" in found[2]
     # A setting shown only with another one (patience, with early stopping) is accepted.
     assert not any("patience" in problem for problem in found)
+
+
+def test_previous_to_a_revealed_step_shows_that_step_s_own_setting_again(offline_data):
+    """A reveal text must be true of the network on screen: back from step 9 (L2 on) to steps
+    8 and 7 of the whole chapter, the page shows their settings (L2 back at 0, then 1 unit),
+    with no notice about settings it did not understand."""
+    from test_pages import page_with_query
+
+    app = page_with_query("pages/4_mlp_moons.py", lesson="whole_chapter", step="7")
+    for button in ("lesson_reveal", "lesson_next", "lesson_reveal", "lesson_next", "lesson_reveal"):
+        app.button(key=button).click().run()
+        assert not app.exception, app.exception
+    assert app.select_slider(key="moons_l2").value == 0.001
+    app.button(key="lesson_previous").click().run()
+    assert (
+        app.select_slider(key="moons_units_0").value,
+        app.select_slider(key="moons_l2").value,
+    ) == (50, 0.0)
+    app.button(key="lesson_previous").click().run()
+    assert (
+        app.select_slider(key="moons_units_0").value,
+        app.select_slider(key="moons_l2").value,
+    ) == (1, 0.0)
+    assert not [w for w in app.warning if "not understood" in w.value]

@@ -14,7 +14,7 @@ import streamlit as st
 from nn_core import lessons
 from ui import class_room, lesson_check
 from ui.layout import presenting
-from ui.params import LESSON_SETTINGS
+from ui.params import LESSON_SETTINGS, TO_DEFAULT
 
 FOLDER = Path(__file__).resolve().parent.parent / "lessons"
 REVEALED = "lesson_revealed"  # {(lesson name, step number)} revealed in this session
@@ -248,8 +248,11 @@ class Player:
     def _go(self, number: int) -> None:
         st.query_params["step"] = str(number)
         if (self.lesson.name, number) in st.session_state.get(REVEALED, set()):
-            # Revealed before: the page shows it again, which takes the whole page's run.
+            # Revealed before: the page shows it again with that step's setting (its result
+            # is stored), so that the reveal text is true of the network on screen, not of a
+            # later step's; this takes the whole page's run.
             if self.lesson.steps[number - 1].page == self.page:
+                self._apply(number, reveal=True)
                 st.rerun()
 
     def _reveal(self) -> None:
@@ -272,8 +275,12 @@ class Player:
         for name in list(st.query_params):
             if name.startswith(f"{prefix}_"):
                 del st.query_params[name]
+        # Every other control back at its default in the next run, set there as the step's
+        # own values are: a control only forgotten here kept the value the browser last
+        # sent (Previous from an L2 step left L2 on).
         st.session_state[LESSON_SETTINGS] = {
-            f"{prefix}_{name}": value for name, value in step.settings.items()
+            **dict.fromkeys(st.session_state.get(f"{prefix}__controls", ()), TO_DEFAULT),
+            **{f"{prefix}_{name}": value for name, value in step.settings.items()},
         }
         if reveal:
             st.session_state.setdefault(REVEALED, set()).add((self.lesson.name, number))

@@ -40,6 +40,9 @@ BOUND = "query-params"
 # Settings a lesson step applies (ui.lesson): widget key -> value as a link writes it. Each
 # is checked as a link's value is, when its control is next drawn.
 LESSON_SETTINGS = "lesson_pending_settings"
+# A lesson setting that puts a control back at its default (ui.lesson: the step's other
+# controls).
+TO_DEFAULT = "lesson: the control's default"
 # Checking a lesson's settings (ui.lesson_check): the page stops after its controls, and what
 # they said about the settings is kept here.
 CHECK_ONLY = "lesson_check_only"
@@ -98,7 +101,10 @@ class PageParams:
         key = f"{self.prefix}_{name}"
         container = self._container(name)
         pending = st.session_state.get(LESSON_SETTINGS, {})
-        if key in pending:
+        if key in pending and pending[key] == TO_DEFAULT:
+            del pending[key]
+            st.session_state[key] = default
+        elif key in pending:
             self._from_lesson(name, key, pending.pop(key), check, to_text(default))
         elif key not in st.session_state:  # the session's first run of this widget
             value = self._from_link(name, key, default, check, to_text, container is not None)
@@ -246,6 +252,9 @@ class PageParams:
         """Show a notice about values the link got wrong (Streamlit keeps the URL itself)."""
         pending = st.session_state.get(LESSON_SETTINGS, {})
         for key in [key for key in pending if key.startswith(f"{self.prefix}_")]:
+            if pending[key] == TO_DEFAULT:  # a control this run did not draw (e.g. units_3)
+                del pending[key]
+                continue
             name = key.removeprefix(f"{self.prefix}_")
             ignored = "" if st.session_state.get(CHECK_ONLY) else "; ignored"
             self.notices.append(
