@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from nn_core.models import ModelSpec, compiled_form
+from nn_core.data import MAX_CLASSES
+from nn_core.models import ACTIVATIONS, ModelSpec, compiled_form, parameter_count
+from nn_core.networks import OPTIMIZERS
 from nn_core.training import TrainConfig
 
 # ---------------------------------------------------------------------------- the MLP on moons
@@ -78,6 +80,53 @@ def moons_networks_to_compile() -> list[ModelSpec]:
     for spec in (*on_features, *specs):
         distinct.setdefault(compiled_form(spec), spec)
     return list(distinct.values())
+
+
+MOONS_BATCH_SIZES = (8, 16, 32, 64, 128)  # the MLP page's mini-batch choices
+
+
+def moons_trainings_to_keep() -> list[tuple[ModelSpec, TrainConfig]]:
+    """The MLP page's trainings at the chapter's size that a helper process compiles into the
+    disk cache (nn_core.precompile), one per compiled loop, so that a server finds them there
+    (nn_core.xla_cache) without holding them all in memory: every activation, depth and
+    padded width, on the plane and on input features; and for the chapter's network, every
+    task, optimizer and batch size, and early stopping."""
+    plane, on_features = MOONS_NETWORK, replace(MOONS_NETWORK, input_size=1, input_features=("x1",))
+    specs = [
+        replace(inputs, hidden_units=(units,) * depth, activation=activation)
+        for inputs in (plane, on_features)
+        for activation in ACTIVATIONS
+        for depth in range(MOONS_MAX_LAYERS + 1)
+        for units in MOONS_UNIT_CHOICES
+    ]
+    tasks = [replace(inputs, regression=True) for inputs in (plane, on_features)] + [
+        replace(inputs, output_units=classes)
+        for inputs in (plane, on_features)
+        for classes in range(3, MAX_CLASSES + 1)
+    ]
+    trainings = [(spec, moons_training_for(spec)) for spec in (*specs, *tasks)]
+    default = moons_training_for(MOONS_NETWORK)
+    for inputs in (plane, on_features):
+        trainings += [(inputs, replace(default, optimizer=name)) for name in OPTIMIZERS]
+        trainings += [(inputs, replace(default, batch_size=size)) for size in MOONS_BATCH_SIZES]
+        trainings.append((inputs, replace(default, patience=100)))
+    distinct: dict[tuple, tuple[ModelSpec, TrainConfig]] = {}
+    for spec, config in trainings:
+        distinct.setdefault(_compiled_training(spec, config), (spec, config))
+    return list(distinct.values())
+
+
+def moons_training_for(spec: ModelSpec) -> TrainConfig:
+    """The chapter's training as the MLP page runs it for this network: with a replay up to
+    MOONS_MAX_REPLAY_PARAMETERS, in the plain loop beyond."""
+    replayed = parameter_count(spec) <= MOONS_MAX_REPLAY_PARAMETERS
+    return replace(MOONS_TRAINING, replay_frames=MOONS_REPLAY_FRAMES if replayed else 0)
+
+
+def _compiled_training(spec: ModelSpec, config: TrainConfig) -> tuple:
+    """What decides which compiled loop a training runs (epochs, seeds and rates do not)."""
+    watch = "early" if config.patience else "replay" if config.replay_frames else "plain"
+    return compiled_form(spec), config.optimizer, config.batch_size, watch
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
 
+import tensorflow as tf
+
 from nn_core.models import ModelSpec, compiled_form
 from nn_core.networks import Network
 
@@ -141,13 +143,20 @@ def _lend(spec: ModelSpec):
         network = idle.pop() if idle else None
     if network is None:
         network = Network(spec)
+    failed = False
     try:
         yield network
+    except tf.errors.OpError:
+        # A compiled call failed, and TensorFlow remembers that call's failure: this network
+        # is not lent again (nn_core.training then trains once more on a new one).
+        failed = True
+        raise
     finally:
-        with _pool_lock:
-            _idle_networks.setdefault(spec, []).append(network)
-            _idle_networks.move_to_end(spec)
-            _trim_pool()
+        if not failed:  # (an interrupted run, a rerun or Stop, leaves it fit for the next)
+            with _pool_lock:
+                _idle_networks.setdefault(spec, []).append(network)
+                _idle_networks.move_to_end(spec)
+                _trim_pool()
 
 
 def idle_count() -> int:

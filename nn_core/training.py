@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from nn_core import xla_cache
 from nn_core.data import plane_bounds
 from nn_core.features import expand, padded
 from nn_core.forward import as_network_input
@@ -45,6 +46,14 @@ MAX_CHUNK_INDICES = 1_000_000  # batch indices prepared per compiled call (4 MB)
 # kept the server 600 MiB higher), and the chapter's run took 2.9 s cold and 1.2 s warm with
 # it, 2.0 s and 1.4 s without.
 MAX_XLA_INPUTS = 64
+# What TensorFlow raises for a compiled loop whose file on disk is damaged (nn_core.xla_cache):
+# a truncated one reads short; others fail to parse or to load.
+DAMAGED_FILE_ERRORS = (
+    tf.errors.OutOfRangeError,
+    tf.errors.DataLossError,
+    tf.errors.InvalidArgumentError,
+    tf.errors.InternalError,
+)
 
 
 @dataclass(frozen=True)
@@ -157,6 +166,19 @@ def train(
     waits for a slot there, on_epoch_end hears 0 epochs done, and STOP gives up
     (pool.Cancelled)."""
     _check_data(spec, x_train, y_train)
+    arguments = (spec, config, x_train, y_train, x_validation, y_validation, on_epoch_end, seconds)
+    try:
+        return _train(*arguments)
+    except DAMAGED_FILE_ERRORS:
+        # Perhaps a damaged file of compiled loops (a server killed while saving one): they
+        # are a cache, so forget them and train again on a network that compiles afresh (the
+        # pool does not lend the one that failed again).
+        if not xla_cache.clear():
+            raise
+        return _train(*arguments)
+
+
+def _train(spec, config, x_train, y_train, x_validation, y_validation, on_epoch_end, seconds):
     if x_validation is None:
         x_validation, y_validation = x_train[:0], y_train[:0]
     started = time.perf_counter()
@@ -180,7 +202,7 @@ def train(
         pause = None if lane(seconds) == "short" else give_way
         history, stopped = _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end, pause)
         watch.finish(len(history))
-        metrics = {
+        metrics = watch.final_metrics(len(y_train), len(y_validation)) or {
             **_prefixed("train", _evaluate(network, inputs[0], labels[0])),
             **_prefixed("val", _evaluate(network, inputs[1], labels[1])),
         }
@@ -245,6 +267,8 @@ class _Watch:
         self.best_loss, self.best_epoch = np.inf, 0
         self.best_flat = np.zeros(sum(int(np.prod(shape)) for shape in self.shapes), np.float32)
         self.stopped_early = False
+        # The compiled loops' sums at the weights they leave (Network._with_final_sums).
+        self.final_sums = None
         # What the compiled loop must watch (networks.Network._watched_loop).
         self.mode = "early" if self.patience else "replay" if self.epochs else "plain"
 
@@ -266,7 +290,8 @@ class _Watch:
 
     def take(self, first: int, count: int, outputs) -> np.ndarray:
         """Keep what a compiled call watched; returns its history rows (the epochs it ran)."""
-        history, snapshots, best_loss, best_epoch, best_flat, ran = outputs
+        history, snapshots, best_loss, best_epoch, best_flat, ran, final = outputs
+        self.final_sums = final.numpy()
         ran = int(ran)
         snapshots = snapshots.numpy()
         for slot, epoch in enumerate(self._planned(first, count)):
@@ -310,9 +335,20 @@ class _Watch:
         and make the replay's last frame the weights the result keeps."""
         if self.stopped_early and self.restore:
             self.set_flat(self.best_flat)
+            self.final_sums = None  # (they were the last epoch's weights')
         if self.epochs:
             self.snapshots = {e: w for e, w in self.snapshots.items() if e < epochs_done}
             self.snapshots[epochs_done] = self.network.flat_weights().numpy()
+
+    def final_metrics(self, train_count: int, validation_count: int) -> dict | None:
+        """The result's metrics from the compiled loop's final sums (None without them)."""
+        if self.final_sums is None:
+            return None
+        train, validation = self.final_sums[:2], self.final_sums[2:]
+        return {
+            **_prefixed("train", _means(*train, train_count)),
+            **_prefixed("val", _means(*validation, validation_count)),
+        }
 
     def set_flat(self, flat: np.ndarray) -> None:
         self.network.set_weights(self.unflattened(flat))
@@ -599,8 +635,6 @@ def _batch_matrices(order: np.ndarray, batch_size: int):
 def _evaluate(network, inputs, labels, chunk_size: int = 8192) -> dict[str, float]:
     """Mean data loss and accuracy in inference mode, in chunks to bound memory."""
     count = int(labels.shape[0])
-    if count == 0:
-        return {"loss": float("nan"), "accuracy": float("nan")}
     loss_sum = correct = 0.0
     for start in range(0, count, chunk_size):
         chunk_loss, chunk_correct = network.evaluate_batch(
@@ -608,7 +642,13 @@ def _evaluate(network, inputs, labels, chunk_size: int = 8192) -> dict[str, floa
         )
         loss_sum += float(chunk_loss)
         correct += float(chunk_correct)
-    return {"loss": loss_sum / count, "accuracy": correct / count}
+    return _means(loss_sum, correct, count)
+
+
+def _means(loss_sum: float, correct: float, count: int) -> dict[str, float]:
+    if count == 0:
+        return {"loss": float("nan"), "accuracy": float("nan")}
+    return {"loss": float(loss_sum) / count, "accuracy": float(correct) / count}
 
 
 def _prefixed(prefix: str, values: dict) -> dict:

@@ -38,7 +38,6 @@ from nn_core import (
     training,
 )
 from nn_core import own_data as own_data_file
-from nn_core.models import parameter_count
 from ui import own_data, results
 from ui.class_room import share_latest
 from ui.controls import (
@@ -72,7 +71,7 @@ MAX_REPLAY_PARAMETERS = chapter.MOONS_MAX_REPLAY_PARAMETERS  # networks up to th
 PLAY_SECONDS = 0.2  # a replay frame every 0.2 s: up to 5 frames a second
 UNIT_CHOICES = chapter.MOONS_UNIT_CHOICES
 EPOCH_CHOICES = (100, 200, 500, 1000, 2000, 5000, 10000)
-BATCH_CHOICES = ("full batch", 8, 16, 32, 64, 128)
+BATCH_CHOICES = ("full batch", *chapter.MOONS_BATCH_SIZES)
 MAX_LAYERS, MAX_SAMPLES = chapter.MOONS_MAX_LAYERS, 2000
 SWEEPS = {  # parameter -> (label, choices, default values: the chapter's figure for units)
     "hidden_units": ("Hidden units (one layer)", UNIT_CHOICES, list(chapter.MOONS_SWEEP_UNITS)),
@@ -227,9 +226,7 @@ def model_controls(params, inputs: tuple[str, ...], task: dict):
         seed=int(seed),
         # A replay for networks of Playground's size: larger ones train in the plain loop,
         # which compiles smaller (a class's 4 x 100 networks held a gigabyte more).
-        replay_frames=chapter.MOONS_REPLAY_FRAMES
-        if parameter_count(spec) <= MAX_REPLAY_PARAMETERS
-        else 0,
+        replay_frames=chapter.moons_training_for(spec).replay_frames,
         patience=patience or 0,
         restore_best_weights=True if restore is None else restore,
     )

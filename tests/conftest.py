@@ -17,6 +17,9 @@ os.environ.setdefault("NN_EXPLORER_VALIDATE_CHARTS", "1")
 # No background warm-up in the suite's pages and servers (ui.warmup): compiling networks no
 # test asked for took minutes of the suite's two cores. The benches keep it, as users have it.
 os.environ.setdefault("NN_EXPLORER_WARM_UP", "0")
+# Compiled loops kept on disk (nn_core.xla_cache): a new folder per test session, as on a
+# fresh machine, shared by the session's pages and servers.
+os.environ.setdefault("NN_EXPLORER_XLA_CACHE", tempfile.mkdtemp(prefix="nn-xla-"))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # The class store of every page and server a test starts: a new SQLite file per test session,

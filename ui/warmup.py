@@ -51,15 +51,16 @@ def import_engine() -> None:
 
 def _warm_up() -> None:
     import_engine()  # TensorFlow: seconds, off the page's thread
-    from nn_core import chapter, pool, training
+    from nn_core import chapter, pool, precompile, training
     from ui.cost import measure_speed
 
     lower_priority()
     split = chapter.moons_split()
     # As the MLP page trains: with the replay's snapshots, which is another compiled loop.
-    replayed = replace(chapter.MOONS_TRAINING, replay_frames=chapter.MOONS_REPLAY_FRAMES)
     try:
-        training.train_split(chapter.MOONS_NETWORK, replayed, split)
+        training.train_split(
+            chapter.MOONS_NETWORK, chapter.moons_training_for(chapter.MOONS_NETWORK), split
+        )
         measure_speed()
     finally:
         finished.set()
@@ -70,10 +71,12 @@ def _warm_up() -> None:
     # nn_core.chapter.MOONS_WARM_NETWORKS. Each waits until no student's training runs or
     # waits, and takes one short slot of several: a student's training never queues behind
     # this. (The page shades the plane with NumPy: nn_core.diagram.network_outputs.)
-    one_epoch = replace(replayed, epochs=1)
     for spec in chapter.moons_networks_to_compile():
         pool.wait_until_idle()
-        training.train_split(spec, one_epoch, split)
+        training.train_split(spec, replace(chapter.moons_training_for(spec), epochs=1), split)
+    # The rest of the page's networks go to the disk cache, compiled by a process of its own
+    # that leaves with their memory (a server then loads each in a fifth of a second).
+    precompile.start_in_background()
 
 
 _tidying = threading.Event()

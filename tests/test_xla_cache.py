@@ -1,0 +1,139 @@
+"""Compiled training loops kept on disk (nn_core.xla_cache) and the helper that fills it
+(nn_core.precompile): a later process loads what an earlier one compiled, with the same
+result; a damaged file costs a compilation, never a training."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from nn_core import chapter, models
+from nn_core.xla_cache import DeterministicNames
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Trains the sigmoid network on x1·x2 (a loop the suite's other tests do not compile) and
+# prints its metrics and weights. SHIFT first traces other functions and makes Keras layers,
+# so TensorFlow's own name counters stand elsewhere than in the first process.
+TRAIN = """
+import json, os, sys
+from dataclasses import replace
+import nn_core, tensorflow as tf, keras
+for _ in range(int(os.environ["SHIFT"])):
+    tf.function(lambda x: x * 3.0).get_concrete_function(tf.constant(1.0))
+    keras.layers.Dense(3)
+from nn_core import chapter, training
+spec = replace(chapter.MOONS_NETWORK, activation="sigmoid", hidden_units=(5, 3),
+               input_size=3, input_features=("x1", "x2", "x1_x2"))
+config = replace(chapter.moons_training_for(spec), epochs=300)
+result = training.train_split(spec, config, chapter.moons_split())
+print(json.dumps({"metrics": result.metrics,
+                  "weights": [w.tolist() for w in result.weights]}))
+"""
+
+
+def run_training(cache: Path, shift: int) -> dict:
+    environment = {**os.environ, "NN_EXPLORER_XLA_CACHE": str(cache), "SHIFT": str(shift)}
+    environment.pop("TF_XLA_FLAGS", None)  # (this process's own setting)
+    done = subprocess.run(
+        [sys.executable, "-c", TRAIN],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def kept_files(cache: Path) -> dict[str, int]:
+    return {path.name: path.stat().st_size for path in cache.glob("*.pb")}
+
+
+def test_a_loop_compiled_by_one_process_is_loaded_by_another_with_the_same_result(tmp_path):
+    first = run_training(tmp_path, shift=0)
+    kept = kept_files(tmp_path)
+    assert kept, "the first process saved its compiled loop"
+    second = run_training(tmp_path, shift=7)
+    # Had it compiled the loop again, TensorFlow would have saved another file.
+    assert kept_files(tmp_path) == kept
+    assert second == first
+
+
+def test_a_damaged_kept_file_is_forgotten_and_the_training_runs_as_before(tmp_path):
+    first = run_training(tmp_path, shift=0)
+    for path in tmp_path.glob("*.pb"):  # as a server killed while saving would leave it
+        path.write_bytes(path.read_bytes()[:1000])
+    again = run_training(tmp_path, shift=3)
+    assert again == first
+    sizes = kept_files(tmp_path)
+    assert sizes and all(size > 1000 for size in sizes.values()), "saved afresh"
+
+
+def test_two_traces_of_one_loop_in_a_process_get_numbers_of_their_own():
+    """A network made again after the pool dropped it traces its loops again: the same
+    names twice in one process would clash in TensorFlow's function library."""
+    numbers = DeterministicNames(lambda: None, "a loop")
+    first = numbers._first_number(())
+    assert numbers._first_number(()) != first
+    assert DeterministicNames(lambda: None, "another loop")._first_number(()) != first
+
+
+def test_the_helper_s_list_holds_every_network_the_mlp_page_offers_at_the_chapter_s_size():
+    kept = {chapter._compiled_training(*training) for training in chapter.moons_trainings_to_keep()}
+    for inputs in (
+        chapter.MOONS_NETWORK,
+        replace(chapter.MOONS_NETWORK, input_size=2, input_features=("x1", "x1_x2")),
+    ):
+        for activation in models.ACTIVATIONS:
+            for depth in range(chapter.MOONS_MAX_LAYERS + 1):
+                for units in chapter.MOONS_UNIT_CHOICES:
+                    spec = replace(inputs, activation=activation, hidden_units=(units,) * depth)
+                    training = (spec, chapter.moons_training_for(spec))
+                    assert chapter._compiled_training(*training) in kept, spec
+    assert len(kept) == len(chapter.moons_trainings_to_keep()), "one training per loop"
+
+
+# The helper's main() on the first trainings of its list only (the whole list is minutes of
+# CPU): it trains them, leaves its mark, and a second start does nothing.
+HELPER = """
+import sys
+from nn_core import chapter, precompile
+trainings = chapter.moons_trainings_to_keep()
+few = [trainings[0], trainings[-1]] + [t for t in trainings if t[0].regression][:1]
+chapter.moons_trainings_to_keep = lambda: few
+precompile.main()
+print(precompile.needed())
+"""
+
+
+def test_the_helper_compiles_its_trainings_to_disk_and_marks_the_list_done(tmp_path):
+    environment = {**os.environ, "NN_EXPLORER_XLA_CACHE": str(tmp_path)}
+    environment.pop("TF_XLA_FLAGS", None)
+    done = subprocess.run(
+        [sys.executable, "-c", HELPER],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "False", "not needed once done"
+    assert len(kept_files(tmp_path)) == 3
+    assert len(list(tmp_path.glob("precompiled-*.done"))) == 1
+
+
+@pytest.mark.parametrize("setting", ["off", "OFF"])
+def test_the_disk_cache_can_be_switched_off(monkeypatch, setting):
+    from nn_core import xla_cache
+
+    monkeypatch.setenv("NN_EXPLORER_XLA_CACHE", setting)
+    assert xla_cache.directory() is None
