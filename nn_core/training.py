@@ -170,9 +170,9 @@ def train(
     try:
         return _train(*arguments)
     except DAMAGED_FILE_ERRORS:
-        # Perhaps a damaged file of compiled loops (a server killed while saving one): they
-        # are a cache, so forget them and train again on a network that compiles afresh (the
-        # pool does not lend the one that failed again).
+        # Perhaps a damaged file of compiled loops (TensorFlow writes them whole, but a disk
+        # can fail): they are a cache, so forget them and train again on a network that
+        # compiles afresh (the pool does not lend the one that failed again).
         if not xla_cache.clear():
             raise
         return _train(*arguments)

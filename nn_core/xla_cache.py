@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 OFF = "off"
+_FLAG = "--tf_xla_persistent_cache_directory="
 # Our names' numbers start far above any the process counter reaches (it counts ops and
 # functions: millions at most), so they never meet a name TensorFlow numbered itself.
 FIRST_NUMBER = 10**15
@@ -40,12 +41,20 @@ def directory() -> Path | None:
         return None
     if chosen:
         return Path(chosen)
-    try:
-        version = metadata.version("tensorflow")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
+    version = _tensorflow_version()
     machine = hashlib.sha256(_processor_description().encode()).hexdigest()[:12]
     return Path.home() / ".cache" / "nn_explorer" / f"xla-tf{version}-{machine}"
+
+
+def _tensorflow_version() -> str:
+    """The installed TensorFlow's version, without importing it (requirements.txt installs
+    tensorflow-cpu, or tensorflow on macOS)."""
+    for name in ("tensorflow-cpu", "tensorflow"):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
 
 
 def _processor_description() -> str:
@@ -61,26 +70,28 @@ def _processor_description() -> str:
 def use_disk() -> Path | None:
     """Ask TensorFlow to keep compiled loops in directory(). TensorFlow reads the setting at
     its first XLA compilation, so this runs when nn_core is imported; a folder that cannot be
-    made leaves it off (everything still compiles, as before)."""
+    made leaves it off (everything still compiles, as before). The setting replaces one
+    inherited from a parent process (a bench's server may be told "off")."""
     place = directory()
-    if place is None:
-        return None
     try:
-        place.mkdir(parents=True, exist_ok=True)
+        if place is not None:
+            place.mkdir(parents=True, exist_ok=True)
     except OSError:
-        return None
-    flag = f"--tf_xla_persistent_cache_directory={place}"
-    others = os.environ.get("TF_XLA_FLAGS", "")
-    if "tf_xla_persistent_cache_directory" not in others:
-        os.environ["TF_XLA_FLAGS"] = f"{others} {flag}".strip()
+        place = None
+    flags = [
+        flag for flag in os.environ.get("TF_XLA_FLAGS", "").split() if not flag.startswith(_FLAG)
+    ]
+    if place is not None:
+        flags.append(f"{_FLAG}{place}")
+    os.environ["TF_XLA_FLAGS"] = " ".join(flags)
     return place
 
 
 def in_use() -> Path | None:
     """The directory TensorFlow was told to keep compiled loops in, if any."""
     for flag in os.environ.get("TF_XLA_FLAGS", "").split():
-        if flag.startswith("--tf_xla_persistent_cache_directory="):
-            return Path(flag.split("=", 1)[1])
+        if flag.startswith(_FLAG):
+            return Path(flag[len(_FLAG) :])
     return None
 
 
