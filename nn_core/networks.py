@@ -34,14 +34,17 @@ _GRAPH = {"autograph": False, "reduce_retracing": True}
 
 
 def make_optimizer(name: str) -> keras.optimizers.Optimizer:
+    """The optimizer, named by its choice rather than by Keras' count of optimizers made so
+    far ("sgd_7"): the name is in the traced loop's operation names, and a loop traced after
+    another history must be the same, to be found on disk (nn_core.xla_cache)."""
     if name == "sgd":
-        return keras.optimizers.SGD()
+        return keras.optimizers.SGD(name=name)
     if name == "momentum":
-        return keras.optimizers.SGD(momentum=0.9)
+        return keras.optimizers.SGD(momentum=0.9, name=name)
     if name == "rmsprop":
-        return keras.optimizers.RMSprop()
+        return keras.optimizers.RMSprop(name=name)
     if name == "adam":
-        return keras.optimizers.Adam()
+        return keras.optimizers.Adam(name=name)
     raise ValueError(f"Unknown optimizer '{name}': use one of {', '.join(OPTIMIZERS)}.")
 
 

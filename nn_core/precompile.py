@@ -22,10 +22,13 @@ BATCH = 10  # trainings per process (its peak memory grows with each compiled lo
 
 
 def mark(place: Path, trainings) -> Path:
-    """The file that says this list was compiled into `place` (named by the list, so a new
-    list, e.g. after an update of the app, is compiled again)."""
-    digest = hashlib.sha256(repr(trainings).encode()).hexdigest()[:16]
-    return place / f"precompiled-{digest}.done"
+    """The file that says this list was compiled into `place`: named by the list and by the
+    engine's code, so that a new list, or loops traced differently after an update of the
+    app, are compiled again."""
+    digest = hashlib.sha256(repr(trainings).encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return place / f"precompiled-{digest.hexdigest()[:16]}.done"
 
 
 def needed() -> bool:
@@ -40,9 +43,13 @@ def needed() -> bool:
 
 
 def start_in_background() -> None:
-    """Start this module's work in a separate, lowest-priority process, if it is needed."""
+    """Start this module's work in a separate, lowest-priority process, if it is needed
+    (first keeping the folder within its size)."""
     import subprocess
 
+    from nn_core import xla_cache
+
+    xla_cache.keep_within()
     if needed():
         subprocess.Popen(
             [sys.executable, "-m", "nn_core.precompile"],

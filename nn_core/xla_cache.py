@@ -26,6 +26,7 @@ from pathlib import Path
 
 OFF = "off"
 _FLAG = "--tf_xla_persistent_cache_directory="
+MAX_BYTES = 1 << 30  # the folder's most (the helper's list takes about 85 MB)
 # Our names' numbers start far above any the process counter reaches (it counts ops and
 # functions: millions at most), so they never meet a name TensorFlow numbered itself.
 FIRST_NUMBER = 10**15
@@ -108,6 +109,17 @@ def clear() -> bool:
         else:
             entry.unlink(missing_ok=True)
     return True
+
+
+def keep_within(max_bytes: int = MAX_BYTES) -> None:
+    """Empty the folder once it holds more than max_bytes: every new data shape (a student's
+    own points, another sample count) compiles and keeps a loop of its own, and the folder
+    must not grow for ever. The helper then fills it again (nn_core.precompile)."""
+    place = in_use()
+    if place is None or not place.is_dir():
+        return
+    if sum(entry.stat().st_size for entry in place.iterdir() if entry.is_file()) > max_bytes:
+        clear()
 
 
 # ------------------------------------------------------------------ names of our own

@@ -19,16 +19,21 @@ from nn_core.xla_cache import DeterministicNames
 ROOT = Path(__file__).resolve().parent.parent
 
 # Trains the sigmoid network on x1·x2 (a loop the suite's other tests do not compile) and
-# prints its metrics and weights. SHIFT first traces other functions and makes Keras layers,
-# so TensorFlow's own name counters stand elsewhere than in the first process.
+# prints its metrics and weights. SHIFT first traces other functions, makes Keras layers and
+# trains other networks, so that TensorFlow's, Keras' and XLA's counters of what the process
+# made stand elsewhere than in the first process.
 TRAIN = """
 import json, os, sys
 from dataclasses import replace
 import nn_core, tensorflow as tf, keras
-for _ in range(int(os.environ["SHIFT"])):
+from nn_core import chapter, training
+for index in range(int(os.environ["SHIFT"])):
     tf.function(lambda x: x * 3.0).get_concrete_function(tf.constant(1.0))
     keras.layers.Dense(3)
-from nn_core import chapter, training
+    if index < 2:
+        other = replace(chapter.MOONS_NETWORK, hidden_units=(index + 1,) * (index + 1))
+        training.train_split(other, replace(chapter.MOONS_TRAINING, epochs=2),
+                             chapter.moons_split())
 spec = replace(chapter.MOONS_NETWORK, activation="sigmoid", hidden_units=(5, 3),
                input_size=3, input_features=("x1", "x2", "x1_x2"))
 config = replace(chapter.moons_training_for(spec), epochs=300)
@@ -62,8 +67,9 @@ def test_a_loop_compiled_by_one_process_is_loaded_by_another_with_the_same_resul
     kept = kept_files(tmp_path)
     assert kept, "the first process saved its compiled loop"
     second = run_training(tmp_path, shift=7)
-    # Had it compiled the loop again, TensorFlow would have saved another file.
-    assert kept_files(tmp_path) == kept
+    # The second process saved its two other networks' loops; had it compiled the loop of
+    # the first one again, TensorFlow would have saved a third file.
+    assert len(set(kept_files(tmp_path)) - set(kept)) == 2
     assert second == first
 
 
@@ -137,3 +143,15 @@ def test_the_disk_cache_can_be_switched_off(monkeypatch, setting):
 
     monkeypatch.setenv("NN_EXPLORER_XLA_CACHE", setting)
     assert xla_cache.directory() is None
+
+
+def test_a_folder_grown_past_its_size_is_emptied(tmp_path, monkeypatch):
+    from nn_core import xla_cache
+
+    monkeypatch.setenv("TF_XLA_FLAGS", f"--tf_xla_persistent_cache_directory={tmp_path}")
+    (tmp_path / "a.pb").write_bytes(b"x" * 600)
+    xla_cache.keep_within(max_bytes=1000)
+    assert (tmp_path / "a.pb").exists(), "within its size: kept"
+    (tmp_path / "b.pb").write_bytes(b"x" * 600)
+    xla_cache.keep_within(max_bytes=1000)
+    assert not list(tmp_path.iterdir())
