@@ -254,14 +254,18 @@ def _links_layer(x, y) -> alt.Chart:
 
 
 def _pick_layer(nodes: pd.DataFrame, x, y) -> alt.Chart:
-    """Invisible squares over the nodes: hovering names a node, clicking picks it (the page
-    then draws its output large). Selection name: "node"."""
+    """Invisible squares over the nodes: pointing at a node names it (selection "hover",
+    emptied when the pointer leaves it), clicking picks it (selection "node"); the page
+    draws the node's output large while it is pointed at, and keeps a picked one there."""
     pick = alt.selection_point(name="node", fields=["node"], on="click", empty=False)
+    hover = alt.selection_point(
+        name="hover", fields=["node"], on="mouseover", clear="mouseout", empty=False
+    )
     return (
         alt.Chart(nodes)
         .mark_square(size=NODE_PIXELS**2, opacity=0.01, color="white")
         .encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="node")])
-        .add_params(pick)
+        .add_params(pick, hover)
     )
 
 

@@ -598,6 +598,7 @@ PLAY_FRAME = "moons_play_frame"  # the frame shown while playing
 BOUNDARY = "boundary"  # the big plot's default: the network's output, not one node
 LINKED_EPOCH = "moons_linked_epoch"  # a link's replay epoch, until the replay is drawn
 NODE_LINK, FRAME_LINK = "moons_node", "moons_replay"  # their URL names
+POINTED_AT = "moons_pointed_at"  # the diagram's node under the pointer, shown while there
 
 
 def replay_controls(result, slider_key: str) -> int:
@@ -673,10 +674,24 @@ def big_plot_choice(result) -> None:
 
 
 def _picked_node(chart_key: str) -> None:
-    event = st.session_state.get(chart_key)
-    node = picked(getattr(event, "selection", None), "node", "node")
+    """A click on a node keeps it on the big plot; pointing at one shows it there until the
+    pointer leaves (the diagram's selections "node" and "hover")."""
+    selection = getattr(st.session_state.get(chart_key), "selection", None)
+    node = picked(selection, "node", "node")
     if node is not None:
         st.session_state["moons_big_plot"] = BOUNDARY if node == diagram.OUTPUT else node
+    st.session_state[POINTED_AT] = picked(selection, "hover", "node")
+
+
+def big_plot_node(spec) -> str:
+    """What the big plot shows: the node pointed at, else the chosen one (BOUNDARY: the
+    network's output)."""
+    pointed_at = st.session_state.get(POINTED_AT)
+    if pointed_at == diagram.OUTPUT:
+        return BOUNDARY
+    if pointed_at in shown_nodes(spec):
+        return pointed_at
+    return st.session_state.get("moons_big_plot", BOUNDARY)
 
 
 def plots(result, key, dataset, validation_share, discrete, params, auto):
@@ -699,10 +714,11 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
     last = frame >= len(result.snapshot_epochs) - 1
     shown = None if last else frame  # the last frame is the result's own weights
     epoch = result.snapshot_epochs[frame] if result.snapshot_epochs else None
-    node = st.session_state.get("moons_big_plot", BOUNDARY)
+    chosen = st.session_state.get("moons_big_plot", BOUNDARY)
+    node = big_plot_node(result.spec)
     if not auto:  # the view in the URL (not rewritten five times a second while playing)
         params.keep_in_link(FRAME_LINK, None if last else str(epoch))
-        params.keep_in_link(NODE_LINK, None if node == BOUNDARY else node)
+        params.keep_in_link(NODE_LINK, None if chosen == BOUNDARY else chosen)
     presenting = params.presenting
     chart_column, curve_column = plots_row.columns([1, 1])
     with chart_column:
@@ -738,10 +754,10 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
         )
 
     drawn = results.frame_chart(
-        f"diagram {node}",
+        f"diagram {chosen}",
         key,
         result,
-        lambda: diagram.network_diagram(result, grid, selected=node),
+        lambda: diagram.network_diagram(result, grid, selected=chosen),
         shown,
         lambda: diagram.frame_data(
             result, grid, result.snapshots[frame], diagram.replay_pictures(pictures, frame)
@@ -749,8 +765,9 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
     )
     # One key per chosen node, not per frame or result: the diagram then stays one chart
     # whose data the browser swaps (a replay tick, a lesson's next result) instead of one
-    # built anew; a click on a node starts a chart with a fresh selection.
-    chart_key = f"moons_diagram_{node}"
+    # built anew; a click on a node starts a chart with a fresh selection. (Not per node
+    # pointed at: the diagram under the pointer stays the same chart.)
+    chart_key = f"moons_diagram_{chosen}"
     show_chart(
         drawn,
         diagram_column,
@@ -791,7 +808,8 @@ def diagram_caption(result) -> str:
         "Each node shows its own output over the plane (blue high, orange low). Links: blue "
         "and solid for a positive weight, orange and dashed for a negative one, thicker for a "
         f"larger one. Layers over {diagram.MAX_SHOWN_UNITS} units show their first "
-        f"{diagram.MAX_SHOWN_UNITS}. Click a node (or choose it here) to see it large."
+        f"{diagram.MAX_SHOWN_UNITS}. Point at a node to see its output large; click it "
+        "(or choose it here) to keep it there."
     )
 
 

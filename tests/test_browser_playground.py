@@ -57,11 +57,18 @@ def test_the_replay_plays_through_the_training_and_the_slider_scrubs_it(server, 
     assert exception_count(page) == 0
     page.wait_for_function("() => location.search.includes('moons_replay=0')")  # in the link
     page.screenshot(path=str(ARTIFACTS / "replay.png"))
-    # A click on the diagram's first hidden node draws that node's output large.
+    # Pointing at the diagram's first hidden node draws that node's output large, until the
+    # pointer leaves it; a click keeps it there.
     diagram = page.locator(f"{CHART}[aria-label='The network (click a node)'] canvas")
     box = diagram.bounding_box()
     node = (diagram_module.LEFT_MARGIN + diagram_module.COLUMN_GAP, diagram_module.NODE_PIXELS)
-    page.mouse.click(box["x"] + 5 + node[0], box["y"] + 32 + node[1])  # padding, title
+    on_node = (box["x"] + 5 + node[0], box["y"] + 32 + node[1])  # padding, title
+    page.mouse.move(*on_node)
+    wait_for_chart(page, "layer 1, unit 1: its output (blue high, orange low)")
+    page.mouse.move(box["x"] + box["width"] - 5, box["y"] + box["height"] - 5)
+    wait_for_chart(page, BOUNDARY)
+    assert "moons_node" not in page.url, "a node pointed at is not kept in the link"
+    page.mouse.click(*on_node)
     wait_for_chart(page, "layer 1, unit 1: its output (blue high, orange low)")
     page.get_by_text("Shading: what layer 1, unit 1 outputs").first.wait_for()
     page.wait_for_function("() => location.search.includes('moons_node=h1.1')")
