@@ -5,10 +5,12 @@ TensorFlow can save each XLA executable it compiles and load it in a later proce
 (`--tf_xla_persistent_cache_directory`). Its key is the traced function's signature and HLO,
 both of which carry names TensorFlow numbers from a process-wide counter (ops.uid): a function
 traced after a different history gets other names, and the entry is never found. So our
-training loops are traced under names of their own (`deterministic_names`): numbers drawn from
-a digest of what the loop is (network, optimizer, watch mode, argument shapes), the same in
-every process. The HLO's fingerprint stays part of the key, so a loaded executable is always
-the one this trace would compile; a name that matched a different loop would only miss.
+training loops are traced under names of their own (DeterministicNames): numbers drawn from a
+digest of what the loop is (network, optimizer, watch mode, argument shapes), the same in
+every process. (The names inside must not count either: nn_core.networks names each
+optimizer by its choice, not "sgd_3".) The HLO's fingerprint stays part of the key, and
+TensorFlow compares the whole HLO when it loads, so a loaded executable is always the one this
+trace would compile; a name that matched a different loop would only miss.
 
 Set NN_EXPLORER_XLA_CACHE to another directory, or to "off" to compile everything afresh.
 """

@@ -43,19 +43,22 @@ print(json.dumps({"metrics": result.metrics,
 """
 
 
-def run_training(cache: Path, shift: int) -> dict:
-    environment = {**os.environ, "NN_EXPLORER_XLA_CACHE": str(cache), "SHIFT": str(shift)}
-    environment.pop("TF_XLA_FLAGS", None)  # (this process's own setting)
+def run_python(code: str, cache: Path, **environment) -> str:
+    """The last line `code` prints, run in a new process that keeps loops in `cache`."""
     done = subprocess.run(
-        [sys.executable, "-c", TRAIN],
+        [sys.executable, "-c", code],
         cwd=ROOT,
-        env=environment,
+        env={**os.environ, "NN_EXPLORER_XLA_CACHE": str(cache), **environment},
         capture_output=True,
         text=True,
         timeout=300,
         check=True,
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return done.stdout.strip().splitlines()[-1]
+
+
+def run_training(cache: Path, shift: int) -> dict:
+    return json.loads(run_python(TRAIN, cache, SHIFT=str(shift)))
 
 
 def kept_files(cache: Path) -> dict[str, int]:
@@ -121,18 +124,7 @@ print(precompile.needed())
 
 
 def test_the_helper_compiles_its_trainings_to_disk_and_marks_the_list_done(tmp_path):
-    environment = {**os.environ, "NN_EXPLORER_XLA_CACHE": str(tmp_path)}
-    environment.pop("TF_XLA_FLAGS", None)
-    done = subprocess.run(
-        [sys.executable, "-c", HELPER],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    assert done.stdout.strip().splitlines()[-1] == "False", "not needed once done"
+    assert run_python(HELPER, tmp_path) == "False", "not needed once done"
     assert len(kept_files(tmp_path)) == 3
     assert len(list(tmp_path.glob("precompiled-*.done"))) == 1
 
