@@ -65,7 +65,9 @@ def kept_files(cache: Path) -> dict[str, int]:
     return {path.name: path.stat().st_size for path in cache.glob("*.pb")}
 
 
-def test_a_loop_compiled_by_one_process_is_loaded_by_another_with_the_same_result(tmp_path):
+def test_a_loop_compiled_by_one_process_is_loaded_by_another_and_a_damaged_file_recompiles(
+    tmp_path,
+):
     first = run_training(tmp_path, shift=0)
     kept = kept_files(tmp_path)
     assert kept, "the first process saved its compiled loop"
@@ -74,14 +76,10 @@ def test_a_loop_compiled_by_one_process_is_loaded_by_another_with_the_same_resul
     # the first one again, TensorFlow would have saved a third file.
     assert len(set(kept_files(tmp_path)) - set(kept)) == 2
     assert second == first
-
-
-def test_a_damaged_kept_file_is_forgotten_and_the_training_runs_as_before(tmp_path):
-    first = run_training(tmp_path, shift=0)
-    for path in tmp_path.glob("*.pb"):  # as a server killed while saving would leave it
+    # A damaged file (as a failing disk would leave it) costs a compilation, not a training.
+    for path in tmp_path.glob("*.pb"):
         path.write_bytes(path.read_bytes()[:1000])
-    again = run_training(tmp_path, shift=3)
-    assert again == first
+    assert run_training(tmp_path, shift=0) == first
     sizes = kept_files(tmp_path)
     assert sizes and all(size > 1000 for size in sizes.values()), "saved afresh"
 
