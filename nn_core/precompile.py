@@ -53,6 +53,7 @@ def start_in_background() -> None:
     if needed():
         subprocess.Popen(
             [sys.executable, "-m", "nn_core.precompile"],
+            cwd=Path(__file__).resolve().parent.parent,  # (a server may run from elsewhere)
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=lambda: os.nice(19),
