@@ -199,7 +199,7 @@ def _train(spec, config, x_train, y_train, x_validation, y_validation, on_epoch_
         pause = None if lane(seconds) == "short" else give_way
         history, stopped = _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end, pause)
         watch.finish(len(history))
-        metrics = watch.final_metrics(len(y_train), len(y_validation)) or {
+        metrics = watch.final_metrics(len(y_train)) or {
             **_prefixed("train", _evaluate(network, inputs[0], labels[0])),
             **_prefixed("val", _evaluate(network, inputs[1], labels[1])),
         }
@@ -264,8 +264,9 @@ class _Watch:
         self.best_loss, self.best_epoch = np.inf, 0
         self.best_flat = np.zeros(sum(int(np.prod(shape)) for shape in self.shapes), np.float32)
         self.stopped_early = False
-        # The compiled loops' sums at the weights they leave (Network._with_final_sums).
-        self.final_sums = None
+        # The compiled loops' training sums at the weights they leave, and the last history
+        # row, which holds the validation metrics at those weights (Network._with_final_sums).
+        self.final_sums = self.last_row = None
         # What the compiled loop must watch (networks.Network._watched_loop).
         self.mode = "early" if self.patience else "replay" if self.epochs else "plain"
 
@@ -298,6 +299,8 @@ class _Watch:
         self.best_flat = best_flat.numpy()
         self.stopped_early = ran < count
         rows = history.numpy()[:ran]
+        if len(rows):
+            self.last_row = rows[-1]
         if self.mode == "replay":  # (that loop does not look for the best epoch: here it is)
             self._best_of(first, rows)
         return rows
@@ -337,14 +340,15 @@ class _Watch:
             self.snapshots = {e: w for e, w in self.snapshots.items() if e < epochs_done}
             self.snapshots[epochs_done] = self.network.flat_weights().numpy()
 
-    def final_metrics(self, train_count: int, validation_count: int) -> dict | None:
-        """The result's metrics from the compiled loop's final sums (None without them)."""
-        if self.final_sums is None:
+    def final_metrics(self, train_count: int) -> dict | None:
+        """The result's metrics from the compiled loop's final sums and last history row (None
+        without them)."""
+        if self.final_sums is None or self.last_row is None:
             return None
-        train, validation = self.final_sums[:2], self.final_sums[2:]
+        validation = {"loss": float(self.last_row[3]), "accuracy": float(self.last_row[4])}
         return {
-            **_prefixed("train", _means(*train, train_count)),
-            **_prefixed("val", _means(*validation, validation_count)),
+            **_prefixed("train", _means(*self.final_sums, train_count)),
+            **_prefixed("val", validation),
         }
 
     def set_flat(self, flat: np.ndarray) -> None:
