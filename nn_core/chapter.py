@@ -76,9 +76,14 @@ def moons_networks_to_compile() -> list[ModelSpec]:
         replace(MOONS_NETWORK, activation=activation, input_size=1, input_features=("x1",))
         for activation, _ in MOONS_WARM_NETWORKS
     ]
-    distinct: dict[ModelSpec, ModelSpec] = {}
-    for spec in (*on_features, *specs):
-        distinct.setdefault(compiled_form(spec), spec)
+    return _one_per(compiled_form, [*on_features, *specs])
+
+
+def _one_per(key, items: list) -> list:
+    """The first of the items for each key(item), in order: one per compiled loop."""
+    distinct = {}
+    for item in items:
+        distinct.setdefault(key(item), item)
     return list(distinct.values())
 
 
@@ -110,10 +115,7 @@ def moons_trainings_to_keep() -> list[tuple[ModelSpec, TrainConfig]]:
         trainings += [(inputs, replace(default, optimizer=name)) for name in OPTIMIZERS]
         trainings += [(inputs, replace(default, batch_size=size)) for size in MOONS_BATCH_SIZES]
         trainings.append((inputs, replace(default, patience=100)))
-    distinct: dict[tuple, tuple[ModelSpec, TrainConfig]] = {}
-    for spec, config in trainings:
-        distinct.setdefault(_compiled_training(spec, config), (spec, config))
-    return list(distinct.values())
+    return _one_per(lambda training: _compiled_training(*training), trainings)
 
 
 def moons_training_for(spec: ModelSpec) -> TrainConfig:
