@@ -121,13 +121,28 @@ def fit_verdict(result, pattern: PatternScores, samples: int, limits: Limits = L
             "overfitting",
             "Overfitting: the network fits its training samples better than the true pattern "
             f"behind the data does and new samples worse ({compared}): it has learned the "
-            "noise of its training samples. " + _try(_overfitting_advice(result, samples, limits)),
+            "noise of its training samples. "
+            + _accuracies_lag(metrics)
+            + _try(_overfitting_advice(result, samples, limits)),
         )
     return Verdict(
         "good fit",
         f"A good fit: close to the true pattern behind the data ({compared}). The true pattern "
         f"itself gets {pattern.validation_accuracy:.0%} of these validation samples right: "
         "the rest is noise that no classifier can predict.",
+    )
+
+
+def _accuracies_lag(metrics) -> str:
+    """For an overfitting network whose validation accuracy is not below its training
+    accuracy: why the verdict still holds, since a student compares the two first."""
+    train, validation = metrics["train_accuracy"], metrics["val_accuracy"]
+    if validation < train:
+        return ""
+    return (
+        f"Its accuracies do not show it ({validation:.1%} on validation, {train:.1%} on "
+        "training): accuracy counts only right and wrong answers, while the loss also weighs "
+        "how sure each answer is, and that is where it does worse on new samples. "
     )
 
 

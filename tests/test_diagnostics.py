@@ -1,6 +1,7 @@
 """nn_core.diagnostics: verdicts judged against what the data allows, advice that fits the
 settings, divergence reported, and words ranked as words."""
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -108,3 +109,25 @@ def test_top_words_rank_only_words():
     influence = np.array([9.0, 9.0, 9.0, 9.0, 0.5, 0.9, -0.5, 0.2, -0.9, 0.0])
     ranked = diagnostics.top_words(influence, words, count=2)
     assert ranked == [("great", 0.5), ("don't", 0.2), ("awful", -0.5), ("plot", 0.0)]
+
+
+def test_an_overfitting_verdict_explains_accuracies_that_do_not_show_it():
+    """Sigmoid on x1, x2, x1·x2 overfits by its losses while its validation accuracy is above
+    its training accuracy: the verdict must say why, or a student reading the accuracies
+    first would not believe it. The chapter's 50 units, whose accuracies do show it, need no
+    such sentence."""
+    on_features = replace(
+        chapter.MOONS_NETWORK,
+        activation="sigmoid",
+        input_size=3,
+        input_features=("x1", "x2", "x1_x2"),
+    )
+    judged = verdict("moons", on_features)
+    assert judged.kind == "overfitting"
+    shown = re.search(
+        r"Its accuracies do not show it \(([\d.]+)% on validation, ([\d.]+)% on training\)",
+        judged.message,
+    )
+    assert shown and float(shown[1]) >= float(shown[2])
+    chapters = verdict("moons", chapter.MOONS_NETWORK)
+    assert chapters.kind == "overfitting" and "accuracies" not in chapters.message
