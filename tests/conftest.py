@@ -136,7 +136,9 @@ def server(tiny_data_dir):
 
     artifacts = REPOSITORY / "test-artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
-    with streamlit_server(artifacts / "server.log", NN_CORE_DATA_DIR=str(tiny_data_dir)) as (
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # (each worker has its own server)
+    log = artifacts / f"server-{worker}.log"
+    with streamlit_server(log, NN_CORE_DATA_DIR=str(tiny_data_dir)) as (
         url,
         _process,
     ):
