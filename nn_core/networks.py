@@ -6,6 +6,7 @@ traced once and reused, which is what makes a slider move retrain in a fraction 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import keras
@@ -28,6 +29,19 @@ MAX_FULL_BATCH_EPOCHS = 10_000  # size of the in-graph history buffer of the ful
 WATCH_MODES = ("plain", "replay", "early")  # what a compiled loop watches: _watched_loop
 MAX_SNAPSHOTS = 32  # weight snapshots one compiled call can take (a replay has about 30)
 HISTORY_COLUMNS = ("loss", "total_loss", "accuracy", "val_loss", "val_accuracy")
+
+
+class _ExpectedRetracing(logging.Filter):
+    """Drops TensorFlow's "5 out of the last 5 calls to <function ...full_batch_loop> triggered
+    tf.function retracing ... Tracing is expensive" warning: every network traces its own
+    loops once by design (the pool then reuses them), so it counts networks, not a mistake,
+    and it filled a server's terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_ExpectedRetracing())
 # Loops are written as tf.while_loop, so AutoGraph's source rewriting (about 1 s per trace,
 # most of a cold run) is not needed.
 _GRAPH = {"autograph": False, "reduce_retracing": True}

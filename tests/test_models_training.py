@@ -470,3 +470,25 @@ def test_background_work_waits_until_no_training_is_asked_for():
         assert not returned.wait(0.3)  # a training is under way: background work waits
     assert returned.wait(5)
     waiter.join()
+
+
+def test_tensorflow_s_retracing_warning_stays_out_of_a_server_s_terminal(caplog):
+    """Every network traces its own loops once, and TensorFlow warned "5 out of the last 5
+    calls ... triggered tf.function retracing" once a server had made five: the warning is
+    dropped (nn_core.networks), and TensorFlow's other warnings are not."""
+    import logging
+
+    import nn_core.networks  # noqa: F401 (installs the filter)
+
+    def traced_function():
+        def loop(x):
+            return x * 2.0
+
+        return tf.function(loop)
+
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for _ in range(7):  # as seven new networks would
+            traced_function()(tf.constant(1.0))
+        tf.get_logger().warning("another warning")
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == ["another warning"]
