@@ -95,7 +95,9 @@ def moons_trainings_to_keep() -> list[tuple[ModelSpec, TrainConfig]]:
     disk cache (nn_core.precompile), one per compiled loop, so that a server finds them there
     (nn_core.xla_cache) without holding them all in memory: every activation, depth and
     padded width, on the plane and on input features; and for the chapter's network, every
-    task, optimizer and batch size, and early stopping."""
+    task, optimizer and batch size, and early stopping. Nearest the chapter's setting first
+    (_changes_from_chapter): a student changes one thing at a time, so those are on disk
+    within a minute or two of the helper's start, not at the end of its ten minutes."""
     plane, on_features = MOONS_NETWORK, replace(MOONS_NETWORK, input_size=1, input_features=("x1",))
     specs = [
         replace(inputs, hidden_units=(units,) * depth, activation=activation)
@@ -115,7 +117,29 @@ def moons_trainings_to_keep() -> list[tuple[ModelSpec, TrainConfig]]:
         trainings += [(inputs, replace(default, optimizer=name)) for name in OPTIMIZERS]
         trainings += [(inputs, replace(default, batch_size=size)) for size in MOONS_BATCH_SIZES]
         trainings.append((inputs, replace(default, patience=100)))
-    return _one_per(lambda training: _compiled_training(*training), trainings)
+    distinct = _one_per(lambda training: _compiled_training(*training), trainings)
+    return sorted(distinct, key=lambda training: _changes_from_chapter(*training))
+
+
+def _changes_from_chapter(spec: ModelSpec, config: TrainConfig) -> int:
+    """How many steps a training's compiled loop is from the chapter's: activation, each
+    layer more or fewer, padded width, input features, task, optimizer, batch size, early
+    stopping."""
+    form, chapter_form = compiled_form(spec), compiled_form(MOONS_NETWORK)
+    depth = len(form.hidden_units)
+    other_width = depth > 0 and form.hidden_units[0] != chapter_form.hidden_units[0]
+    return sum(
+        (
+            spec.activation != MOONS_NETWORK.activation,
+            abs(depth - len(MOONS_NETWORK.hidden_units)),
+            other_width,
+            bool(spec.input_features),
+            spec.regression or spec.output_units != MOONS_NETWORK.output_units,
+            config.optimizer != MOONS_TRAINING.optimizer,
+            config.batch_size != MOONS_TRAINING.batch_size,
+            bool(config.patience),
+        )
+    )
 
 
 def moons_training_for(spec: ModelSpec) -> TrainConfig:

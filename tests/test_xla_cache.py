@@ -114,6 +114,21 @@ def test_the_helper_s_list_holds_every_network_the_mlp_page_offers_at_the_chapte
 
 # The helper's main() on the first trainings of its list only (the whole list is minutes of
 # CPU): it trains them, leaves its mark, and a second start does nothing.
+def test_the_helper_compiles_what_a_single_change_of_the_chapter_s_setting_needs_first():
+    """A student changes one thing at a time: those loops reach the disk first."""
+    trainings = chapter.moons_trainings_to_keep()
+    changes = [chapter._changes_from_chapter(*training) for training in trainings]
+    assert changes == sorted(changes) and changes[:2] == [0, 1]
+    first = trainings[: changes.count(0) + changes.count(1)]
+    assert len(first) < 30  # about a minute of the helper's work
+    chapters_form = models.compiled_form(chapter.MOONS_NETWORK)
+    for activation in models.ACTIVATIONS:
+        wanted = replace(chapters_form, activation=activation)
+        assert any(models.compiled_form(spec) == wanted for spec, _ in first), activation
+    assert any(spec.input_features for spec, _ in first)
+    assert any(config.optimizer == "adam" for _, config in first)
+
+
 HELPER = """
 import sys
 from nn_core import chapter, precompile
