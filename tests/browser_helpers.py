@@ -79,7 +79,7 @@ def streamlit_server(log_path: Path, **environment):
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_healthy(f"http://127.0.0.1:{port}", process, log_path)
+            wait_healthy(f"http://127.0.0.1:{port}", process, log_path)
             yield f"http://127.0.0.1:{port}", process
         finally:
             process.terminate()
@@ -89,18 +89,20 @@ def streamlit_server(log_path: Path, **environment):
                 process.kill()
 
 
-def _wait_healthy(url: str, process, log_path: Path, timeout: float = 90) -> None:
+def wait_healthy(url: str, process, log_path: Path, timeout: float = 90) -> None:
+    """Until the Streamlit server at `url` (or a proxy in front of it: `process`) answers its
+    health check; an early exit raises with the end of its log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log_path.read_text()[-3000:]}")
+            raise RuntimeError(f"{process.args[0]} exited early:\n{log_path.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not start within {timeout} s")
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 @contextmanager

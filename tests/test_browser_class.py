@@ -21,6 +21,7 @@ from browser_helpers import (
     open_page,
     require_chromium,
     streamlit_server,
+    wait_healthy,
     wait_idle,
 )
 from postgres_server import postgres_url, require_postgres
@@ -68,8 +69,12 @@ def sticky_proxy(first: str, second: str):
     config = "\n".join(line for line in config.splitlines() if "server app3" not in line)
     path = ARTIFACTS / "haproxy.cfg"
     path.write_text(config + "\n")
-    process = subprocess.Popen([haproxy, "-f", str(path)], stderr=subprocess.PIPE)
+    log_path = ARTIFACTS / "haproxy.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([haproxy, "-f", str(path)], stdout=log, stderr=log)
     try:
+        # (Not at once: on a busy machine the browser asked before HAProxy was listening.)
+        wait_healthy(f"http://127.0.0.1:{port}", process, log_path)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
