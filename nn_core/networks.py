@@ -42,6 +42,7 @@ class _ExpectedRetracing(logging.Filter):
 
 
 tf.get_logger().addFilter(_ExpectedRetracing())
+
 # Loops are written as tf.while_loop, so AutoGraph's source rewriting (about 1 s per trace,
 # most of a cold run) is not needed.
 _GRAPH = {"autograph": False, "reduce_retracing": True}
