@@ -96,7 +96,7 @@ def moons_trainings_to_keep() -> list[tuple[ModelSpec, TrainConfig]]:
     (nn_core.xla_cache) without holding them all in memory: every activation, depth and
     padded width, on the plane and on input features; and for the chapter's network, every
     task, optimizer and batch size, and early stopping. Nearest the chapter's setting first
-    (_changes_from_chapter): a student changes one thing at a time, so those are on disk
+    (changes_from_chapter): a student changes one thing at a time, so those are on disk
     within a minute or two of the helper's start, not at the end of its ten minutes."""
     plane, on_features = MOONS_NETWORK, replace(MOONS_NETWORK, input_size=1, input_features=("x1",))
     specs = [
@@ -118,10 +118,10 @@ def moons_trainings_to_keep() -> list[tuple[ModelSpec, TrainConfig]]:
         trainings += [(inputs, replace(default, batch_size=size)) for size in MOONS_BATCH_SIZES]
         trainings.append((inputs, replace(default, patience=100)))
     distinct = _one_per(lambda training: _compiled_training(*training), trainings)
-    return sorted(distinct, key=lambda training: _changes_from_chapter(*training))
+    return sorted(distinct, key=lambda training: changes_from_chapter(*training))
 
 
-def _changes_from_chapter(spec: ModelSpec, config: TrainConfig) -> int:
+def changes_from_chapter(spec: ModelSpec, config: TrainConfig) -> int:
     """How many steps a training's compiled loop is from the chapter's: activation, each
     layer more or fewer, padded width, input features, task, optimizer, batch size, early
     stopping."""

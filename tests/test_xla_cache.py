@@ -117,7 +117,7 @@ def test_the_helper_s_list_holds_every_network_the_mlp_page_offers_at_the_chapte
 def test_the_helper_compiles_what_a_single_change_of_the_chapter_s_setting_needs_first():
     """A student changes one thing at a time: those loops reach the disk first."""
     trainings = chapter.moons_trainings_to_keep()
-    changes = [chapter._changes_from_chapter(*training) for training in trainings]
+    changes = [chapter.changes_from_chapter(*training) for training in trainings]
     assert changes == sorted(changes) and changes[:2] == [0, 1]
     first = trainings[: changes.count(0) + changes.count(1)]
     assert len(first) < 30  # about a minute of the helper's work
