@@ -48,6 +48,14 @@ tf.get_logger().addFilter(_ExpectedRetracing())
 _GRAPH = {"autograph": False, "reduce_retracing": True}
 
 
+def start_thread_pools() -> None:
+    """Make TensorFlow start its thread pools (compute, XLA's, the graph runner's) in the
+    calling thread, by running one tiny compiled function. A thread starts with its parent's
+    priority: pools first started by a lowest-priority background thread ran every student's
+    training at that priority too (ui.warmup), level with any other background work."""
+    tf.function(lambda value: value + 1.0, jit_compile=True)(tf.constant(1.0))
+
+
 def make_optimizer(name: str) -> keras.optimizers.Optimizer:
     """The optimizer, named by its choice rather than by Keras' count of optimizers made so
     far ("sgd_7"): the name is in the traced loop's operation names, and a loop traced after

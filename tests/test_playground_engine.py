@@ -4,11 +4,16 @@ stopping, and the generated Keras code."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from nn_core import chapter, data, diagram, features, models, pool, training
 from nn_core.models import ModelSpec
 
@@ -113,6 +118,47 @@ def test_the_warm_up_compiles_every_width_of_the_mlp_page_s_warm_networks_once()
     assert models.compiled_form(replace(MOONS, hidden_units=(100, 3))).hidden_units == (128, 128)
     no_hidden = [replace(MOONS, hidden_units=(), activation=name) for name in models.ACTIVATIONS]
     assert len({models.compiled_form(spec) for spec in no_hidden}) == 1  # (no activation used)
+
+
+# The warm-up as a server runs it after its first page (here without its list of networks
+# and its helper process), then the priority of each of TensorFlow's threads (Linux's
+# /proc: a thread's nice value is field 19 of its stat line).
+WARM_UP_THEN_NICENESS = """
+import json, threading
+from pathlib import Path
+from nn_core import chapter, precompile
+chapter.moons_networks_to_compile = lambda: []
+precompile.start_in_background = lambda: None
+from ui import warmup
+warmup.warm_up_in_background()
+next(t for t in threading.enumerate() if t.name == "warm up").join()
+threads = {}
+for task in Path("/proc/self/task").iterdir():
+    name = (task / "comm").read_text().strip()
+    threads.setdefault(name, set()).add(int((task / "stat").read_text().rsplit(")")[1].split()[16]))
+print(json.dumps({name: sorted(nice) for name, nice in threads.items()}))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="thread priorities are read from Linux's /proc")
+def test_the_warm_up_leaves_tensorflow_s_threads_at_the_normal_priority():
+    """The warm-up thread runs at the lowest priority, and a thread starts with its parent's:
+    had it started TensorFlow's pools, every student's training would have run at that
+    priority too (it did, when the home page was a server's first page)."""
+    environment = {key: value for key, value in os.environ.items() if key != "NN_EXPLORER_WARM_UP"}
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_UP_THEN_NICENESS],
+        cwd=ROOT,
+        env={**environment, "NN_EXPLORER_XLA_CACHE": "off"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    threads = json.loads(done.stdout.strip().splitlines()[-1])
+    pools = {name: nice for name, nice in threads.items() if name.startswith("tf_")}
+    assert {"tf_Compute", "tf_XLAEigen"} <= set(pools), threads
+    assert all(nice == [0] for nice in pools.values()), pools
 
 
 @pytest.mark.parametrize("activation", models.ACTIVATIONS)

@@ -52,8 +52,10 @@ def import_engine() -> None:
 def _warm_up() -> None:
     import_engine()  # TensorFlow: seconds, off the page's thread
     from nn_core import chapter, pool, precompile, training
+    from nn_core.networks import start_thread_pools
     from ui.cost import measure_speed
 
+    start_thread_pools()  # at the normal priority, before this thread gives it up
     lower_priority()
     split = chapter.moons_split()
     # As the MLP page trains: with the replay's snapshots, which is another compiled loop.
