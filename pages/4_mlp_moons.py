@@ -683,7 +683,7 @@ def _picked_node(chart_key: str) -> None:
     st.session_state[POINTED_AT] = picked(selection, "hover", "node")
 
 
-def big_plot_node(spec) -> str:
+def big_plot_node(spec, chosen: str) -> str:
     """What the big plot shows: the node pointed at, else the chosen one (BOUNDARY: the
     network's output)."""
     pointed_at = st.session_state.get(POINTED_AT)
@@ -691,7 +691,7 @@ def big_plot_node(spec) -> str:
         return BOUNDARY
     if pointed_at in shown_nodes(spec):
         return pointed_at
-    return st.session_state.get("moons_big_plot", BOUNDARY)
+    return chosen
 
 
 def plots(result, key, dataset, validation_share, discrete, params, auto):
@@ -715,7 +715,7 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
     shown = None if last else frame  # the last frame is the result's own weights
     epoch = result.snapshot_epochs[frame] if result.snapshot_epochs else None
     chosen = st.session_state.get("moons_big_plot", BOUNDARY)
-    node = big_plot_node(result.spec)
+    node = big_plot_node(result.spec, chosen)
     if not auto:  # the view in the URL (not rewritten five times a second while playing)
         params.keep_in_link(FRAME_LINK, None if last else str(epoch))
         params.keep_in_link(NODE_LINK, None if chosen == BOUNDARY else chosen)

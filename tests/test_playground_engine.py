@@ -5,15 +5,13 @@ stopping, and the generated Keras code."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from test_xla_cache import run_python
 
-from conftest import ROOT
 from nn_core import chapter, data, diagram, features, models, pool, training
 from nn_core.models import ModelSpec
 
@@ -134,8 +132,11 @@ warmup.warm_up_in_background()
 next(t for t in threading.enumerate() if t.name == "warm up").join()
 threads = {}
 for task in Path("/proc/self/task").iterdir():
-    name = (task / "comm").read_text().strip()
-    threads.setdefault(name, set()).add(int((task / "stat").read_text().rsplit(")")[1].split()[16]))
+    try:  # (a thread joined above can still be ending: its entry then vanishes)
+        name, stat = (task / "comm").read_text().strip(), (task / "stat").read_text()
+    except FileNotFoundError:
+        continue
+    threads.setdefault(name, set()).add(int(stat.rsplit(")")[1].split()[16]))
 print(json.dumps({name: sorted(nice) for name, nice in threads.items()}))
 """
 
@@ -145,17 +146,7 @@ def test_the_warm_up_leaves_tensorflow_s_threads_at_the_normal_priority():
     """The warm-up thread runs at the lowest priority, and a thread starts with its parent's:
     had it started TensorFlow's pools, every student's training would have run at that
     priority too (it did, when the home page was a server's first page)."""
-    environment = {key: value for key, value in os.environ.items() if key != "NN_EXPLORER_WARM_UP"}
-    done = subprocess.run(
-        [sys.executable, "-c", WARM_UP_THEN_NICENESS],
-        cwd=ROOT,
-        env={**environment, "NN_EXPLORER_XLA_CACHE": "off"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    threads = json.loads(done.stdout.strip().splitlines()[-1])
+    threads = json.loads(run_python(WARM_UP_THEN_NICENESS, "off", NN_EXPLORER_WARM_UP="1"))
     pools = {name: nice for name, nice in threads.items() if name.startswith("tf_")}
     assert {"tf_Compute", "tf_XLAEigen"} <= set(pools), threads
     assert all(nice == [0] for nice in pools.values()), pools

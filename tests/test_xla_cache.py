@@ -43,9 +43,9 @@ print(json.dumps({"metrics": result.metrics,
 """
 
 
-def run_python(code: str, cache: Path, **environment) -> str:
-    """The last line `code` prints, run in a new process that keeps loops in `cache`, with
-    TensorFlow's log as a user's server has it (the suite quiets it)."""
+def run_python(code: str, cache: Path | str, **environment) -> str:
+    """The last line `code` prints, run in a new process that keeps loops in `cache` (or
+    "off"), with TensorFlow's log as a user's server has it (the suite quiets it)."""
     inherited = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -112,8 +112,6 @@ def test_the_helper_s_list_holds_every_network_the_mlp_page_offers_at_the_chapte
     assert len(kept) == len(chapter.moons_trainings_to_keep()), "one training per loop"
 
 
-# The helper's main() on the first trainings of its list only (the whole list is minutes of
-# CPU): it trains them, leaves its mark, and a second start does nothing.
 def test_the_helper_compiles_what_a_single_change_of_the_chapter_s_setting_needs_first():
     """A student changes one thing at a time: those loops reach the disk first."""
     trainings = chapter.moons_trainings_to_keep()
@@ -129,6 +127,8 @@ def test_the_helper_compiles_what_a_single_change_of_the_chapter_s_setting_needs
     assert any(config.optimizer == "adam" for _, config in first)
 
 
+# The helper's main() on the first trainings of its list only (the whole list is minutes of
+# CPU): it trains them, leaves its mark, and a second start does nothing.
 HELPER = """
 import sys
 from nn_core import chapter, precompile
