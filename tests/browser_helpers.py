@@ -134,13 +134,16 @@ def open_page(browser, url: str, viewport=(1400, 1000)):
     the app reports "not running" until then: waiting for the title first means the idle
     state seen afterwards is the end of that run."""
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    # A ceiling, not a wait: with two test workers on two cores, a condition met well within
+    # Playwright's 30 s alone once took longer (the replay test, beside a training test).
+    page.set_default_timeout(90_000)
     page.goto(url)
     page.locator("h1").first.wait_for(timeout=120_000)
     wait_idle(page)
     return page
 
 
-def wait_for_chart(page, title: str, timeout: float = 30_000) -> None:
+def wait_for_chart(page, title: str, timeout: float = 90_000) -> None:
     """Wait until the chart with this title is drawn. The title is pixels on the chart's canvas
     but also its aria-label; the container appears before Vega has drawn into it, so this
     waits for the canvas inside."""
