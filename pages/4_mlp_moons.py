@@ -38,7 +38,7 @@ from nn_core import (
     training,
 )
 from nn_core import own_data as own_data_file
-from ui import own_data, results
+from ui import own_data, results, server_set
 from ui.class_room import share_latest
 from ui.controls import (
     architecture_controls,
@@ -598,6 +598,7 @@ PLAY_FRAME = "moons_play_frame"  # the frame shown while playing
 BOUNDARY = "boundary"  # the big plot's default: the network's output, not one node
 LINKED_EPOCH = "moons_linked_epoch"  # a link's replay epoch, until the replay is drawn
 NODE_LINK, FRAME_LINK = "moons_node", "moons_replay"  # their URL names
+BIG_PLOT = "moons_big_plot"  # the node chosen for the big plot (ui.server_set)
 POINTED_AT = "moons_pointed_at"  # the diagram's node under the pointer, shown while there
 
 
@@ -605,13 +606,14 @@ def replay_controls(result, slider_key: str) -> int:
     """Play / Pause and the scrub slider over the snapshot epochs; returns the chosen frame's
     index (the last frame: the result's final weights). While playing, a progress bar stands
     in for the slider: a slider moved by the server four times a second raced the browser's
-    own copy of its value."""
+    own copy of its value. The chosen epoch is kept under `slider_key` (ui.server_set: the
+    end of a replay and a link set it too)."""
     frames = result.snapshot_epochs
     linked = st.session_state.pop(LINKED_EPOCH, None)
     if linked is not None:  # a link's frame: the snapshot nearest to its epoch
-        st.session_state[slider_key] = min(frames, key=lambda epoch: abs(epoch - linked))
-    if st.session_state.get(slider_key) not in frames:
-        st.session_state[slider_key] = frames[-1]
+        server_set.set_value(slider_key, min(frames, key=lambda epoch: abs(epoch - linked)))
+    if server_set.value(slider_key) not in frames:
+        server_set.set_value(slider_key, frames[-1])
     playing = st.session_state.get(PLAYING) == slider_key
     button, slider = st.columns([1, 5], vertical_alignment="bottom")
     if playing:  # a play tick: the next frame, or the end of the replay
@@ -621,13 +623,17 @@ def replay_controls(result, slider_key: str) -> int:
             _pause(slider_key, frames)
         slider.progress(frame / (len(frames) - 1), text=f"Replay: epoch {frames[frame]:,}")
     else:
-        epoch = slider.select_slider(
+        widget_key = server_set.widget_key(slider_key)
+        slider.select_slider(
             "Replay the training: the boundary, the diagram and the curves at epoch",
             frames,
-            key=slider_key,
+            value=server_set.value(slider_key),
+            key=widget_key,
+            on_change=server_set.take,
+            args=(slider_key, widget_key),
             format_func=lambda epoch: "start" if epoch == 0 else f"{epoch:,}",
         )
-        frame = frames.index(epoch)
+        frame = frames.index(server_set.value(slider_key))
     button.button(
         "Pause" if playing else "Play",
         key="moons_play",
@@ -640,7 +646,7 @@ def replay_controls(result, slider_key: str) -> int:
 
 
 def _play(slider_key: str, frames) -> None:
-    at = frames.index(st.session_state[slider_key])
+    at = frames.index(server_set.value(slider_key))
     st.session_state[PLAY_FRAME] = -1 if at == len(frames) - 1 else at  # the end: from the start
     st.session_state[PLAYING] = slider_key
 
@@ -649,7 +655,7 @@ def _pause(slider_key: str, frames) -> None:
     """Stop playing; the slider then stands where the replay was."""
     st.session_state[PLAYING] = None
     frame = max(st.session_state.get(PLAY_FRAME, 0), 0)
-    st.session_state[slider_key] = frames[frame]
+    server_set.set_value(slider_key, frames[frame])
 
 
 def shown_nodes(spec) -> list[str]:
@@ -661,12 +667,16 @@ def shown_nodes(spec) -> list[str]:
 def big_plot_choice(result) -> None:
     """Which node the big plot shows: "output" (the boundary) or a diagram node."""
     choices = [BOUNDARY, *(name for name in shown_nodes(result.spec) if name != diagram.OUTPUT)]
-    if st.session_state.get("moons_big_plot") not in choices:
-        st.session_state["moons_big_plot"] = BOUNDARY
+    if server_set.value(BIG_PLOT) not in choices:
+        server_set.set_value(BIG_PLOT, BOUNDARY)
+    widget_key = server_set.widget_key(BIG_PLOT)
     st.selectbox(
         "The big plot shows",
         choices,
-        key="moons_big_plot",
+        index=choices.index(server_set.value(BIG_PLOT)),
+        key=widget_key,
+        on_change=server_set.take,
+        args=(BIG_PLOT, widget_key),
         format_func=lambda name: (
             "the network's output" if name == BOUNDARY else diagram.node_label(name)
         ),
@@ -675,12 +685,24 @@ def big_plot_choice(result) -> None:
 
 def _picked_node(chart_key: str) -> None:
     """A click on a node keeps it on the big plot; pointing at one shows it there until the
-    pointer leaves (the diagram's selections "node" and "hover")."""
+    pointer leaves (the diagram's selections "node" and "hover"). A diagram drawn for
+    another chosen node (replaced, but its pointer-leaves report still on its way) is
+    ignored."""
+    if chart_key != diagram_key(server_set.value(BIG_PLOT, BOUNDARY)):
+        return
     selection = getattr(st.session_state.get(chart_key), "selection", None)
     node = picked(selection, "node", "node")
     if node is not None:
-        st.session_state["moons_big_plot"] = BOUNDARY if node == diagram.OUTPUT else node
+        server_set.set_value(BIG_PLOT, BOUNDARY if node == diagram.OUTPUT else node)
     st.session_state[POINTED_AT] = picked(selection, "hover", "node")
+
+
+def diagram_key(chosen: str) -> str:
+    """One diagram chart per chosen node, not per frame or result: the diagram then stays one
+    chart whose data the browser swaps (a replay tick, a lesson's next result) instead of one
+    built anew; a click on a node starts a chart with a fresh selection. (Not per node
+    pointed at: the diagram under the pointer stays the same chart.)"""
+    return f"moons_diagram_{chosen}"
 
 
 def big_plot_node(spec, chosen: str) -> str:
@@ -714,7 +736,7 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
     last = frame >= len(result.snapshot_epochs) - 1
     shown = None if last else frame  # the last frame is the result's own weights
     epoch = result.snapshot_epochs[frame] if result.snapshot_epochs else None
-    chosen = st.session_state.get("moons_big_plot", BOUNDARY)
+    chosen = server_set.value(BIG_PLOT, BOUNDARY)
     node = big_plot_node(result.spec, chosen)
     if not auto:  # the view in the URL (not rewritten five times a second while playing)
         params.keep_in_link(FRAME_LINK, None if last else str(epoch))
@@ -763,11 +785,7 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
             result, grid, result.snapshots[frame], diagram.replay_pictures(pictures, frame)
         ),
     )
-    # One key per chosen node, not per frame or result: the diagram then stays one chart
-    # whose data the browser swaps (a replay tick, a lesson's next result) instead of one
-    # built anew; a click on a node starts a chart with a fresh selection. (Not per node
-    # pointed at: the diagram under the pointer stays the same chart.)
-    chart_key = f"moons_diagram_{chosen}"
+    chart_key = diagram_key(chosen)
     show_chart(
         drawn,
         diagram_column,
@@ -836,13 +854,13 @@ def view_in_link(params, spec, config, slider_key) -> None:
     nodes = [name for name in shown_nodes(spec) if name != diagram.OUTPUT]
     linked_node = params.from_link_once(NODE_LINK, _one_of(nodes, "a node of the diagram"))
     if linked_node is not None:
-        st.session_state["moons_big_plot"] = linked_node
+        server_set.set_value(BIG_PLOT, linked_node)
     linked_epoch = params.from_link_once(FRAME_LINK, _epoch_checker(config.epochs))
     if linked_epoch is not None:
         st.session_state[LINKED_EPOCH] = linked_epoch
-    node = st.session_state.get("moons_big_plot", BOUNDARY)
+    node = server_set.value(BIG_PLOT, BOUNDARY)
     params.keep_in_link(NODE_LINK, node if node in nodes else None)
-    epoch = st.session_state.get(LINKED_EPOCH, st.session_state.get(slider_key))
+    epoch = st.session_state.get(LINKED_EPOCH, server_set.value(slider_key))
     params.keep_in_link(FRAME_LINK, None if epoch in (None, config.epochs) else str(epoch))
 
 

@@ -82,11 +82,16 @@ def test_early_stopping_says_where_it_stopped_and_marks_the_curves(offline_data)
     assert {row["mark"] for row in epoch_marks(app, "Loss")} == {"early stop", "best"}
 
 
+def big_plot_box(app):
+    """The "The big plot shows" box (its key changes when the server sets it: ui.server_set)."""
+    return next(box for box in app.selectbox if box.label == "The big plot shows")
+
+
 def test_choosing_a_node_draws_its_output_large(offline_data):
     app = page(MOONS)
-    app.selectbox(key="moons_big_plot").set_value("h1.3").run()
+    big_plot_box(app).set_value("h1.3").run()
     assert "layer 1, unit 3: its output (blue high, orange low)" in chart_titles(app)
-    app.selectbox(key="moons_big_plot").set_value("boundary").run()
+    big_plot_box(app).set_value("boundary").run()
     assert "Decision boundary" in chart_titles(app)
 
 
@@ -198,7 +203,7 @@ def test_a_link_opens_the_drawn_points_the_chosen_node_and_the_replay_frame(offl
         MOONS, moons_dataset="own", moons_points=points, moons_node="h1.2", moons_replay="9"
     )
     assert len(app.session_state["moons_own_points"]) == 6
-    assert app.selectbox(key="moons_big_plot").value == "h1.2"
+    assert big_plot_box(app).value == "h1.2"
     replay = next(s for s in app.select_slider if s.key.startswith("moons_replay_"))
     assert replay.value == 9  # a snapshot epoch of the 30 spread log-wise over 5,000
     assert "layer 1, unit 2: its output (blue high, orange low)" in chart_titles(app)
