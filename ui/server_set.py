@@ -6,7 +6,9 @@ A rerun asked for before the browser has drawn a value the server set (a chart u
 pointer reports the pointer leaving while the page is being redrawn) carries the widget's old
 value, and Streamlit takes it as the user's: the server's value is undone. So the value lives
 in a plain session key, and the widget's key changes each time the server sets the value; an
-old value then arrives for a key that is no longer drawn, and changes nothing."""
+old value then arrives for a key that is no longer drawn, and changes nothing. (Streamlit
+still runs that old widget's on_change, as a value it no longer holds counts as a change:
+`take` ignores a change made on a key that is not the current one.)"""
 
 from __future__ import annotations
 
@@ -29,8 +31,9 @@ def widget_key(name: str) -> str:
 
 
 def take(name: str, key: str) -> None:
-    """The user's change, made on the widget with that key."""
-    st.session_state[name] = st.session_state[key]
+    """The user's change, made on the widget with that key (if it is still the one drawn)."""
+    if key == widget_key(name):
+        st.session_state[name] = st.session_state[key]
 
 
 def _generation(name: str) -> str:
