@@ -113,14 +113,20 @@ def new_setting(page, change) -> tuple[float, float]:
     return boundary, time.perf_counter() - started
 
 
-def choose(page, key: str, option: str) -> None:
-    """Pick an option of the selectbox with this widget key (its list opens on ArrowDown)."""
+def option_of(page, key: str, option: str):
+    """Open the selectbox with this widget key until `option` shows (its list opens on
+    ArrowDown), and return that option: the click on it is the change a figure times from,
+    as a student's click is (opening the list asks nothing of the server)."""
     wanted = page.get_by_role("option", name=option, exact=True)
     page.locator(f".st-key-{key} input").focus()
     while not wanted.count():  # (a key pressed as the focus arrives can be missed)
         page.keyboard.press("ArrowDown")
         page.wait_for_timeout(50)
-    wanted.click()
+    return wanted
+
+
+def to_activation(page, name: str) -> tuple[float, float]:
+    return new_setting(page, option_of(page, "moons_activation", name).click)
 
 
 # Watches a chart's canvas from inside the page, once per browser frame: a 48 x 48 copy and
@@ -181,13 +187,9 @@ def mlp_page(**environment):
         yield page
 
 
-def to_sigmoid(page) -> tuple[float, float]:
-    return new_setting(page, lambda: choose(page, "moons_activation", "sigmoid"))
-
-
 def browser_figures() -> dict:
     with mlp_page() as page:
-        activation = new_setting(page, lambda: choose(page, "moons_activation", "relu"))
+        activation = to_activation(page, "relu")
         scrubs = []
         for _ in range(5):
             before = canvas_digest(page, "Decision boundary")
@@ -202,12 +204,12 @@ def browser_figures() -> dict:
         feature = new_setting(
             page, lambda: page.locator(".st-key-moons_feature_x1_x2 label").click()
         )
-        from_disk = to_sigmoid(page)
-        from_disk_linear = new_setting(page, lambda: choose(page, "moons_activation", "linear"))
+        from_disk = to_activation(page, "sigmoid")
+        from_disk_linear = to_activation(page, "linear")
     with mlp_page(NN_EXPLORER_XLA_CACHE="off") as page:
         page.locator(".st-key-moons_feature_x1_x2 label").click()
         wait_idle(page)
-        compiled = to_sigmoid(page)
+        compiled = to_activation(page, "sigmoid")
     return {
         "new_activation_boundary_s": activation[0],
         "new_activation_whole_page_s": activation[1],
