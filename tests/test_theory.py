@@ -24,6 +24,14 @@ def test_activation_derivatives_match_their_closed_forms():
         theory.activation_and_derivative("cube", z)
 
 
+@pytest.mark.parametrize("activation", theory.ACTIVATIONS)
+def test_activation_values_are_those_of_activation_and_derivative(activation):
+    z = np.linspace(-6, 6, 121)
+    values = theory.activation_values(activation, z)
+    np.testing.assert_array_equal(values, theory.activation_and_derivative(activation, z)[0])
+    assert values.dtype == np.float64 and values.shape == z.shape
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_backpropagation_by_hand_equals_gradient_tape(seed):
     rng = np.random.default_rng(seed)
