@@ -125,12 +125,12 @@ def image_layer(url: str | None, x_range, y_range, titles=("x1", "x2")) -> alt.C
         .mark_image(aspect=False)
         .encode(
             x=alt.X("x:Q", scale=alt.Scale(domain=list(x_range), nice=False), title=titles[0]),
-            x2="x2:Q",
+            x2=alt.X2("x2:Q"),
             y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_range), nice=False), title=titles[1]),
-            y2="y2:Q",
-            url="url:N",
-            key="key:N",  # a picture's mark stays while its key does (see image_rows)
-            order="layer:Q",
+            y2=alt.Y2("y2:Q"),
+            url=alt.Url("url:N"),
+            key=alt.Key("key:N"),  # a picture's mark stays while its key does (see image_rows)
+            order=alt.Order("layer:Q"),
         )
     )
 
@@ -206,7 +206,12 @@ def points_layer(
                 alt.Color("class:N", scale=class_scale, legend=None),
                 alt.value("white"),
             ),
-            tooltip=["x1:Q", "x2:Q", "class:N", "set:N"],
+            tooltip=[
+                alt.Tooltip("x1:Q"),
+                alt.Tooltip("x2:Q"),
+                alt.Tooltip("class:N"),
+                alt.Tooltip("set:N"),
+            ],
         )
     )
 
@@ -340,7 +345,12 @@ def target_points_layer(points, targets, roles=None, domain=None) -> alt.Chart:
                 alt.value("white"),
             ),
             shape=alt.Shape("set:N", scale=alt.Scale(range=["circle", "square"]), legend=None),
-            tooltip=["x1:Q", "x2:Q", alt.Tooltip("target:Q", format=".3f"), "set:N"],
+            tooltip=[
+                alt.Tooltip("x1:Q"),
+                alt.Tooltip("x2:Q"),
+                alt.Tooltip("target:Q", format=".3f"),
+                alt.Tooltip("set:N"),
+            ],
         )
     )
 
@@ -425,7 +435,11 @@ def learning_curves(
             y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False), axis=value_axis(metric)),
             color=series_colour("curve", list(present.values())),
             strokeDash=series_dash("curve", list(present.values())),
-            tooltip=["epoch:Q", "curve:N", alt.Tooltip("value:Q", title=metric, format=".4f")],
+            tooltip=[
+                alt.Tooltip("epoch:Q"),
+                alt.Tooltip("curve:N"),
+                alt.Tooltip("value:Q", title=metric, format=".4f"),
+            ],
         )
         .properties(height=height, **titled(title or metric.capitalize()))
     )
@@ -442,7 +456,7 @@ def errors_per_epoch(errors: np.ndarray, current_epoch: int | None = None) -> al
             x=EPOCHS,
             y=alt.Y("errors:Q", title="misclassified", axis=alt.Axis(format="d", tickMinStep=1)),
             color=alt.condition(f"datum.epoch == {current}", alt.value(ORANGE), alt.value(BLUE)),
-            tooltip=["epoch:Q", "errors:Q"],
+            tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("errors:Q")],
         )
         # Streamlit fits title, axes and plot in this height: at 200 px the plot was shorter
         # than its axis title, which pushed the chart's title out of the top.
@@ -465,9 +479,9 @@ def weight_histogram(
         .mark_rect(opacity=0.8)
         .encode(
             x=alt.X("low:Q", title="weight value"),
-            x2="high:Q",
+            x2=alt.X2("high:Q"),
             y=alt.Y("count:Q", title="weights"),
-            y2=alt.datum(0),  # upright bars from 0 (x with x2 alone reads as horizontal ones)
+            y2=alt.Y2Datum(0),  # upright bars from 0 (x with x2 alone reads as horizontal ones)
             tooltip=[
                 alt.Tooltip("low:Q", format=".3f", title="from"),
                 alt.Tooltip("high:Q", format=".3f", title="to"),
@@ -478,7 +492,7 @@ def weight_histogram(
     band = (
         alt.Chart(pd.DataFrame({"low": [-near_zero], "high": [near_zero]}))
         .mark_rect(color=ORANGE, opacity=0.25)
-        .encode(x="low:Q", x2="high:Q")
+        .encode(x=alt.X("low:Q"), x2=alt.X2("high:Q"))
     )
     return alt.layer(band, bars).properties(height=200, **titled(title))
 
@@ -495,10 +509,10 @@ def confusion_heatmap(matrix: np.ndarray) -> alt.Chart:
     )
     cells = base.mark_rect().encode(
         color=alt.Color("count:Q", scale=alt.Scale(type="symlog", scheme="blues"), legend=None),
-        tooltip=["true:O", "predicted:O", "count:Q"],
+        tooltip=[alt.Tooltip("true:O"), alt.Tooltip("predicted:O"), alt.Tooltip("count:Q")],
     )
     text = base.mark_text(fontSize=11).encode(
-        text="count:Q",
+        text=alt.Text("count:Q"),
         color=alt.condition("datum.count > 300", alt.value("white"), alt.value("black")),
     )
     return (cells + text).properties(width=380, height=380, **titled("Confusion matrix (test set)"))
@@ -516,7 +530,7 @@ def probability_bars(probabilities: np.ndarray, labels=None) -> alt.Chart:
             x=alt.X("class:N", sort=labels, title="class", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
             color=alt.condition(f"datum['class'] == '{best}'", alt.value(ORANGE), alt.value(BLUE)),
-            tooltip=["class:N", alt.Tooltip("probability:Q", format=".3f")],
+            tooltip=[alt.Tooltip("class:N"), alt.Tooltip("probability:Q", format=".3f")],
         )
         .properties(height=200)
     )
@@ -531,7 +545,7 @@ def class_counts(counts: np.ndarray) -> alt.Chart:
         .encode(
             x=alt.X("digit:O", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("images:Q", axis=alt.Axis(format=",d")),
-            tooltip=["digit:O", alt.Tooltip("images:Q", format=",d")],
+            tooltip=[alt.Tooltip("digit:O"), alt.Tooltip("images:Q", format=",d")],
         )
         .properties(height=220, **titled("Training images per digit"))
     )
@@ -560,7 +574,11 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
             color=colour,
             strokeDash=series_dash("model", names, title="model"),
             shape=alt.Shape("model:N", scale=alt.Scale(domain=names, range=SHAPES), title="model"),
-            tooltip=["model:N", "epoch:Q", alt.Tooltip(f"val_{metric}:Q", format=".4f")],
+            tooltip=[
+                alt.Tooltip("model:N"),
+                alt.Tooltip("epoch:Q"),
+                alt.Tooltip(f"val_{metric}:Q", format=".4f"),
+            ],
         )
     )
     pick = np.nanargmin if metric == "loss" else np.nanargmax
@@ -575,10 +593,10 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
         .mark_point(shape="diamond", size=220, filled=True, opacity=1)
         .encode(
             x=x,
-            y=f"val_{metric}:Q",
+            y=alt.Y(f"val_{metric}:Q"),
             color=colour,
             tooltip=[
-                "model:N",
+                alt.Tooltip("model:N"),
                 alt.Tooltip("epoch:Q", title="best epoch"),
                 alt.Tooltip(f"val_{metric}:Q", format=".4f", title=f"best validation {metric}"),
             ],
@@ -591,8 +609,8 @@ def compare_curves(histories: dict, metric: str = "loss", shaded: str | None = N
             .mark_area(opacity=0.18)
             .encode(
                 x=x,
-                y=f"{metric}:Q",
-                y2=f"val_{metric}:Q",
+                y=alt.Y(f"{metric}:Q"),
+                y2=alt.Y2(f"val_{metric}:Q"),
                 color=colour,
             )
         )
@@ -617,7 +635,7 @@ def _line_end_names(histories: dict, column: str, x, y_options: dict) -> alt.Cha
     return (
         alt.Chart(ends)
         .mark_text(align="left", dx=8, fontSize=12, color="#31333f")
-        .encode(x=x, y=alt.Y("label_y:Q", **y_options), text="model:N")
+        .encode(x=x, y=alt.Y("label_y:Q", **y_options), text=alt.Text("model:N"))
     )
 
 
@@ -644,7 +662,7 @@ def word_influence_bars(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("influence:Q", title="change in P(positive)"),
             y=alt.Y("word:N", sort="-x", title=None),
             color=alt.condition("datum.influence > 0", alt.value(BLUE), alt.value(ORANGE)),
-            tooltip=["word:N", alt.Tooltip("influence:Q", format="+.3f")],
+            tooltip=[alt.Tooltip("word:N"), alt.Tooltip("influence:Q", format="+.3f")],
         )
         .properties(height=alt.Step(20), **titled("Words that move the prediction most"))
     )
@@ -663,7 +681,11 @@ def runs_curves(curves: pd.DataFrame, metric: str = "val_loss", title: str = "")
             ),
             color=series_colour("run", list(dict.fromkeys(curves["run"]))),
             strokeDash=series_dash("run", list(dict.fromkeys(curves["run"]))),
-            tooltip=["run:N", "epoch:Q", alt.Tooltip(f"{metric}:Q", format=".4f", title=name)],
+            tooltip=[
+                alt.Tooltip("run:N"),
+                alt.Tooltip("epoch:Q"),
+                alt.Tooltip(f"{metric}:Q", format=".4f", title=name),
+            ],
         )
         .properties(height=330, **titled(title or f"{name} by run"))
     )
@@ -701,7 +723,7 @@ def parallel_coordinates(table: pd.DataFrame, columns: list[str], metric: str) -
         .encode(
             x=x,
             y=y,
-            detail="run:N",
+            detail=alt.Detail("run:N"),
             # The best run dark (viridis' pale yellow end barely shows on white): reversed
             # where higher is better.
             color=alt.Color(
@@ -711,9 +733,9 @@ def parallel_coordinates(table: pd.DataFrame, columns: list[str], metric: str) -
                 legend=alt.Legend(format=".0%" if "accuracy" in metric else ".3g"),
             ),
             tooltip=[
-                "run:N",
+                alt.Tooltip("run:N"),
                 alt.Tooltip("axis:N", title="setting"),
-                "value:N",
+                alt.Tooltip("value:N"),
                 alt.Tooltip(f"{metric}:Q", format=".4f", title=metric_name),
             ],
         )
@@ -721,7 +743,7 @@ def parallel_coordinates(table: pd.DataFrame, columns: list[str], metric: str) -
     labels = (
         alt.Chart(pd.concat(ticks, ignore_index=True))
         .mark_text(align="right", dx=-7, fontSize=11, color="#555")
-        .encode(x=x, y=y, text="label:N")
+        .encode(x=x, y=y, text=alt.Text("label:N"))
     )
     return (lines + labels).properties(
         height=300, **titled(f"Hyperparameters against {metric_name}")
@@ -778,9 +800,9 @@ def scatter(table: pd.DataFrame, x: str, metric: str, group: str = "page") -> al
             color=series_colour(group, groups),
             shape=alt.Shape(f"{group}:N", scale=alt.Scale(domain=groups, range=SHAPES)),
             tooltip=[
-                *(["student:N"] if "student" in table else []),
-                "run:N",
-                "page:N",
+                *([alt.Tooltip("student:N")] if "student" in table else []),
+                alt.Tooltip("run:N"),
+                alt.Tooltip("page:N"),
                 alt.Tooltip(f"{x}:N", title=x_name),
                 alt.Tooltip(f"{metric}:Q", format=".4f", title=metric_name),
             ],
@@ -802,7 +824,7 @@ def seed_band(histories: list[pd.DataFrame], metric: str = "loss") -> alt.Chart:
     band = (
         alt.Chart(summary)
         .mark_area(opacity=0.25)
-        .encode(x=EPOCHS, y="min:Q", y2="max:Q", color=colour)
+        .encode(x=EPOCHS, y=alt.Y("min:Q"), y2=alt.Y2("max:Q"), color=colour)
     )
     line = (
         alt.Chart(summary)
@@ -813,7 +835,11 @@ def seed_band(histories: list[pd.DataFrame], metric: str = "loss") -> alt.Chart:
                 "mean:Q", title=f"{metric} (mean, band = min–max)", scale=alt.Scale(zero=False)
             ),
             color=colour,
-            tooltip=["curve:N", "epoch:Q", alt.Tooltip("mean:Q", format=".4f")],
+            tooltip=[
+                alt.Tooltip("curve:N"),
+                alt.Tooltip("epoch:Q"),
+                alt.Tooltip("mean:Q", format=".4f"),
+            ],
         )
     )
     return (band + line).properties(
@@ -905,7 +931,11 @@ def search_landscape(trials: pd.DataFrame, x: str, y: str, value: str, title: st
     )
     cells = base.mark_rect().encode(
         color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="viridis"), title=value),
-        tooltip=[f"{x}:O", f"{y}:O", alt.Tooltip(f"{value}:Q", format=".3f")],
+        tooltip=[
+            alt.Tooltip(f"{x}:O"),
+            alt.Tooltip(f"{y}:O"),
+            alt.Tooltip(f"{value}:Q", format=".3f"),
+        ],
     )
     middle = float(trials[value].median()) if len(trials) else 0.0
     labels = base.mark_text(fontSize=12).encode(
@@ -941,7 +971,11 @@ def best_so_far(trials: pd.DataFrame) -> alt.Chart:
                 scale=alt.Scale(domain=["finished", "pruned"], range=["circle", "cross"]),
                 title="trial",
             ),
-            tooltip=["trial:Q", "state:N", alt.Tooltip("val_accuracy:Q", format=".3f")],
+            tooltip=[
+                alt.Tooltip("trial:Q"),
+                alt.Tooltip("state:N"),
+                alt.Tooltip("val_accuracy:Q", format=".3f"),
+            ],
         )
     )
     return (line + points).properties(height=260, **titled("Best validation accuracy so far"))
@@ -956,7 +990,7 @@ def importance_bars(importances: dict[str, float]) -> alt.Chart:
         .encode(
             x=alt.X("importance:Q", title="share of the variation", axis=alt.Axis(format="%")),
             y=alt.Y("parameter:N", sort="-x", title=None),
-            tooltip=["parameter:N", alt.Tooltip("importance:Q", format=".0%")],
+            tooltip=[alt.Tooltip("parameter:N"), alt.Tooltip("importance:Q", format=".0%")],
         )
         .properties(height=alt.Step(40), **titled("Which parameter mattered"))
     )

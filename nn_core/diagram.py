@@ -118,11 +118,11 @@ def network_diagram(result, grid, weights=None, selected: str | None = None) -> 
         _links_layer(x, y),
         alt.Chart(alt.NamedData(name=NODE_PICTURES))
         .mark_image(width=NODE_PIXELS, height=NODE_PIXELS)
-        .encode(x=x, y=y, url="url:N", key="key:N", order="layer:Q"),
+        .encode(x=x, y=y, url=alt.Url("url:N"), key=alt.Key("key:N"), order=alt.Order("layer:Q")),
         _pick_layer(nodes, x, y),
         alt.Chart(nodes[nodes["column"] == 0])
         .mark_text(align="right", dx=-(NODE_PIXELS / 2 + 4), fontSize=12)
-        .encode(x=x, y=y, text="label:N"),
+        .encode(x=x, y=y, text=alt.Text("label:N")),
         _more_units_layer(spec, nodes, x, y),
     ]
     if selected in set(nodes["node"]):
@@ -130,7 +130,7 @@ def network_diagram(result, grid, weights=None, selected: str | None = None) -> 
         layers.append(
             alt.Chart(picked)
             .mark_square(size=(NODE_PIXELS + 8) ** 2, filled=False, strokeWidth=3)
-            .encode(x=x, y=y, color=alt.value(HIGHLIGHT))
+            .encode(x=x, y=y, color=alt.ColorValue(HIGHLIGHT))
         )
     # "pad": width and height are the plot's own, the title and legend come on top (with
     # Streamlit's default "fit" they squeezed the nodes into each other).
@@ -237,8 +237,8 @@ def _links_layer(x, y) -> alt.Chart:
         .encode(
             x=x,
             y=y,
-            x2="x2:Q",
-            y2="y2:Q",
+            x2=alt.X2("x2:Q"),
+            y2=alt.Y2("y2:Q"),
             strokeWidth=alt.StrokeWidth("width:Q", scale=None, legend=None),
             color=alt.Color(
                 "sign:N",
@@ -248,7 +248,7 @@ def _links_layer(x, y) -> alt.Chart:
             strokeDash=alt.StrokeDash(
                 "sign:N", scale=alt.Scale(domain=signs, range=[[1, 0], [4, 3]]), legend=None
             ),
-            tooltip=["link:N", alt.Tooltip("weight:Q", format=".3f")],
+            tooltip=[alt.Tooltip("link:N"), alt.Tooltip("weight:Q", format=".3f")],
         )
     )
 
@@ -280,5 +280,5 @@ def _more_units_layer(spec, nodes: pd.DataFrame, x, y) -> alt.Chart:
     return (
         alt.Chart(frame)
         .mark_text(dy=NODE_PIXELS / 2 + 8, fontSize=11)
-        .encode(x=x, y=y, text="text:N")
+        .encode(x=x, y=y, text=alt.Text("text:N"))
     )

@@ -33,7 +33,7 @@ def activation_chart(
             strokeDash=series_dash("curve", ["f(z)", "f'(z)"]),
             color=series_colour("curve", ["f(z)", "f'(z)"]),
             tooltip=[
-                "curve:N",
+                alt.Tooltip("curve:N"),
                 alt.Tooltip("z:Q", format=".2f"),
                 alt.Tooltip("value:Q", format=".3f"),
             ],
@@ -43,7 +43,7 @@ def activation_chart(
     bands = (
         alt.Chart(pd.DataFrame(flat, columns=["start", "end"]))
         .mark_rect(color=SERIES[3], opacity=0.25)
-        .encode(x="start:Q", x2="end:Q")
+        .encode(x=alt.X("start:Q"), x2=alt.X2("end:Q"))
     )
     rule = alt.Chart().mark_rule(strokeWidth=2).encode(x=alt.datum(probe, type="quantitative"))
     return alt.layer(bands, curves, rule).properties(height=height, width=width, **titled(name))
@@ -95,7 +95,7 @@ def approximation_chart(x, target, fit, contributions, points=None, height: int 
         alt.Chart(fit_frame)
         .mark_line(strokeWidth=3)
         .encode(
-            x="x:Q",
+            x=alt.X("x:Q"),
             y=alt.Y("y:Q", title="y"),
             color=alt.Color(
                 "curve:N",
@@ -120,14 +120,19 @@ def approximation_chart(x, target, fit, contributions, points=None, height: int 
     bumps = (
         alt.Chart(unit_frame)
         .mark_line(strokeWidth=1, opacity=0.55, color=ORANGE)
-        .encode(x="x:Q", y="contribution:Q", detail="unit:N", tooltip=["unit:N"])
+        .encode(
+            x=alt.X("x:Q"),
+            y=alt.Y("contribution:Q"),
+            detail=alt.Detail("unit:N"),
+            tooltip=[alt.Tooltip("unit:N")],
+        )
     )
     layers = [bumps, lines]
     if points is not None:
         layers.append(
             alt.Chart(points)
             .mark_point(size=70, filled=True, color=SERIES[2])
-            .encode(x="x:Q", y="y:Q")
+            .encode(x=alt.X("x:Q"), y=alt.Y("y:Q"))
         )
     return alt.layer(*layers).properties(
         height=height, **titled("Fit, target and the contribution of each unit (orange)")
@@ -155,11 +160,11 @@ def loss_surface_chart(w_values, b_values, surface, path, size: int = 420):
             point=alt.OverlayMarkDef(color=ORANGE, size=40, filled=True, shape="diamond"),
         )
         .encode(
-            x="w:Q",
-            y="b:Q",
-            order="step:Q",
+            x=alt.X("w:Q"),
+            y=alt.Y("b:Q"),
+            order=alt.Order("step:Q"),
             tooltip=[
-                "step:Q",
+                alt.Tooltip("step:Q"),
                 alt.Tooltip("w:Q", format=".3f"),
                 alt.Tooltip("b:Q", format=".3f"),
                 alt.Tooltip("loss:Q", format=".4f"),
@@ -187,7 +192,11 @@ def named_curves(
             ),
             color=series_colour(series, names),
             strokeDash=series_dash(series, names),
-            tooltip=[f"{series}:N", f"{x}:Q", alt.Tooltip(f"{y}:Q", format=".4f")],
+            tooltip=[
+                alt.Tooltip(f"{series}:N"),
+                alt.Tooltip(f"{x}:Q"),
+                alt.Tooltip(f"{y}:Q", format=".4f"),
+            ],
         )
         .properties(height=height, **titled(title))
     )

@@ -350,6 +350,31 @@ def test_the_diagram_draws_every_layer_and_says_how_many_units_are_hidden():
     assert len(json.dumps(drawn)) < 500_000
 
 
+def test_the_charts_of_a_new_result_name_their_channels_without_shorthand(monkeypatch):
+    """Altair reads a channel given as a string ("x2:Q") or a dict (alt.value) through
+    SchemaBase.from_dict, which hashes its whole schema afresh each time (2 ms a channel, 45
+    ms of every new MLP-page result); the charts drawn for each new result name their
+    channels as objects. (The boundary's samples are drawn once per data set.)"""
+    from altair.utils import schemapi
+
+    from nn_core import charts
+
+    def refuse(cls, dct, validate=True):
+        raise AssertionError(f"a channel given as shorthand: {cls.__name__} {dct}")
+
+    spec = ModelSpec(input_size=2, hidden_units=(4,), output_units=3)
+    split = toy_split("blobs", classes=3)
+    result = training.train_split(spec, replace(CHAPTER, epochs=20), split)
+    grid = training.plane_grid(split.x_train, diagram.THUMBNAIL_GRID)
+    monkeypatch.setattr(schemapi.SchemaBase, "from_dict", classmethod(refuse))
+    for chart in (
+        diagram.network_diagram(result, grid, selected="h1.2"),
+        charts.learning_curves(result.history),
+        charts.weight_histogram(result.weights[0]),
+    ):
+        chart.to_dict()
+
+
 def test_a_replay_frame_is_the_final_chart_with_only_its_named_data_swapped():
     """The page draws a frame as the final weights' chart with the frame's data swapped in
     (ui.layout.with_datasets): that must be the chart built for the frame's weights."""

@@ -157,7 +157,7 @@ def drawing_chart(points: np.ndarray, labels: np.ndarray) -> alt.LayerChart:
                 scale=alt.Scale(domain=names, range=charts.SHAPES[:classes]),
                 legend=charts.CLASS_LEGEND,
             ),
-            tooltip=["x1:Q", "x2:Q", "class:N"],
+            tooltip=[alt.Tooltip("x1:Q"), alt.Tooltip("x2:Q"), alt.Tooltip("class:N")],
         )
         .add_params(remove)
     )
