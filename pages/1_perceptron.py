@@ -232,7 +232,7 @@ params = PageParams("perceptron")
 dataset_settings = data_controls(params)
 settings = model_controls(params)
 params.link_help()
-params.sync()
+params.sync(every_control_drawn=True)
 if settings["learning_rate"] == 0:
     st.warning(
         "With a learning rate of 0 the rule never changes the weights: choose η > 0.",

@@ -927,7 +927,7 @@ try:
     key = run_key(dataset, validation_share, spec, config)
     view_in_link(params, spec, config, replay_key(key))
     params.link_help()
-    params.sync()
+    params.sync(every_control_drawn=True)
     split_dataset(dataset, validation_share)
     seconds = estimate_for(dataset, validation_share, spec, config)
     stored = results.lookup(key)

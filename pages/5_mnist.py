@@ -95,7 +95,7 @@ def model_controls(params):
     )
     seed = params.number("seed", "Seed", 0, 9999, default.seed)
     params.link_help()
-    params.sync()
+    params.sync(every_control_drawn=True)
     spec = replace(network, **architecture, **regularization)
     config = replace(default, **optimizer, epochs=epochs, batch_size=batch_size, seed=int(seed))
     return spec, config, train_size, validation_share

@@ -80,7 +80,7 @@ def custom_controls(params):
     regularization = regularization_controls(params)
     seed = int(params.number("seed", "Seed (all models)", 0, 9999, default.seed))
     params.link_help()
-    params.sync()
+    params.sync(every_control_drawn=True)
     spec = replace(
         baseline, hidden_units=(units,) * layers, activation=activation, **regularization
     )

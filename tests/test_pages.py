@@ -259,6 +259,40 @@ def test_nonsense_link_values_fall_back_to_defaults_with_a_notice():
     assert "not understood" in notice and "units_0=7000" in notice and "noise=banana" in notice
 
 
+def test_link_parameters_no_control_reads_are_named_and_left_out():
+    """`moons_units_4` (4 layers at most) and `moons_units_1` (one hidden layer) change
+    nothing: said, and dropped from the address bar, so a copied link does not carry them."""
+    app = page_with_query(
+        "pages/4_mlp_moons.py",
+        moons_units_0="8",
+        moons_units_1="30",
+        moons_units_4="100",
+        moons_node="h1.2",
+    )
+    notice = texts(app.warning)
+    assert "`moons_units_4=100`" in notice and "`moons_units_1=30`" in notice
+    assert "moons_units_0" not in notice and "moons_node" not in notice
+    assert "moons_units_4" not in app.query_params and "moons_units_1" not in app.query_params
+    assert app.select_slider(key="moons_units_0").value == 8
+    assert query_value(app, "moons_node") == "h1.2"
+    app.run()
+    assert "moons_units" not in texts(app.warning)  # said once
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("pages/1_perceptron.py", {"perceptron_samples": "120", "perceptron_order": "shuffled"}),
+        ("pages/5_mnist.py", {"mnist_epochs": "3", "mnist_seed": "5"}),
+        ("pages/6_imdb.py", {"imdb_layers": "3", "imdb_vocabulary": "5000"}),
+    ],
+)
+def test_a_link_to_each_page_with_its_own_settings_has_nothing_left_out(path, query, offline_data):
+    app = page_with_query(path, **query)
+    assert "left out" not in texts(app.warning)
+    assert {name: query_value(app, name) for name in query} == query
+
+
 def test_presenter_mode_hides_all_but_the_chosen_controls():
     app = page_with_query("pages/4_mlp_moons.py", present="1", show="units_0")
     assert len(app.sidebar.select_slider) == 0 and len(app.sidebar.slider) == 0

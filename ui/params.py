@@ -232,8 +232,7 @@ class PageParams:
         try:
             return check(text)
         except (ValueError, TypeError) as error:
-            shown = text if len(text) <= 24 else text[:20] + "…"
-            self.notices.append(f"`{url_name}={shown}` ({error}); left out.")
+            self.notices.append(f"`{url_name}={_shortened(text)}` ({error}); left out.")
             del st.query_params[url_name]
             return None
 
@@ -248,8 +247,12 @@ class PageParams:
 
     # ---------------------------------------------------------------- after the controls
 
-    def sync(self) -> None:
-        """Show a notice about values the link got wrong (Streamlit keeps the URL itself)."""
+    def sync(self, every_control_drawn: bool = False) -> None:
+        """Show a notice about values the link got wrong (Streamlit keeps the URL itself).
+        every_control_drawn: the page has drawn all its controls, and kept in the URL what it
+        keeps there itself, so a parameter of this page's that none of them read is wrong."""
+        if every_control_drawn:
+            self._leave_out_unread()
         pending = st.session_state.get(LESSON_SETTINGS, {})
         for key in [key for key in pending if key.startswith(f"{self.prefix}_")]:
             if pending[key] == TO_DEFAULT:  # a control this run did not draw (e.g. units_3)
@@ -267,10 +270,27 @@ class PageParams:
             st.stop()
         if self.notices:
             st.warning(
-                "Some settings in the link were not understood and use their defaults: "
-                + " ".join(self.notices),
+                "Some settings in the link were not understood: " + " ".join(self.notices),
                 icon=":material/link_off:",
             )
+
+    def _leave_out_unread(self) -> None:
+        """On a session's first run: name, and drop from the URL, each of this page's
+        parameters that no control read, e.g. `moons_units_4` (there are 4 layers at most)
+        or `moons_units_1` with one hidden layer. Streamlit would keep it in the address bar,
+        and in every link copied from there, though it changes nothing on the page."""
+        checked = f"{self.prefix}__link_checked"
+        if st.session_state.get(checked):
+            return
+        st.session_state[checked] = True
+        read = {key for key, _ in self.values.values()} | set(self.carried)
+        for url_name in list(st.query_params):
+            if url_name.startswith(f"{self.prefix}_") and url_name not in read:
+                self.notices.append(
+                    f"`{url_name}={_shortened(st.query_params[url_name])}` is not a setting "
+                    "of this page, or not one it has with the link's other settings; left out."
+                )
+                del st.query_params[url_name]
 
     def link_help(self) -> None:
         """How to share the page, and a link that opens this view in presenter mode."""
@@ -306,6 +326,11 @@ class PageParams:
         if shown:
             query["show"] = ",".join(shown)
         return "?" + urlencode(query, safe=",")
+
+
+def _shortened(text: str) -> str:
+    """A link's value as a notice quotes it: a long one (drawn points) cut short."""
+    return text if len(text) <= 24 else text[:20] + "…"
 
 
 def _number_checker(low, high, whole: bool):
