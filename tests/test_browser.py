@@ -7,7 +7,11 @@ Each page loads without an exception box, a slider is moved, training runs, and 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import time
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -24,6 +28,7 @@ from browser_helpers import (
     wait_for_chart,
     wait_idle,
 )
+from nn_core import chapter
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -168,6 +173,48 @@ def test_deep_link_on_a_freshly_started_server(tiny_data_dir, browser):
         assert sidebar.get_by_text("streamlit app").count() == 0
         assert exception_count(page) == 0
         shoot(page, "deep-link")
+
+
+def helpers_using(cache: Path) -> list[int]:
+    """Processes of the disk-cache helper (nn_core.precompile) that compile into `cache`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if b"nn_core.precompile" not in (entry / "cmdline").read_bytes():
+                continue
+            if f"NN_EXPLORER_XLA_CACHE={cache}".encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except (OSError, ValueError):
+            continue  # not a process, or one that has just ended
+    return found
+
+
+def test_a_server_stopped_during_its_warm_up_exits_after_the_network_it_compiles(
+    tiny_data_dir, browser, tmp_path
+):
+    """A host restarting the app (SIGTERM) or a teacher's Ctrl+C during the warm-up: the server
+    ends after the network being compiled. It used to compile the page's other networks first
+    (24 s) and then start the disk-cache helper, which outlives it."""
+    cache = tmp_path / "compiled"
+    settings = {
+        "NN_CORE_DATA_DIR": str(tiny_data_dir),
+        "NN_EXPLORER_WARM_UP": "1",
+        "NN_EXPLORER_XLA_CACHE": str(cache),
+    }
+    with streamlit_server(ARTIFACTS / "stopped-server.log", **settings) as (url, process):
+        open_page(browser, f"{url}/")  # its first visitor starts the warm-up
+        compiled = lambda: list(cache.glob("xla_compile_cache__*"))  # noqa: E731
+        deadline = time.monotonic() + 180  # a ceiling: TensorFlow's import, then a compile
+        while not compiled() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert compiled(), "the warm-up compiled nothing"
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=180)
+        started = helpers_using(cache)
+        for pid in started:  # (a failing run's helper would run on for minutes)
+            os.kill(pid, signal.SIGKILL)
+    assert not started
+    assert len(compiled()) < len(chapter.moons_networks_to_compile())
 
 
 def choose_section(page, prefix: str, label: str) -> None:

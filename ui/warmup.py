@@ -20,6 +20,7 @@ from nn_core.memory import freeze_long_lived, limit_heaps, release_free_memory
 
 _started = threading.Event()
 finished = threading.Event()  # set once the warm-up is over (benchmarks wait for it)
+_stopping = threading.Event()  # the server is exiting: the warm-up ends after its network
 TIDY_SECONDS = 30  # how often the server hands freed memory back (nn_core.memory)
 
 
@@ -31,7 +32,11 @@ def warm_up_in_background() -> None:
         return
     _started.set()
     # Not a daemon (a thread started from Streamlit's script thread would inherit that): a
-    # process must not exit with TensorFlow running in a thread, which aborts it.
+    # process must not exit with TensorFlow running in a thread, which aborts it. So Python
+    # waits for it when the server exits (Ctrl+C, a host's SIGTERM): told just before (the
+    # hook concurrent.futures uses too), it ends after the network it is compiling, instead
+    # of compiling all the others first (a server stopped early took 24 s to exit).
+    threading._register_atexit(_stopping.set)
     threading.Thread(target=_warm_up, name="warm up", daemon=False).start()
 
 
@@ -74,11 +79,14 @@ def _warm_up() -> None:
     # waits, and takes one short slot of several: a student's training never queues behind
     # this. (The page shades the plane with NumPy: nn_core.diagram.network_outputs.)
     for spec in chapter.moons_networks_to_compile():
+        if _stopping.is_set():
+            return
         pool.wait_until_idle()
         training.train_split(spec, replace(chapter.moons_training_for(spec), epochs=1), split)
     # The rest of the page's networks go to the disk cache, compiled by a process of its own
     # that leaves with their memory (a server then loads each in a fifth of a second).
-    precompile.start_in_background()
+    if not _stopping.is_set():
+        precompile.start_in_background()
 
 
 _tidying = threading.Event()
