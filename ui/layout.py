@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import altair
 import streamlit as st
 from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
@@ -103,6 +104,10 @@ def show_chart(chart, where=None, width="stretch", **selection):
 # result (a class arriving at once queued behind it). The test suite checks every chart the
 # pages draw (tests/conftest.py sets this); the app trusts what the tests have checked.
 VALIDATE_CHARTS = bool(os.environ.get("NN_EXPLORER_VALIDATE_CHARTS"))
+if not VALIDATE_CHARTS:
+    # Nor is each piece checked as it is made (Altair's debug mode, on by default): 12% of
+    # building the charts of every new MLP-page result.
+    altair.utils.schemapi.disable_debug_mode()
 
 
 def vega_lite_spec(chart) -> dict:
