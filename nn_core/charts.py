@@ -1,5 +1,10 @@
 """Altair chart builders. Probability fields are drawn as one PNG image layer (a 200x200 grid as
-rect marks would be ~4.6 MB of JSON), with point marks on top that keep their tooltips."""
+rect marks would be ~4.6 MB of JSON), with point marks on top that keep their tooltips.
+
+Channels are written as objects (`alt.X2("x2:Q")`, `alt.ColorValue(...)`), not as shorthand
+strings or dicts: Altair reads those through SchemaBase.from_dict, which hashes its whole
+schema afresh each time (2 ms a channel; tests/test_playground_engine.py checks the charts
+drawn for every new result)."""
 
 from __future__ import annotations
 
