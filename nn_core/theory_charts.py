@@ -45,7 +45,7 @@ def activation_chart(
         .mark_rect(color=SERIES[3], opacity=0.25)
         .encode(x=alt.X("start:Q"), x2=alt.X2("end:Q"))
     )
-    rule = alt.Chart().mark_rule(strokeWidth=2).encode(x=alt.datum(probe, type="quantitative"))
+    rule = alt.Chart().mark_rule(strokeWidth=2).encode(x=alt.XDatum(probe, type="quantitative"))
     return alt.layer(bands, curves, rule).properties(height=height, width=width, **titled(name))
 
 
