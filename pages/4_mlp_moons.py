@@ -623,14 +623,11 @@ def replay_controls(result, slider_key: str) -> int:
             _pause(slider_key, frames)
         slider.progress(frame / (len(frames) - 1), text=f"Replay: epoch {frames[frame]:,}")
     else:
-        widget_key = server_set.widget_key(slider_key)
         slider.select_slider(
             "Replay the training: the boundary, the diagram and the curves at epoch",
             frames,
             value=server_set.value(slider_key),
-            key=widget_key,
-            on_change=server_set.take,
-            args=(slider_key, widget_key),
+            **server_set.widget(slider_key),
             format_func=lambda epoch: "start" if epoch == 0 else f"{epoch:,}",
         )
         frame = frames.index(server_set.value(slider_key))
@@ -669,14 +666,11 @@ def big_plot_choice(result) -> None:
     choices = [BOUNDARY, *(name for name in shown_nodes(result.spec) if name != diagram.OUTPUT)]
     if server_set.value(BIG_PLOT) not in choices:
         server_set.set_value(BIG_PLOT, BOUNDARY)
-    widget_key = server_set.widget_key(BIG_PLOT)
     st.selectbox(
         "The big plot shows",
         choices,
         index=choices.index(server_set.value(BIG_PLOT)),
-        key=widget_key,
-        on_change=server_set.take,
-        args=(BIG_PLOT, widget_key),
+        **server_set.widget(BIG_PLOT),
         format_func=lambda name: (
             "the network's output" if name == BOUNDARY else diagram.node_label(name)
         ),

@@ -12,14 +12,11 @@ def choice_script():
     st.button("The server chooses b", on_click=server_set.set_value, args=("choice", "b"))
     if server_set.value("choice") is None:
         server_set.set_value("choice", "a")
-    key = server_set.widget_key("choice")
     st.selectbox(
         "Choice",
         ["a", "b", "c"],
         index=["a", "b", "c"].index(server_set.value("choice")),
-        key=key,
-        on_change=server_set.take,
-        args=("choice", key),
+        **server_set.widget("choice"),
     )
     st.text(f"chosen {server_set.value('choice')}")
 

@@ -25,14 +25,21 @@ def set_value(name: str, new_value) -> None:
     st.session_state[_generation(name)] = st.session_state.get(_generation(name), 0) + 1
 
 
-def widget_key(name: str) -> str:
-    """The key of the widget that shows `name` now; pass `on_change=take, args=(name, key)`."""
+def _widget_key(name: str) -> str:
+    """The key of the widget that shows `name` now."""
     return f"{name}_{st.session_state.get(_generation(name), 0)}"
+
+
+def widget(name: str) -> dict:
+    """The keywords of the widget that shows `name` now: its key, and `take` as its
+    on_change (the widget's value is given by the caller, from value(name))."""
+    key = _widget_key(name)
+    return {"key": key, "on_change": take, "args": (name, key)}
 
 
 def take(name: str, key: str) -> None:
     """The user's change, made on the widget with that key (if it is still the one drawn)."""
-    if key == widget_key(name):
+    if key == _widget_key(name):
         st.session_state[name] = st.session_state[key]
 
 
