@@ -414,10 +414,20 @@ def with_epoch_marks(spec: dict, marks: dict[str, int]) -> dict:
     return {**outer, "layer": [inner, rules, labels]}
 
 
+CURVES = "nn_curves"  # learning_curves_chart's dataset, by name (curve_rows fills it)
+
+
 def learning_curves(
     history: pd.DataFrame, metric: str = "loss", height: int = 270, title: str | None = None
 ) -> alt.Chart:
     """Training vs validation curve of 'loss' or 'accuracy' over epochs."""
+    names, rows = curve_rows(history, metric)
+    return learning_curves_chart(metric, names, height, title, data=rows)
+
+
+def curve_rows(history: pd.DataFrame, metric: str) -> tuple[tuple[str, ...], pd.DataFrame]:
+    """The curves of `metric` a history has (names), and their points (epoch, curve, value),
+    thinned for drawing: the data of learning_curves_chart."""
     columns = {metric: "training", f"val_{metric}": "validation"}
     if (
         metric == "loss"
@@ -432,14 +442,27 @@ def learning_curves(
     }
     long = thin_history(history).melt("epoch", list(present), var_name="curve", value_name="value")
     long["curve"] = long["curve"].map(present)
+    return tuple(present.values()), long
+
+
+def learning_curves_chart(
+    metric: str,
+    names: tuple[str, ...],
+    height: int = 270,
+    title: str | None = None,
+    data: pd.DataFrame | None = None,
+) -> alt.Chart:
+    """The chart of learning_curves for these curve names, drawing `data` (None: the named
+    dataset CURVES; that chart is the same for every result with these curves, so a page
+    builds it once and swaps in each result's curve_rows)."""
     return (
-        alt.Chart(long)
+        alt.Chart(alt.NamedData(name=CURVES) if data is None else data)
         .mark_line()
         .encode(
             x=EPOCHS,
             y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False), axis=value_axis(metric)),
-            color=series_colour("curve", list(present.values())),
-            strokeDash=series_dash("curve", list(present.values())),
+            color=series_colour("curve", list(names)),
+            strokeDash=series_dash("curve", list(names)),
             tooltip=[
                 alt.Tooltip("epoch:Q"),
                 alt.Tooltip("curve:N"),

@@ -108,8 +108,22 @@ def network_diagram(result, grid, weights=None, selected: str | None = None) -> 
     """The diagram of a trained network (or of a replay snapshot's weights) over `grid`
     (a training.Grid, THUMBNAIL_GRID points a side). `selected`: the node drawn large on the
     page, outlined here."""
-    spec = result.spec
-    nodes = _node_places(spec)
+    chart = diagram_chart(drawn_nodes(result.spec), selected)
+    return chart.properties(datasets=frame_data(result, grid, weights))
+
+
+def drawn_nodes(spec) -> tuple[tuple[str, ...], ...]:
+    """What a diagram's chart depends on (diagram_chart): its nodes' names, layer by layer.
+    Networks that differ only in activation, optimizer or rates share it."""
+    return tuple(tuple(names) for names in node_names(spec))
+
+
+def diagram_chart(names: tuple[tuple[str, ...], ...], selected: str | None = None):
+    """The diagram's chart without its data: the nodes' places and names, "+ n more", the
+    selected node's outline; the pictures and links are the named datasets NODE_PICTURES and
+    LINKS (frame_data). The same for every network with these nodes (drawn_nodes), so a page
+    builds it once (40 ms of Altair for every new result) and swaps the data in."""
+    nodes = _node_places(names)
     width = LEFT_MARGIN + int(nodes["column"].max()) * COLUMN_GAP + NODE_PIXELS
     height = int(nodes["y"].max()) + NODE_PIXELS
     x = alt.X("x:Q", scale=alt.Scale(domain=[0, width]), axis=None)
@@ -123,7 +137,7 @@ def network_diagram(result, grid, weights=None, selected: str | None = None) -> 
         alt.Chart(nodes[nodes["column"] == 0])
         .mark_text(align="right", dx=-(NODE_PIXELS / 2 + 4), fontSize=12)
         .encode(x=x, y=y, text=alt.Text("label:N")),
-        _more_units_layer(spec, nodes, x, y),
+        _more_units_layer(names, nodes, x, y),
     ]
     if selected in set(nodes["node"]):
         picked = nodes[nodes["node"] == selected]
@@ -138,15 +152,14 @@ def network_diagram(result, grid, weights=None, selected: str | None = None) -> 
         width=width,
         height=height,
         autosize=alt.AutoSizeParams(type="pad"),
-        datasets=frame_data(result, grid, weights),
         **charts.titled("The network (click a node)"),
     )
 
 
-def _node_places(spec) -> pd.DataFrame:
-    """The drawn nodes (node, label, column, x, y in pixels), each layer centred on the
-    tallest."""
-    columns = [names[:MAX_SHOWN_UNITS] for names in node_names(spec)]
+def _node_places(layers) -> pd.DataFrame:
+    """The drawn nodes (node, label, column, x, y in pixels) of these layers' node names
+    (node_names), each layer centred on the tallest."""
+    columns = [names[:MAX_SHOWN_UNITS] for names in layers]
     tallest = max(len(names) for names in columns)
     nodes = []
     for column, names in enumerate(columns):
@@ -171,7 +184,8 @@ def frame_data(result, grid, weights=None, pictures=None) -> dict[str, list[dict
     weights = result.weights if weights is None else weights
     if pictures is None:
         pictures = node_pictures(result, grid, weights)
-    return {NODE_PICTURES: pictures, LINKS: _link_rows(_node_places(result.spec), weights)}
+    links = _link_rows(_node_places(node_names(result.spec)), weights)
+    return {NODE_PICTURES: pictures, LINKS: links}
 
 
 def node_pictures(result, grid, weights=None, frame: int | None = None) -> list[dict]:
@@ -187,7 +201,7 @@ def node_pictures(result, grid, weights=None, frame: int | None = None) -> list[
             "key": f"{node.node} {charts.picture_key(frame)}",
             "layer": 1,
         }
-        for node in _node_places(spec).itertuples()
+        for node in _node_places(node_names(spec)).itertuples()
     ]
 
 
@@ -269,13 +283,14 @@ def _pick_layer(nodes: pd.DataFrame, x, y) -> alt.Chart:
     )
 
 
-def _more_units_layer(spec, nodes: pd.DataFrame, x, y) -> alt.Chart:
+def _more_units_layer(names, nodes: pd.DataFrame, x, y) -> alt.Chart:
     """ "+ 92 more" under a layer drawn only in part."""
     rows = []
-    for layer, units in enumerate(spec.hidden_units, start=1):
-        if units > MAX_SHOWN_UNITS:
+    for layer, units in enumerate(names[1:-1], start=1):  # (the hidden layers)
+        if len(units) > MAX_SHOWN_UNITS:
             last = nodes[nodes["column"] == layer].iloc[-1]
-            rows.append({"x": last.x, "y": last.y, "text": f"+ {units - MAX_SHOWN_UNITS} more"})
+            more = len(units) - MAX_SHOWN_UNITS
+            rows.append({"x": last.x, "y": last.y, "text": f"+ {more} more"})
     frame = pd.DataFrame(rows, columns=["x", "y", "text"])
     return (
         alt.Chart(frame)

@@ -773,7 +773,10 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
         f"diagram {chosen}",
         key,
         result,
-        lambda: diagram.network_diagram(result, grid, selected=chosen),
+        lambda: with_datasets(
+            chart_spec(diagram.diagram_chart, diagram.drawn_nodes(result.spec), chosen),
+            diagram.frame_data(result, grid),
+        ),
         shown,
         lambda: diagram.frame_data(
             result, grid, result.snapshots[frame], diagram.replay_pictures(pictures, frame)

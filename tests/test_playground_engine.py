@@ -375,6 +375,44 @@ def test_the_charts_of_a_new_result_name_their_channels_without_shorthand(monkey
         chart.to_dict()
 
 
+def test_a_new_results_diagram_and_curves_are_a_chart_built_once_with_its_data_swapped_in():
+    """The MLP page builds the diagram's and the curves' charts once for networks with the
+    same nodes and curves (another activation, optimizer or rate) and swaps each result's
+    data in: that must be the chart built for the result itself."""
+    import pyarrow as pa
+
+    from nn_core import charts
+    from ui.layout import vega_lite_spec, with_datasets
+
+    split = toy_split("moons")
+    tanh = ModelSpec(input_size=2, hidden_units=(12,), activation="tanh")
+    relu = replace(tanh, activation="relu", l2_rate=0.01)
+    assert diagram.drawn_nodes(tanh) == diagram.drawn_nodes(relu)
+    skeleton = vega_lite_spec(diagram.diagram_chart(diagram.drawn_nodes(tanh), "h1.3"))
+    grid = training.plane_grid(split.x_train, diagram.THUMBNAIL_GRID)
+    for spec in (tanh, relu):
+        result = training.train_split(spec, replace(CHAPTER, epochs=40), split)
+        built = vega_lite_spec(diagram.network_diagram(result, grid, selected="h1.3"))
+        assert with_datasets(skeleton, diagram.frame_data(result, grid)) == built
+        names, rows = charts.curve_rows(result.history, "loss")
+        assert names == (
+            ("training", "validation", "training incl. L1/L2 penalty")
+            if spec.l2_rate
+            else ("training", "validation")
+        )
+        curves = vega_lite_spec(charts.learning_curves_chart("loss", names))
+        swapped = with_datasets(curves, {charts.CURVES: rows})
+        drawn = pa.ipc.open_stream(swapped["datasets"][charts.CURVES]).read_all().to_pandas()
+        assert len(drawn) == len(rows) and set(drawn["curve"]) == set(names)
+        last = result.history["val_loss"].iloc[-1]
+        final = drawn[(drawn["epoch"] == len(result.history)) & (drawn["curve"] == "validation")]
+        assert final["value"].item() == pytest.approx(last)
+        inline = vega_lite_spec(charts.learning_curves(result.history, "loss"))
+        assert {key: value for key, value in inline.items() if key not in ("data", "datasets")} == {
+            key: value for key, value in swapped.items() if key not in ("data", "datasets")
+        }
+
+
 def test_a_replay_frame_is_the_final_chart_with_only_its_named_data_swapped():
     """The page draws a frame as the final weights' chart with the frame's data swapped in
     (ui.layout.with_datasets): that must be the chart built for the frame's weights."""
