@@ -93,19 +93,34 @@ def diagram_figures() -> tuple[float, int]:
     return statistics.median(timings), len(json.dumps(drawn, default=str))
 
 
-# Watches a chart's canvas from inside the page, once per browser frame: a 48 x 48 copy and
-# its checksum, a fraction of a millisecond. (Polling toDataURL of the whole canvas from the
+# Watches a chart's canvas from inside the page: on each browser frame after something drew
+# on it, a 48 x 48 copy and its checksum. (Polling toDataURL of the whole canvas from the
 # bench every 10 ms took the page's main thread from the replay it measured: the first play
-# then counted 1-5 frames a second.)
+# then counted 1-5 frames a second. Copying the canvas on every frame, drawn or not, still
+# took Chromium 0.09 of a core while a change's training wanted both: a student's browser
+# does none of this.)
 WATCH_CANVAS = """(title) => {
+  if (!window.__drawHooked) {  // note on each canvas when anything draws on it
+    window.__drawHooked = true;
+    const prototype = CanvasRenderingContext2D.prototype;
+    for (const name of ['clearRect', 'fillRect', 'drawImage', 'fill', 'stroke', 'fillText']) {
+      const draw = prototype[name];
+      prototype[name] = function (...parts) {
+        this.canvas.__drawn = true;
+        return draw.apply(this, parts);
+      };
+    }
+  }
   window.__pictures = []; window.__watching = true;
   const watcher = (window.__watcher = (window.__watcher || 0) + 1);  // one loop at a time
   const small = document.createElement('canvas'); small.width = 48; small.height = 48;
   const context = small.getContext('2d', {willReadFrequently: true});
+  let first = true;
   const look = () => {
     const canvas = document.querySelector(
       `[data-testid='stVegaLiteChart'][aria-label='${title}'] canvas`);
-    if (canvas) {
+    if (canvas && (first || canvas.__drawn)) {
+      first = false; canvas.__drawn = false;
       context.clearRect(0, 0, 48, 48);
       context.drawImage(canvas, 0, 0, 48, 48);
       const pixels = context.getImageData(0, 0, 48, 48).data;
@@ -118,6 +133,9 @@ WATCH_CANVAS = """(title) => {
   };
   requestAnimationFrame(look);
 }"""
+# The bench's waits for what the page noted (the times are the page's own, so looking ten
+# times a second loses nothing, and leaves the cores to the server and the page).
+POLL_MS = 100
 
 
 # Notes, from inside the page, each time the script starts or ends a run (the app's
@@ -130,6 +148,17 @@ WATCH_RUNS = """() => {
     [performance.now(), app.getAttribute('data-test-script-state')]
   )).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
+# Notes when the student's input reaches the page: the first press of a pointer or a key.
+# A figure counts from there, not from Playwright's call, which spends some 30 ms on its
+# checks and scrolling before it presses.
+WATCH_INPUT = """() => {
+  window.__input = null;
+  if (window.__inputHooked) return;
+  window.__inputHooked = true;
+  const note = (event) => { if (window.__input === null) window.__input = event.timeStamp; };
+  document.addEventListener('pointerdown', note, true);
+  document.addEventListener('keydown', note, true);
+}"""
 # When the first run since WATCH_RUNS ended (null until then).
 RUN_END = """() => {
   const runs = window.__runs;
@@ -140,19 +169,23 @@ RUN_END = """() => {
 
 
 def new_setting(page, change, title: str = "Decision boundary") -> tuple[float, float]:
-    """Seconds from change() until the browser shows a new picture in the titled chart, as
-    the page's own watcher (WATCH_CANVAS) saw it, and until the whole page is drawn: the
-    script's run has ended, and the boundary is new. (Fetching the whole canvas as a PNG
-    every 10 ms instead, as this bench once did, took Chromium and the bench most of a core,
-    which the server's training then lacked on this two-core machine; and waiting for the
-    run's end afterwards added 1.5 s whenever the run had already ended.)"""
+    """Seconds from the press that change() makes (WATCH_INPUT) until the browser shows a new
+    picture in the titled chart, as the page's own watcher (WATCH_CANVAS) saw it, and until
+    the whole page is drawn: the script's run has ended, and the boundary is new. (Fetching
+    the whole canvas as a PNG every 10 ms instead, as this bench once did, took Chromium and
+    the bench most of a core, which the server's training then lacked on this two-core
+    machine; and waiting for the run's end afterwards added 1.5 s whenever the run had
+    already ended.)"""
     page.evaluate(WATCH_CANVAS, title)
     page.evaluate(WATCH_RUNS)
+    page.evaluate(WATCH_INPUT)
     page.wait_for_function("() => window.__pictures.length > 0")  # the picture before
-    started = page.evaluate("() => performance.now()")
     change()
-    page.wait_for_function("() => window.__pictures.length > 1", timeout=60_000)
-    page.wait_for_function(RUN_END, timeout=60_000)
+    started = page.evaluate("() => window.__input")
+    if started is None:
+        raise SystemExit("The change reached the page without a press of a pointer or key.")
+    page.wait_for_function("() => window.__pictures.length > 1", timeout=60_000, polling=POLL_MS)
+    page.wait_for_function(RUN_END, timeout=60_000, polling=POLL_MS)
     pictures = page.evaluate("() => { window.__watching = false; return window.__pictures; }")
     ended = page.evaluate(RUN_END)
     wait_idle(page)
