@@ -282,8 +282,7 @@ class Network:
                 return self._history_row(means, x_val, labels_val)
 
             rows = MAX_FULL_BATCH_EPOCHS
-            outputs = self._watched_loop(train_epoch, first_epoch, count, rows, watch, mode)
-            return self._with_final_sums(outputs, x, labels)
+            return self._watched_loop(train_epoch, first_epoch, count, rows, watch, mode)
 
         return full_batch_loop
 
@@ -387,13 +386,6 @@ class Network:
         )
         return index, history, snapshots[:MAX_SNAPSHOTS]
 
-    def _with_final_sums(self, outputs, x, labels):
-        """The watched loop's outputs and, last, [loss sum, correct] on the training samples at
-        the weights the call leaves, in inference mode: a result's training metrics without
-        an evaluation traced for each new network (0.1-0.2 s). (The validation metrics at
-        those weights are the last history row's: each row is evaluated after its epoch.)"""
-        return (*outputs, tf.stack(self._evaluate_batch(x, labels)))
-
     def _history_row(self, means, x_val, labels_val):
         """One epoch's history row: the training means (loss, total loss, accuracy) and the
         validation loss and accuracy (NaN without validation samples)."""
@@ -424,8 +416,7 @@ class Network:
                 return self._history_row(sums / samples, x_val, labels_val)
 
             rows = tf.shape(batches)[0]
-            outputs = self._watched_loop(one_epoch, first_epoch, count, rows, watch, mode)
-            return self._with_final_sums(outputs, x, labels)
+            return self._watched_loop(one_epoch, first_epoch, count, rows, watch, mode)
 
         return dense_epochs
 

@@ -189,7 +189,8 @@ def _train(spec, config, x_train, y_train, x_validation, y_validation, on_epoch_
         ]
         watch = _Watch(network, config)
         full_batch = config.batch_size is None or config.batch_size >= len(y_train)
-        if isinstance(inputs[0], tf.RaggedTensor) or spec.input_size > MAX_XLA_INPUTS:
+        compiled = not isinstance(inputs[0], tf.RaggedTensor) and spec.input_size <= MAX_XLA_INPUTS
+        if not compiled:
             run_chunk, max_chunk = _graph_epochs(network, trainer, inputs, labels, config, watch)
         elif full_batch:
             run_chunk, max_chunk = _full_batch_epochs(trainer, inputs, labels, config, watch)
@@ -199,11 +200,16 @@ def _train(spec, config, x_train, y_train, x_validation, y_validation, on_epoch_
         pause = None if lane(seconds) == "short" else give_way
         history, stopped = _run_in_chunks(run_chunk, max_chunk, config, chance, on_epoch_end, pause)
         watch.finish(len(history))
-        metrics = watch.final_metrics(len(y_train)) or {
-            **_prefixed("train", _evaluate(network, inputs[0], labels[0])),
-            **_prefixed("val", _evaluate(network, inputs[1], labels[1])),
-        }
         weights = network.weights()
+        if compiled:  # (no evaluation compiled for each new network: see forward_metrics)
+            train = forward_metrics(spec, weights, x_train, y_train)
+            validation = watch.final_validation() or forward_metrics(
+                spec, weights, x_validation, y_validation
+            )
+        else:
+            train = _evaluate(network, inputs[0], labels[0])
+            validation = _evaluate(network, inputs[1], labels[1])
+        metrics = {**_prefixed("train", train), **_prefixed("val", validation)}
     if len(y_validation) == 0:
         history[["val_loss", "val_accuracy"]] = np.nan
     if spec.regression:
@@ -264,9 +270,9 @@ class _Watch:
         self.best_loss, self.best_epoch = np.inf, 0
         self.best_flat = np.zeros(sum(int(np.prod(shape)) for shape in self.shapes), np.float32)
         self.stopped_early = False
-        # The compiled loops' training sums at the weights they leave, and the last history
-        # row, which holds the validation metrics at those weights (Network._with_final_sums).
-        self.final_sums = self.last_row = None
+        # The compiled loops' last history row: the validation metrics at the weights they
+        # leave (each row is evaluated after its epoch's step).
+        self.last_row = None
         # What the compiled loop must watch (networks.Network._watched_loop).
         self.mode = "early" if self.patience else "replay" if self.epochs else "plain"
 
@@ -288,8 +294,7 @@ class _Watch:
 
     def take(self, first: int, count: int, outputs) -> np.ndarray:
         """Keep what a compiled call watched; returns its history rows (the epochs it ran)."""
-        history, snapshots, best_loss, best_epoch, best_flat, ran, final = outputs
-        self.final_sums = final.numpy()
+        history, snapshots, best_loss, best_epoch, best_flat, ran = outputs
         ran = int(ran)
         snapshots = snapshots.numpy()
         for slot, epoch in enumerate(self._planned(first, count)):
@@ -335,21 +340,17 @@ class _Watch:
         and make the replay's last frame the weights the result keeps."""
         if self.stopped_early and self.restore:
             self.set_flat(self.best_flat)
-            self.final_sums = None  # (they were the last epoch's weights')
+            self.last_row = None  # (it was the last epoch's weights')
         if self.epochs:
             self.snapshots = {e: w for e, w in self.snapshots.items() if e < epochs_done}
             self.snapshots[epochs_done] = self.network.flat_weights().numpy()
 
-    def final_metrics(self, train_count: int) -> dict | None:
-        """The result's metrics from the compiled loop's final sums and last history row (None
-        without them)."""
-        if self.final_sums is None or self.last_row is None:
+    def final_validation(self) -> dict | None:
+        """The validation loss and accuracy at the weights the compiled loops left, from their
+        last history row (None without it)."""
+        if self.last_row is None:
             return None
-        validation = {"loss": float(self.last_row[3]), "accuracy": float(self.last_row[4])}
-        return {
-            **_prefixed("train", _means(*self.final_sums, train_count)),
-            **_prefixed("val", validation),
-        }
+        return {"loss": float(self.last_row[3]), "accuracy": float(self.last_row[4])}
 
     def set_flat(self, flat: np.ndarray) -> None:
         self.network.set_weights(self.unflattened(flat))
@@ -646,6 +647,35 @@ def _evaluate(network, inputs, labels, chunk_size: int = 8192) -> dict[str, floa
     return _means(loss_sum, correct, count)
 
 
+def forward_metrics(spec: ModelSpec, weights: list[np.ndarray], x, y) -> dict[str, float]:
+    """Mean data loss and accuracy of these weights (the spec's layers) on x, y in inference
+    mode, by the forward pass in NumPy (nn_core.theory), the loss from the output layer's
+    logits as Keras computes it there. For the compiled loops' small networks: evaluating
+    them in the compiled loop added a tenth to compiling each new network (0.1 s)."""
+    from nn_core import theory  # (it imports this module)
+
+    y = np.asarray(y)
+    if len(y) == 0:
+        return _means(0.0, 0.0, 0)
+    inputs = expand(x, spec.input_features) if spec.input_features else x
+    layers = list(zip(weights[0::2], weights[1::2], strict=True))
+    activations = [spec.activation] * len(spec.hidden_units) + ["linear"]
+    products = theory.forward_products(layers, np.asarray(inputs) * spec.input_scale, activations)
+    logits = products[-1].output
+    if spec.regression:  # the squared error; no classes to be right about (see _as_r_squared)
+        losses, correct = np.square(y - logits[:, 0]), np.zeros(len(y))
+    elif spec.binary:  # tf.nn.sigmoid_cross_entropy_with_logits; sigmoid > 0.5 where z > 0
+        z = logits[:, 0]
+        losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        correct = (z > 0) == (y == 1)
+    else:  # tf.nn.sparse_softmax_cross_entropy_with_logits
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probabilities = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        losses = -log_probabilities[np.arange(len(y)), y.astype(int)]
+        correct = logits.argmax(axis=1) == y
+    return _means(float(losses.sum()), float(correct.sum()), len(y))
+
+
 def _means(loss_sum: float, correct: float, count: int) -> dict[str, float]:
     if count == 0:
         return {"loss": float("nan"), "accuracy": float("nan")}
@@ -664,7 +694,7 @@ def evaluate(result: TrainingResult, x, y) -> dict[str, float]:
     with checkout(result.spec) as network:
         network.set_weights(result.weights)
         labels = tf.constant(y, tf.float32 if result.spec.float_labels else tf.int32)
-        return _evaluate(network, _network_input(result.spec, x), labels)
+        return _evaluate(network, _network_input(result.spec, x, network), labels)
 
 
 def predict(

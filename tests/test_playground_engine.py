@@ -16,6 +16,7 @@ from nn_core import chapter, data, diagram, features, models, pool, training
 from nn_core.models import ModelSpec
 
 MOONS, CHAPTER = chapter.MOONS_NETWORK, chapter.MOONS_TRAINING
+FEATURES = ("x1", "x1_x2", "sin_x2")
 
 
 def toy_split(name, samples=200, noise=0.2, classes=2, validation=0.2):
@@ -373,6 +374,45 @@ def test_the_charts_of_a_new_result_name_their_channels_without_shorthand(monkey
         charts.weight_histogram(result.weights[0]),
     ):
         chart.to_dict()
+
+
+SIGMOID_ON_FEATURES = {"activation": "sigmoid", "input_size": 3, "input_features": FEATURES}
+
+
+@pytest.mark.parametrize(
+    "task, setting, how",
+    [
+        ("moons", SIGMOID_ON_FEATURES, "full batch"),
+        ("moons", {"activation": "relu", "hidden_units": (5, 3)}, "mini-batch"),
+        ("blobs", {"output_units": 3}, "full batch"),
+        ("blobs", {"output_units": 3}, "mini-batch"),
+        ("plane", {"regression": True}, "full batch"),
+        ("plane", {"regression": True}, "mini-batch"),
+        ("moons", {}, "early stopping"),
+    ],
+)
+def test_a_result_reports_the_loss_and_accuracy_a_keras_evaluation_of_its_weights_gives(
+    task, setting, how
+):
+    """The compiled loops' networks are evaluated at the end in NumPy
+    (training.forward_metrics), not in the compiled loop: the figures must be the network's
+    own, as its Keras layers compute them."""
+    split = toy_split(task, classes=setting.get("output_units", 2), noise=0.4)
+    spec = replace(ModelSpec(input_size=2, hidden_units=(8,), activation="tanh"), **setting)
+    config = replace(CHAPTER, epochs=300, learning_rate=0.1 if task == "plane" else 1.0)
+    if how == "mini-batch":
+        config = replace(config, batch_size=32)
+    if how == "early stopping":  # (the weights of the best epoch are restored)
+        config = replace(config, optimizer="adam", learning_rate=0.05, patience=50, epochs=3000)
+    result = training.train_split(spec, config, split)
+    assert how != "early stopping" or result.early_stop_epoch
+    for part in ("train", "validation"):
+        x, y = getattr(split, f"x_{part}"), getattr(split, f"y_{part}")
+        evaluated = training.evaluate(result, x, y)
+        prefix = "train" if part == "train" else "val"
+        assert result.metrics[f"{prefix}_loss"] == pytest.approx(evaluated["loss"], rel=1e-4)
+        if not spec.regression:  # (a regression's "accuracy" is R²)
+            assert result.metrics[f"{prefix}_accuracy"] == pytest.approx(evaluated["accuracy"])
 
 
 def test_a_new_results_diagram_and_curves_are_a_chart_built_once_with_its_data_swapped_in():
