@@ -74,14 +74,12 @@ def _layer_outputs(result, points: np.ndarray, weights=None) -> list[np.ndarray]
     spec = result.spec
     weights = result.weights if weights is None else weights
     inputs = features.expand(points, spec.input_features or features.RAW)
-    layers = list(zip(weights[0::2], weights[1::2], strict=True))
-    softmax = spec.output_activation == "softmax"
-    activations = [spec.activation] * len(spec.hidden_units)
-    activations.append("linear" if softmax else spec.output_activation)
-    outputs = [product.output for product in theory.forward_products(layers, inputs, activations)]
-    if softmax:
+    outputs = [product.output for product in theory.network_products(spec, weights, inputs)]
+    if spec.output_activation == "softmax":
         shifted = np.exp(outputs[-1] - outputs[-1].max(axis=1, keepdims=True))
         outputs[-1] = shifted / shifted.sum(axis=1, keepdims=True)
+    elif spec.output_activation == "sigmoid":
+        outputs[-1] = theory.activation_values("sigmoid", outputs[-1])
     return [inputs, *outputs]
 
 

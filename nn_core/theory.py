@@ -102,6 +102,15 @@ def forward_products(layers, inputs, activations) -> list[LayerProduct]:
     return products
 
 
+def network_products(spec, weights, inputs) -> list[LayerProduct]:
+    """forward_products of a trained network of this spec (weights as Keras lists them: kernel
+    and bias of each Dense layer): the hidden layers at its activation, the output layer's
+    logits, whose activation (sigmoid, softmax, none for regression) is the caller's."""
+    layers = list(zip(weights[0::2], weights[1::2], strict=True))
+    activations = [spec.activation] * len(spec.hidden_units) + ["linear"]
+    return forward_products(layers, inputs, activations)
+
+
 def keras_output(layers, inputs, hidden_activation: str) -> np.ndarray:
     """The same network as a Keras Sequential model (sigmoid output), called on the batch: the
     reference the hand-written products must equal."""

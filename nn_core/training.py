@@ -657,11 +657,8 @@ def forward_metrics(spec: ModelSpec, weights: list[np.ndarray], x, y) -> dict[st
     y = np.asarray(y)
     if len(y) == 0:
         return _means(0.0, 0.0, 0)
-    inputs = expand(x, spec.input_features) if spec.input_features else x
-    layers = list(zip(weights[0::2], weights[1::2], strict=True))
-    activations = [spec.activation] * len(spec.hidden_units) + ["linear"]
-    products = theory.forward_products(layers, np.asarray(inputs) * spec.input_scale, activations)
-    logits = products[-1].output
+    inputs = np.asarray(expand(x, spec.input_features) if spec.input_features else x)
+    logits = theory.network_products(spec, weights, inputs * spec.input_scale)[-1].output
     if spec.regression:  # the squared error; no classes to be right about (see _as_r_squared)
         losses, correct = np.square(y - logits[:, 0]), np.zeros(len(y))
     elif spec.binary:  # tf.nn.sigmoid_cross_entropy_with_logits; sigmoid > 0.5 where z > 0

@@ -775,7 +775,7 @@ def plots(result, key, dataset, validation_share, discrete, params, auto):
         result,
         lambda: with_datasets(
             chart_spec(diagram.diagram_chart, diagram.drawn_nodes(result.spec), chosen),
-            diagram.frame_data(result, grid),
+            diagram.frame_data(result, grid, pictures=pictures(None)),
         ),
         shown,
         lambda: diagram.frame_data(
