@@ -22,6 +22,8 @@ Run from the repository root: python bench/playground.py
   playback frames per second, first play and again.
 - The same sigmoid setting on a server without the disk cache (NN_EXPLORER_XLA_CACHE=off):
   a network compiled from nothing, as on a machine whose helper has not run yet.
+- A change one step from a setting far from the chapter's, after the helper compiled the
+  trainings near it while the student looked, and without the disk cache (near_figures).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import replace
@@ -225,25 +228,25 @@ def play_fps(page) -> float:
 
 
 @contextmanager
-def mlp_page(**environment):
-    """A server's MLP page in Chromium, once the server's warm-up is over: it compiles (or
-    loads) the page's networks in the background after a restart; a class arrives after it,
-    so the figures do too."""
+def mlp_page(query: str = "", **environment):
+    """A server's MLP page (at the setting in `query`) in Chromium, and the server's process,
+    once the server's warm-up is over: it compiles (or loads) the page's networks in the
+    background after a restart; a class arrives after it, so the figures do too."""
     from browser_helpers import chromium, open_page, streamlit_server
 
     log = Path("/tmp/nn_explorer_playground_bench.log")
     with streamlit_server(log, **environment) as (url, process), chromium() as browser:
-        page = open_page(browser, f"{url}/mlp_moons", viewport=(1400, 1400))
+        page = open_page(browser, f"{url}/mlp_moons?{query}", viewport=(1400, 1400))
         page.locator(
             "[data-testid='stVegaLiteChart'][aria-label='Decision boundary'] canvas"
-        ).wait_for()
+        ).wait_for(timeout=120_000)
         wait_until_quiet(process)
         wait_idle(page)
-        yield page
+        yield page, process
 
 
 def browser_figures() -> dict:
-    with mlp_page() as page:
+    with mlp_page() as (page, _):
         activation = to_activation(page, "relu")
         scrubs = []
         for _ in range(5):
@@ -259,7 +262,7 @@ def browser_figures() -> dict:
         )
         from_disk = to_activation(page, "sigmoid")
         from_disk_linear = to_activation(page, "linear")
-    with mlp_page(NN_EXPLORER_XLA_CACHE="off") as page:
+    with mlp_page(NN_EXPLORER_XLA_CACHE="off") as (page, _):
         page.locator(".st-key-moons_feature_x1_x2 label").click()
         wait_idle(page)
         compiled = to_activation(page, "sigmoid")
@@ -279,6 +282,81 @@ def browser_figures() -> dict:
         "play_fps_first": first_play,
         "play_fps_again": again,
     }
+
+
+# A setting two changes and more from the chapter's, so outside the helper's list: relu, two
+# layers of 8 units, Adam at 0.01.
+FAR = (
+    "moons_activation=relu&moons_layers=2&moons_units_0=8&moons_units_1=8"
+    "&moons_optimizer=adam&moons_learning_rate=0.01"
+)
+
+
+def near_figures() -> dict:
+    """A student's change one step from a setting far from the chapter's (FAR; sigmoid for
+    relu), on a server whose disk-cache helper compiled the trainings one change away while
+    the student looked at the first result (the server's wish: nn_core.precompile.wish), and
+    on a server without the disk cache, where it compiles. The helper's folder starts with
+    its list marked done, so it compiles the wish alone; its seconds count from the wish to
+    the mark that says the trainings near it are done."""
+    from nn_core import chapter, precompile
+
+    with tempfile.TemporaryDirectory() as folder:
+        cache = Path(folder)
+        precompile.mark(cache, chapter.moons_trainings_to_keep()).touch()
+        wish, near = f"{precompile.WISHES}/*.json", "compiled-*.near"
+        # (the wish may be done and gone before the server's warm-up is over)
+        made = _when_made(cache, (wish, near))
+        with mlp_page(query=FAR, NN_EXPLORER_XLA_CACHE=str(cache)) as (page, process):
+            deadline = time.monotonic() + 900
+            while near not in made and time.monotonic() < deadline:
+                time.sleep(0.2)
+            _wait_for_helpers_to_end()
+            wait_until_quiet(process)
+            from_disk = to_activation(page, "sigmoid")
+    with mlp_page(query=FAR, NN_EXPLORER_XLA_CACHE="off") as (page, _):
+        compiled = to_activation(page, "sigmoid")
+    return {
+        "near_wish_helper_s": made[near] - made[wish],
+        "near_change_from_disk_boundary_s": from_disk[0],
+        "near_change_from_disk_whole_page_s": from_disk[1],
+        "near_change_compiled_boundary_s": compiled[0],
+        "near_change_compiled_whole_page_s": compiled[1],
+    }
+
+
+def _when_made(folder: Path, patterns, timeout: float = 900) -> dict:
+    """pattern -> the modification time of the first file in `folder` that matches it, filled
+    in by a thread as the files appear (a pattern stays out until one does)."""
+    made = {}
+
+    def watch():
+        deadline = time.monotonic() + timeout
+        while len(made) < len(patterns) and time.monotonic() < deadline:
+            for pattern in patterns:
+                found = list(folder.glob(pattern))
+                if found and pattern not in made:
+                    made[pattern] = found[0].stat().st_mtime
+            time.sleep(0.05)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return made
+
+
+def _wait_for_helpers_to_end(timeout: float = 120) -> None:
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        helpers = [
+            process
+            for process in psutil.process_iter(["cmdline"])
+            if "nn_core.precompile" in " ".join(process.info["cmdline"] or ())
+        ]
+        if not helpers:
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"The disk-cache helper still ran after {timeout} s")
 
 
 def helper_figures() -> dict:
@@ -336,6 +414,7 @@ def main() -> None:
         "diagram_4x8_kB": diagram_bytes / 1000,
         **helper,
         **browser_figures(),
+        **near_figures(),
     }
     report(figures)
 

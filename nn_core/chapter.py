@@ -122,24 +122,73 @@ def moons_trainings_to_keep() -> list[tuple[ModelSpec, TrainConfig]]:
 
 
 def changes_from_chapter(spec: ModelSpec, config: TrainConfig) -> int:
-    """How many steps a training's compiled loop is from the chapter's: activation, each
-    layer more or fewer, padded width, input features, task, optimizer, batch size, early
-    stopping."""
-    form, chapter_form = compiled_form(spec), compiled_form(MOONS_NETWORK)
-    depth = len(form.hidden_units)
-    other_width = depth > 0 and form.hidden_units[0] != chapter_form.hidden_units[0]
+    """How many steps a training's compiled loop is from the chapter's (changes_between)."""
+    return changes_between((MOONS_NETWORK, MOONS_TRAINING), (spec, config))
+
+
+def changes_between(training: tuple, other: tuple) -> int:
+    """How many steps one training's compiled loop is from another's: activation, each
+    layer more or fewer, padded width, input features or not, task, dropout or not,
+    optimizer, batch size, early stopping or not."""
+    (spec, config), (other_spec, other_config) = training, other
+    form, other_form = compiled_form(spec), compiled_form(other_spec)
+    depth, other_depth = len(form.hidden_units), len(other_form.hidden_units)
+    widths = {form.hidden_units[0]} if depth else set()
+    other_widths = {other_form.hidden_units[0]} if other_depth else set()
     return sum(
         (
-            spec.activation != MOONS_NETWORK.activation,
-            abs(depth - len(MOONS_NETWORK.hidden_units)),
-            other_width,
-            bool(spec.input_features),
-            spec.regression or spec.output_units != MOONS_NETWORK.output_units,
-            config.optimizer != MOONS_TRAINING.optimizer,
-            config.batch_size != MOONS_TRAINING.batch_size,
-            bool(config.patience),
+            form.activation != other_form.activation,
+            abs(depth - other_depth),
+            bool(widths and other_widths and widths != other_widths),
+            bool(spec.input_features) != bool(other_spec.input_features),
+            _task(spec) != _task(other_spec),
+            bool(spec.dropout_rate) != bool(other_spec.dropout_rate),
+            config.optimizer != other_config.optimizer,
+            config.batch_size != other_config.batch_size,
+            bool(config.patience) != bool(other_config.patience),
         )
     )
+
+
+def _task(spec: ModelSpec) -> tuple:
+    return spec.regression, spec.output_units
+
+
+def moons_trainings_near(spec: ModelSpec, config: TrainConfig) -> list[tuple]:
+    """The MLP page's trainings one change from this one that run another compiled loop, one
+    per loop, the changes students make most first: activation, units, layers, input
+    features, dropout, optimizer, batch size, early stopping. (The disk-cache helper
+    compiles them while the student looks at this one: nn_core.precompile.wish.)"""
+    depth = len(spec.hidden_units)
+    specs = [replace(spec, activation=name) for name in ACTIVATIONS if depth]
+    units = spec.hidden_units
+    specs += [
+        replace(spec, hidden_units=units[:index] + (other,) + units[index + 1 :])
+        for index in range(depth)
+        # (the nearest widths first: a slider moves a step at a time)
+        for other in sorted(MOONS_UNIT_CHOICES, key=lambda other: abs(other - units[index]))
+    ]
+    if depth:
+        specs.append(replace(spec, hidden_units=units[:-1]))
+    if depth < MOONS_MAX_LAYERS:
+        specs.append(replace(spec, hidden_units=units + (units[-1:] or MOONS_NETWORK.hidden_units)))
+    plane = replace(spec, input_size=2, input_features=())
+    on_features = replace(spec, input_size=3, input_features=("x1", "x2", "x1_x2"))
+    specs.append(plane if spec.input_features else on_features)
+    specs.append(replace(spec, dropout_rate=0.0 if spec.dropout_rate else 0.25))
+    trainings = [(other, _replayed_as_page_does(other, config)) for other in specs]
+    configs = [replace(config, optimizer=name) for name in OPTIMIZERS]
+    configs += [replace(config, batch_size=size) for size in (None, *MOONS_BATCH_SIZES)]
+    configs.append(replace(config, patience=0 if config.patience else 100))
+    trainings += [(spec, other) for other in configs]
+    here = _compiled_training(spec, config)
+    distinct = _one_per(lambda training: _compiled_training(*training), trainings)
+    return [training for training in distinct if _compiled_training(*training) != here]
+
+
+def _replayed_as_page_does(spec: ModelSpec, config: TrainConfig) -> TrainConfig:
+    """config with the replay the MLP page records for this network (moons_training_for)."""
+    return replace(config, replay_frames=moons_training_for(spec).replay_frames)
 
 
 def moons_training_for(spec: ModelSpec) -> TrainConfig:

@@ -8,27 +8,80 @@ network for the first time loads it in a fifth of a second instead of compiling 
 one, and holds in memory only the networks its students use. TensorFlow keeps every
 executable it compiles for the life of its process, so this process starts itself afresh
 every BATCH trainings; a finished list leaves a mark, and later servers skip the work.
+
+Its list is the chapter's setting and everything one change from it. A student soon leaves
+that neighbourhood, and each change from there compiled a new loop (about a second longer to
+wait); so after a student's training a server also leaves a wish (wish): the trainings one
+change from that one (chapter.moons_trainings_near), which the helper compiles first.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
 import sys
-from dataclasses import replace
+import time
+from dataclasses import asdict, replace
 from pathlib import Path
 
+import numpy as np
+
 BATCH = 10  # trainings per process (its peak memory grows with each compiled loop)
+WISHES = "wishes"  # the cache folder's subfolder of wishes (wish), one file each
+WISH_SECONDS = 600  # a wish older than this is dropped: its student has moved on
 
 
 def mark(place: Path, trainings) -> Path:
     """The file that says this list was compiled into `place`: named by the list and by the
     engine's code, so that a new list, or loops traced differently after an update of the
     app, are compiled again."""
-    digest = hashlib.sha256(repr(trainings).encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.read_bytes())
-    return place / f"precompiled-{digest.hexdigest()[:16]}.done"
+    return place / f"precompiled-{_digest(trainings)}.done"
+
+
+def _digest(what) -> str:
+    """A name for `what` and the engine's code (loops are traced anew after an app update)."""
+    return hashlib.sha256(repr(what).encode() + _engine_code()).hexdigest()[:16]
+
+
+@functools.cache
+def _engine_code() -> bytes:
+    return b"".join(source.read_bytes() for source in sorted(Path(__file__).parent.glob("*.py")))
+
+
+def _compiled_mark(place: Path, spec, config, counts: tuple[int, int]) -> Path:
+    """The file that says this training's loop, for these sample counts (its shapes), is in
+    `place`: a wish skips what the list or an earlier wish compiled."""
+    from nn_core import chapter
+
+    return place / f"compiled-{_digest((chapter._compiled_training(spec, config), counts))}"
+
+
+def _near_mark(place: Path, spec, config, counts: tuple[int, int]) -> Path:
+    """The file that says the trainings one change from this one are in `place`."""
+    return _compiled_mark(place, spec, config, counts).with_suffix(".near")
+
+
+def wish(spec, config, training_count: int, validation_count: int) -> None:
+    """Ask the helper to compile, into the disk cache, the trainings one change from this one
+    (chapter.moons_trainings_near) at these sample counts, and start it unless it runs. Cheap
+    (a small file) and quiet: with the disk cache off, or a wish already made, it does nothing."""
+    from nn_core import xla_cache
+
+    place = xla_cache.in_use()
+    if os.name != "posix" or place is None:
+        return
+    counts = (int(training_count), int(validation_count))
+    wishes = place / WISHES
+    path = wishes / f"{_digest((spec, config, counts))}.json"
+    if path.exists() or _near_mark(place, spec, config, counts).exists():
+        return
+    wishes.mkdir(parents=True, exist_ok=True)
+    wanted = {"spec": asdict(spec), "config": asdict(config), "counts": counts}
+    path.write_text(json.dumps(wanted))
+    if not _running(place):
+        _start()
 
 
 def needed() -> bool:
@@ -45,32 +98,120 @@ def needed() -> bool:
 def start_in_background() -> None:
     """Start this module's work in a separate, lowest-priority process, if it is needed
     (first keeping the folder within its size)."""
-    import subprocess
-
     from nn_core import xla_cache
 
     xla_cache.keep_within()
     if needed():
-        subprocess.Popen(
-            [sys.executable, "-m", "nn_core.precompile"],
-            cwd=Path(__file__).resolve().parent.parent,  # (a server may run from elsewhere)
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=lambda: os.nice(19),
-            start_new_session=True,  # it outlives a server stopped meanwhile, and finishes
-        )
+        _start()
 
 
-def compile_trainings(trainings, first: int, count: int) -> None:
-    """Train each of trainings[first:first + count] for one epoch: compiling is the work
-    (an epoch count is not compiled in), and TensorFlow saves each compiled loop."""
+def _start() -> None:
+    import subprocess
+
+    subprocess.Popen(
+        [sys.executable, "-m", "nn_core.precompile"],
+        cwd=Path(__file__).resolve().parent.parent,  # (a server may run from elsewhere)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: os.nice(19),
+        start_new_session=True,  # it outlives a server stopped meanwhile, and finishes
+    )
+
+
+def _running(place: Path) -> bool:
+    """Whether a helper holds the folder's lock (starting another would cost it an import of
+    TensorFlow to find that out)."""
+    import fcntl
+
+    with open(place / "precompile.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+def compile_trainings(place: Path, trainings, counts=None) -> None:
+    """Train each training for one epoch on samples of these counts (the chapter's split's
+    by default): compiling is the work (an epoch count is not compiled in), and TensorFlow
+    saves each compiled loop. Each leaves its mark (_compiled_mark), even one that failed:
+    a helper must not stop at it, nor try it again for every wish."""
     from nn_core import chapter, training
 
     split = chapter.moons_split()
-    for spec, config in trainings[first : first + count]:
-        labels = [_labels_for(spec, y) for y in (split.y_train, split.y_validation)]
-        task_split = replace(split, y_train=labels[0], y_validation=labels[1])
-        training.train_split(spec, replace(config, epochs=1), task_split)
+    counts = counts or (len(split.y_train), len(split.y_validation))
+    # Any samples of these counts, and labels of the task's type: only their shapes matter.
+    x_train, x_validation = (
+        np.resize(x, (count, x.shape[1]))
+        for x, count in zip((split.x_train, split.x_validation), counts, strict=True)
+    )
+    for spec, config in trainings:
+        labels = [_labels_for(spec, np.arange(count) % 2) for count in counts]
+        samples = replace(
+            split,
+            x_train=x_train,
+            y_train=labels[0],
+            x_validation=x_validation,
+            y_validation=labels[1],
+        )
+        try:
+            training.train_split(spec, replace(config, epochs=1), samples)
+        except Exception:  # noqa: BLE001 (the server meets the same error, and says it)
+            pass
+        _compiled_mark(place, spec, config, counts).touch()
+
+
+def compile_wishes(place: Path, budget: int) -> int:
+    """Compile what the wishes want, the newest first, up to `budget` trainings; a wish done
+    (or too old, or unreadable) is removed. Returns how many trainings it compiled."""
+    from nn_core import chapter
+
+    compiled = 0
+    for path in sorted(_wishes(place), key=_age):
+        wanted = _read_wish(path)
+        if wanted is None:
+            path.unlink(missing_ok=True)
+            continue
+        spec, config, counts = wanted
+        near = [
+            training
+            for training in chapter.moons_trainings_near(spec, config)
+            if not _compiled_mark(place, *training, counts).exists()
+        ]
+        now = near[: budget - compiled]
+        compile_trainings(place, now, counts)
+        compiled += len(now)
+        if len(now) < len(near):  # (the next process goes on with it)
+            return compiled
+        _near_mark(place, spec, config, counts).touch()
+        path.unlink(missing_ok=True)
+    return compiled
+
+
+def _wishes(place: Path) -> list[Path]:
+    return list((place / WISHES).glob("*.json"))
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:  # (removed meanwhile)
+        return float("inf")
+
+
+def _read_wish(path: Path):
+    """(spec, config, counts) of a wish file; None if it is unreadable or too old."""
+    from nn_core.models import ModelSpec
+    from nn_core.training import TrainConfig
+
+    if _age(path) > WISH_SECONDS:
+        return None
+    try:
+        wanted = json.loads(path.read_text())
+        counts = tuple(int(count) for count in wanted["counts"])
+        return ModelSpec(**wanted["spec"]), TrainConfig(**wanted["config"]), counts
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def _labels_for(spec, labels):
@@ -97,15 +238,22 @@ def main() -> None:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return
-        if done.exists():
-            return
-        compile_trainings(trainings, first, BATCH)
-        following = first + BATCH
-        if following >= len(trainings):
+        # (wishes add loops while a class works: every new part looks at the folder's size)
+        if xla_cache.keep_within():
+            first = 0  # (the list's loops went too)
+        budget = BATCH - compile_wishes(place, BATCH)  # what students use now comes first
+        for spec, config in trainings[first : first + budget]:
+            if done.exists() or _wishes(place):  # (a wish made meanwhile goes first)
+                break
+            compile_trainings(place, [(spec, config)])
+            first += 1
+        if first >= len(trainings):
             done.touch()
-            return
-    # A fresh process for the next part: this one's compiled loops leave with it.
-    os.execv(sys.executable, [sys.executable, "-m", "nn_core.precompile", str(following)])
+    # Looked at once the lock is free: a wish made while this process held it (its server
+    # saw a helper running, and started none) is found here.
+    if _wishes(place) or not done.exists():
+        # A fresh process for the next part: this one's compiled loops leave with it.
+        os.execv(sys.executable, [sys.executable, "-m", "nn_core.precompile", str(first)])
 
 
 if __name__ == "__main__":

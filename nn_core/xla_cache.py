@@ -113,15 +113,17 @@ def clear() -> bool:
     return True
 
 
-def keep_within(max_bytes: int = MAX_BYTES) -> None:
+def keep_within(max_bytes: int = MAX_BYTES) -> bool:
     """Empty the folder once it holds more than max_bytes: every new data shape (a student's
     own points, another sample count) compiles and keeps a loop of its own, and the folder
-    must not grow for ever. The helper then fills it again (nn_core.precompile)."""
+    must not grow for ever. The helper then fills it again (nn_core.precompile). True if it
+    emptied it."""
     place = in_use()
     if place is None or not place.is_dir():
-        return
+        return False
     if sum(entry.stat().st_size for entry in place.iterdir() if entry.is_file()) > max_bytes:
-        clear()
+        return clear()
+    return False
 
 
 # ------------------------------------------------------------------ names of our own

@@ -54,7 +54,7 @@ from ui.params import PageParams
 from ui.runs import compare_panel
 from ui.runs import record as record_run
 from ui.search_panel import search_view
-from ui.warmup import warm_up_in_background
+from ui.warmup import compile_near, warm_up_in_background
 
 DATASETS = {
     "moons": "Moons",
@@ -282,14 +282,13 @@ def train_run(dataset, validation_share, spec, config, progress_label="Training"
     split = split_dataset(dataset, validation_share)
     key = run_key(dataset, validation_share, spec, config)
     seconds = estimate_for(dataset, validation_share, spec, config)
-    result = results.compute(
-        key,
-        results.with_progress(
-            progress_label,
-            lambda progress: training.train_split(spec, config, split, progress, seconds),
-            show_curves=False,
-        ),
-    )
+
+    def trained(progress):
+        result = training.train_split(spec, config, split, progress, seconds)
+        compile_near(spec, config, split)  # (the student's next change, while they look)
+        return result
+
+    result = results.compute(key, results.with_progress(progress_label, trained, show_curves=False))
     record_moons(dataset, validation_share, key, result)
     return result
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from nn_core import chapter, models
+from nn_core.networks import OPTIMIZERS
 from nn_core.xla_cache import DeterministicNames
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,3 +165,99 @@ def test_a_folder_grown_past_its_size_is_emptied(tmp_path, monkeypatch):
     (tmp_path / "b.pb").write_bytes(b"x" * 600)
     xla_cache.keep_within(max_bytes=1000)
     assert not list(tmp_path.iterdir())
+
+
+def test_the_trainings_near_a_setting_are_each_one_change_and_one_loop_away():
+    """What the helper compiles while a student looks at a result: every kind of change the
+    MLP page offers, each one step from the student's setting, each a loop of its own."""
+    spec = replace(chapter.MOONS_NETWORK, activation="relu", hidden_units=(8, 8))
+    config = replace(chapter.moons_training_for(spec), optimizer="adam")
+    near = chapter.moons_trainings_near(spec, config)
+    loops = [chapter._compiled_training(*training) for training in near]
+    assert len(set(loops)) == len(loops), "one training per loop"
+    assert chapter._compiled_training(spec, config) not in loops
+    assert all(chapter.changes_between((spec, config), training) == 1 for training in near)
+    changed = {
+        "activation": {other.activation for other, _ in near} == set(models.ACTIVATIONS),
+        "units": {models.padded_width(other.hidden_units) for other, _ in near} >= {8, 16, 128},
+        "layers": {len(other.hidden_units) for other, _ in near} == {1, 2, 3},
+        "features": any(other.input_features for other, _ in near),
+        "dropout": any(other.dropout_rate for other, _ in near),
+        "optimizer": {other.optimizer for _, other in near} == set(OPTIMIZERS),
+        "batch size": {other.batch_size for _, other in near} >= {None, 8, 128},
+        "early stopping": any(other.patience for _, other in near),
+    }
+    assert all(changed.values()), changed
+    # The nearest width first: a slider moves a step at a time.
+    widths = [models.padded_width(other.hidden_units) for other, _ in near]
+    assert widths.index(16) < widths.index(128)
+
+
+# A student's training far from the chapter's setting, at sample counts of their own: the
+# server's wish, then the helper (its list cut to nothing, its trainings near to two).
+WISH = """
+import sys
+from dataclasses import replace
+from nn_core import chapter, precompile, xla_cache
+spec = replace(chapter.MOONS_NETWORK, activation="relu", hidden_units=(8, 8))
+config = replace(chapter.moons_training_for(spec), optimizer="adam")
+near = chapter.moons_trainings_near(spec, config)[:2]
+chapter.moons_trainings_near = lambda spec, config: near
+chapter.moons_trainings_to_keep = lambda: []
+precompile._start = lambda: None  # (main runs here, below)
+precompile.wish(spec, config, 101, 43)
+precompile.wish(spec, config, 101, 43)  # (the same wish twice: one file)
+wishes = xla_cache.in_use() / precompile.WISHES
+(wishes / "unreadable.json").write_text("{")
+precompile.main()
+print(len(list(wishes.glob("*.json"))))
+"""
+
+# A server later meeting the near training with those counts.
+NEAR = """
+from dataclasses import replace
+import numpy as np
+from nn_core import chapter, training
+spec = replace(chapter.MOONS_NETWORK, activation="sigmoid", hidden_units=(8, 8))
+config = replace(chapter.moons_training_for(spec), optimizer="adam", epochs=20)
+split = chapter.moons_split()
+x, y = np.resize(split.x_train, (144, 2)), np.arange(144) % 2
+training.train(spec, config, x[:101], y[:101], x[101:], y[101:])
+print("trained")
+"""
+
+
+def test_a_wish_has_the_helper_compile_the_trainings_near_a_student_s_to_disk(tmp_path):
+    assert run_python(WISH, tmp_path) == "0", "every wish done (or dropped) and removed"
+    assert len(kept_files(tmp_path)) == 2
+    assert len(list(tmp_path.glob("compiled-*.near"))) == 1
+    near = chapter.moons_trainings_near(
+        replace(chapter.MOONS_NETWORK, activation="relu", hidden_units=(8, 8)),
+        replace(chapter.moons_training_for(chapter.MOONS_NETWORK), optimizer="adam"),
+    )
+    assert near[0][0].activation == "tanh" and near[1][0].activation == "sigmoid"
+    kept = kept_files(tmp_path)
+    assert run_python(NEAR, tmp_path) == "trained"
+    assert kept_files(tmp_path) == kept, "loaded from disk: nothing compiled and saved anew"
+
+
+def test_a_training_on_the_mlp_page_leaves_its_wish_unless_background_work_is_off(monkeypatch):
+    """ui.warmup.compile_near, which the MLP page calls after each training: the wish names
+    the student's setting and sample counts (in a thread: the page is drawn meanwhile)."""
+    import threading
+
+    from nn_core import precompile
+    from ui import warmup
+
+    wished = []
+    monkeypatch.setattr(precompile, "wish", lambda *wish: wished.append(wish))
+    split = chapter.moons_split()
+    spec, config = chapter.MOONS_NETWORK, chapter.moons_training_for(chapter.MOONS_NETWORK)
+    monkeypatch.setenv("NN_EXPLORER_WARM_UP", "0")  # as the test suite runs its servers
+    warmup.compile_near(spec, config, split)
+    monkeypatch.delenv("NN_EXPLORER_WARM_UP")
+    warmup.compile_near(spec, config, split)
+    for thread in threading.enumerate():
+        if thread.name == "wish":
+            thread.join(30)
+    assert wished == [(spec, config, 140, 60)]

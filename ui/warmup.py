@@ -89,6 +89,21 @@ def _warm_up() -> None:
         precompile.start_in_background()
 
 
+def compile_near(spec, config, split) -> None:
+    """After a student's training on the MLP page: the disk-cache helper compiles the trainings
+    one change from it (nn_core.precompile.wish) while the student looks at this one, so that
+    their next change loads its loop instead of compiling it. In a thread of its own (it may
+    start the helper), not before the page is drawn; off where the warm-up is (the tests)."""
+    if os.environ.get("NN_EXPLORER_WARM_UP") == "0":
+        return
+    from nn_core import precompile
+
+    counts = len(split.y_train), len(split.y_validation)
+    threading.Thread(
+        target=precompile.wish, args=(spec, config, *counts), name="wish", daemon=True
+    ).start()
+
+
 _tidying = threading.Event()
 
 
