@@ -11,7 +11,7 @@ every BATCH trainings; a finished list leaves a mark, and later servers skip the
 
 Its list is the chapter's setting and everything one change from it. A student soon leaves
 that neighbourhood, and each change from there compiled a new loop (about a second longer to
-wait); so after a student's training a server also leaves a wish (wish): the trainings one
+wait); so after a student's training a server also leaves a wish (see wish): the trainings one
 change from that one (chapter.moons_trainings_near), which the helper compiles first.
 """
 
@@ -135,18 +135,18 @@ def compile_trainings(place: Path, trainings, counts=None) -> None:
     """Train each training for one epoch on samples of these counts (the chapter's split's
     by default): compiling is the work (an epoch count is not compiled in), and TensorFlow
     saves each compiled loop. Each leaves its mark (_compiled_mark), even one that failed:
-    a helper must not stop at it, nor try it again for every wish."""
+    a helper must not stop at it, nor try it again for every wish. (Any samples of these
+    counts will do, and labels of the task's type: only their shapes are compiled in.)"""
     from nn_core import chapter, training
 
     split = chapter.moons_split()
     counts = counts or (len(split.y_train), len(split.y_validation))
-    # Any samples of these counts, and labels of the task's type: only their shapes matter.
     x_train, x_validation = (
         np.resize(x, (count, x.shape[1]))
         for x, count in zip((split.x_train, split.x_validation), counts, strict=True)
     )
     for spec, config in trainings:
-        labels = [_labels_for(spec, np.arange(count) % 2) for count in counts]
+        labels = [_labels_for(spec, count) for count in counts]
         samples = replace(
             split,
             x_train=x_train,
@@ -214,12 +214,11 @@ def _read_wish(path: Path):
         return None
 
 
-def _labels_for(spec, labels):
-    """The moons labels as this network's task reads them (their values do not matter here,
-    only their type): targets for a regression, classes 0..n-1 for n outputs."""
-    if spec.regression:
-        return labels.astype("float32")
-    return labels % max(2, spec.output_units)
+def _labels_for(spec, count: int):
+    """`count` labels of this network's task (their values do not matter here, only their
+    type): targets for a regression, two classes otherwise."""
+    labels = np.arange(count) % 2
+    return labels.astype("float32") if spec.regression else labels
 
 
 def main() -> None:
