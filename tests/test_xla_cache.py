@@ -261,3 +261,24 @@ def test_a_training_on_the_mlp_page_leaves_its_wish_unless_background_work_is_of
         if thread.name == "wish":
             thread.join(30)
     assert wished == [(spec, config, 140, 60)]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="priorities are read from Linux's /proc")
+def test_the_helper_runs_only_on_a_core_nothing_else_wants(tmp_path, monkeypatch):
+    """The helper has a session of its own, which Linux weighs against the server's before
+    it looks at nice values (autogroup): its session's nice, not only its own, is the lowest,
+    and it runs as SCHED_IDLE."""
+    from nn_core import precompile
+
+    monkeypatch.setenv("NN_EXPLORER_XLA_CACHE", str(tmp_path))
+    helper = precompile._start()
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, helper.pid) == 19
+        assert os.sched_getscheduler(helper.pid) == os.SCHED_IDLE
+        assert os.getsid(helper.pid) != os.getsid(0)
+        group = Path(f"/proc/{helper.pid}/autogroup")
+        if group.exists():  # (a kernel without autogroup has no such file)
+            assert group.read_text().split()[-1] == "19"
+    finally:
+        helper.kill()
+        helper.wait()
