@@ -288,7 +288,7 @@ def browser_figures() -> dict:
 # layers of 8 units, Adam at 0.01.
 FAR = (
     "moons_activation=relu&moons_layers=2&moons_units_0=8&moons_units_1=8"
-    "&moons_optimizer=adam&moons_learning_rate=0.01"
+    "&moons_optimizer=Adam&moons_learning_rate=0.01"
 )
 
 
