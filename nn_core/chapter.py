@@ -132,14 +132,12 @@ def changes_between(training: tuple, other: tuple) -> int:
     optimizer, batch size, early stopping or not."""
     (spec, config), (other_spec, other_config) = training, other
     form, other_form = compiled_form(spec), compiled_form(other_spec)
-    depth, other_depth = len(form.hidden_units), len(other_form.hidden_units)
-    widths = {form.hidden_units[0]} if depth else set()
-    other_widths = {other_form.hidden_units[0]} if other_depth else set()
+    width, other_width = form.hidden_units[:1], other_form.hidden_units[:1]  # (() without)
     return sum(
         (
             form.activation != other_form.activation,
-            abs(depth - other_depth),
-            bool(widths and other_widths and widths != other_widths),
+            abs(len(form.hidden_units) - len(other_form.hidden_units)),
+            bool(width and other_width and width != other_width),
             bool(spec.input_features) != bool(other_spec.input_features),
             _task(spec) != _task(other_spec),
             bool(spec.dropout_rate) != bool(other_spec.dropout_rate),

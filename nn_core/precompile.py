@@ -66,22 +66,27 @@ def _near_mark(place: Path, spec, config, counts: tuple[int, int]) -> Path:
 def wish(spec, config, training_count: int, validation_count: int) -> None:
     """Ask the helper to compile, into the disk cache, the trainings one change from this one
     (chapter.moons_trainings_near) at these sample counts, and start it unless it runs. Cheap
-    (a small file) and quiet: with the disk cache off, or a wish already made, it does nothing."""
+    (a small file) and quiet: with the disk cache off, a wish already made, or a folder it
+    cannot write to, it does nothing (the student's next change then compiles, as before)."""
     from nn_core import xla_cache
 
     place = xla_cache.in_use()
     if os.name != "posix" or place is None:
         return
     counts = (int(training_count), int(validation_count))
-    wishes = place / WISHES
-    path = wishes / f"{_digest((spec, config, counts))}.json"
+    path = place / WISHES / f"{_digest((spec, config, counts))}.json"
     if path.exists() or _near_mark(place, spec, config, counts).exists():
         return
-    wishes.mkdir(parents=True, exist_ok=True)
     wanted = {"spec": asdict(spec), "config": asdict(config), "counts": counts}
-    path.write_text(json.dumps(wanted))
-    if not _running(place):
-        _start()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = path.with_suffix(".part")  # (renamed whole: the helper never reads half)
+        written.write_text(json.dumps(wanted))
+        written.replace(path)
+        if not _running(place):
+            _start()
+    except OSError:
+        pass
 
 
 def needed() -> bool:
