@@ -161,8 +161,9 @@ def compile_trainings(place: Path, trainings, counts=None) -> None:
     """Train each training for one epoch on samples of these counts (the chapter's split's
     by default): compiling is the work (an epoch count is not compiled in), and TensorFlow
     saves each compiled loop. Each leaves its mark (_compiled_mark), even one that failed:
-    a helper must not stop at it, nor try it again for every wish. (Any samples of these
-    counts will do, and labels of the task's type: only their shapes are compiled in.)"""
+    a helper must not stop at it, nor try it again for every wish; a marked one is skipped.
+    (Any samples of these counts will do, and labels of the task's type: only their shapes
+    are compiled in.)"""
     from nn_core import chapter, training
 
     split = chapter.moons_split()
@@ -172,6 +173,9 @@ def compile_trainings(place: Path, trainings, counts=None) -> None:
         for x, count in zip((split.x_train, split.x_validation), counts, strict=True)
     )
     for spec, config in trainings:
+        done = _compiled_mark(place, spec, config, counts)
+        if done.exists():  # (a wish's, for a training of the list, or the other way round)
+            continue
         labels = [_labels_for(spec, count) for count in counts]
         samples = replace(
             split,
@@ -184,7 +188,7 @@ def compile_trainings(place: Path, trainings, counts=None) -> None:
             training.train_split(spec, replace(config, epochs=1), samples)
         except Exception:  # noqa: BLE001 (the server meets the same error, and says it)
             pass
-        _compiled_mark(place, spec, config, counts).touch()
+        done.touch()
 
 
 def compile_wishes(place: Path, budget: int) -> int:
