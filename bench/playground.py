@@ -24,6 +24,9 @@ Run from the repository root: python bench/playground.py
   a network compiled from nothing, as on a machine whose helper has not run yet.
 - A change one step from a setting far from the chapter's, after the helper compiled the
   trainings near it while the student looked, and without the disk cache (near_figures).
+- That change without the disk cache again, on fresh servers, alternately with Streamlit's
+  fade of the previous results put back (ui/assets/base.css turns it into one step): whole
+  page seconds and the CPU seconds Chromium took meanwhile (fade_figures).
 """
 
 from __future__ import annotations
@@ -325,6 +328,63 @@ def near_figures() -> dict:
     }
 
 
+# Streamlit's own fade of a running page's previous results, which ui/assets/base.css
+# replaces by one step: put back, for the comparison in fade_figures.
+STREAMLIT_FADE = """(css) => {
+  const style = document.createElement('style');
+  style.textContent = css;
+  document.head.appendChild(style);
+}"""
+# (More specific than the app's rule, which comes later in the page: the app's styles are in
+# its body.)
+FADE_CSS = (
+    ", ".join(
+        f"html body {selector}"
+        for selector in (
+            "[data-stale='true']",
+            "[data-testid='stExpander'] details",
+            "[data-testid='stExpander'] summary",
+            "[data-testid='stTabs'] [role='tablist']",
+        )
+    )
+    + " { transition-duration: 1s !important; }"
+)
+
+
+def fade_figures(rounds: int = 3) -> dict:
+    """The never-compiled change of near_figures (sigmoid for relu on FAR, disk cache off) on
+    fresh servers, alternately as the app draws it and with Streamlit's fade put back (the
+    order alternates too): mean whole-page seconds, and Chromium's CPU seconds over the
+    change."""
+    seconds, chromium = {"fade": [], "one_step": []}, {"fade": [], "one_step": []}
+    for round_number in range(rounds):
+        order = ("fade", "one_step") if round_number % 2 == 0 else ("one_step", "fade")
+        for how in order:
+            with mlp_page(query=FAR, NN_EXPLORER_XLA_CACHE="off") as (page, _):
+                if how == "fade":
+                    page.evaluate(STREAMLIT_FADE, FADE_CSS)
+                before = _chromium_cpu_seconds()
+                seconds[how].append(to_activation(page, "sigmoid")[1])
+                chromium[how].append(_chromium_cpu_seconds() - before)
+    return {
+        "far_change_compiled_with_fade_whole_page_s": statistics.mean(seconds["fade"]),
+        "far_change_compiled_one_step_whole_page_s": statistics.mean(seconds["one_step"]),
+        "far_change_with_fade_chromium_cpu_s": statistics.mean(chromium["fade"]),
+        "far_change_one_step_chromium_cpu_s": statistics.mean(chromium["one_step"]),
+        "fade_samples": seconds,
+    }
+
+
+def _chromium_cpu_seconds() -> float:
+    import psutil
+
+    total = 0.0
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        if (process.info["name"] or "").startswith("chrom") and process.info["cpu_times"]:
+            total += process.info["cpu_times"].user + process.info["cpu_times"].system
+    return total
+
+
 def _when_made(folder: Path, patterns, timeout: float = 900) -> dict:
     """pattern -> the modification time of the first file in `folder` that matches it, filled
     in by a thread as the files appear (a pattern stays out until one does)."""
@@ -415,6 +475,7 @@ def main() -> None:
         **helper,
         **browser_figures(),
         **near_figures(),
+        **fade_figures(),
     }
     report(figures)
 

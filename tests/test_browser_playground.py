@@ -23,6 +23,18 @@ require_chromium()
 BOUNDARY = "Decision boundary"
 CHART = "[data-testid='stVegaLiteChart']"
 PROGRESS = "[data-testid='stProgress']"
+# Notes, from inside the page, the transition of each element as Streamlit marks it stale (a
+# run has started), however short the run.
+WATCH_STALE = """() => {
+  window.__staleTransitions = [];
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.target.getAttribute('data-stale') !== 'true') continue;
+      const style = getComputedStyle(change.target);
+      window.__staleTransitions.push([style.transitionDuration, style.transitionDelay]);
+    }
+  }).observe(document.body, {attributes: true, attributeFilter: ['data-stale'], subtree: true});
+}"""
 
 
 def test_the_replay_plays_through_the_training_and_the_slider_scrubs_it(server, browser):
@@ -77,6 +89,22 @@ def test_the_replay_plays_through_the_training_and_the_slider_scrubs_it(server, 
     wait_for_chart(again, "layer 1, unit 1: its output (blue high, orange low)")
     thumb = again.locator("[class*='st-key-moons_replay_'] [data-testid='stSliderThumbValue']")
     assert thumb.first.inner_text() == "start"
+
+
+def test_a_running_page_dims_its_results_in_one_step(server, browser):
+    """Streamlit fades the previous results of a running page over a second; a browser that
+    composites in software redrew the page at every frame of it, half a core taken from the
+    training (ui/assets/base.css). They still dim, after the same half second."""
+    page = open_page(browser, f"{server}/mlp_moons?moons_epochs=500")
+    wait_for_chart(page, BOUNDARY)
+    wait_idle(page)
+    page.evaluate(WATCH_STALE)
+    page.locator(".st-key-moons_feature_x1_x2 label").click()
+    page.wait_for_function("() => window.__staleTransitions.length > 0")
+    wait_idle(page)
+    transitions = page.evaluate("() => window.__staleTransitions")
+    assert {tuple(transition) for transition in transitions} == {("0s", "0.5s")}, transitions
+    assert exception_count(page) == 0
 
 
 def click_plane(page, fraction_x: float, fraction_y: float, expected: int) -> None:
