@@ -117,7 +117,7 @@ def moons_trainings_to_keep() -> list[tuple[ModelSpec, TrainConfig]]:
         trainings += [(inputs, replace(default, optimizer=name)) for name in OPTIMIZERS]
         trainings += [(inputs, replace(default, batch_size=size)) for size in MOONS_BATCH_SIZES]
         trainings.append((inputs, replace(default, patience=100)))
-    distinct = _one_per(lambda training: _compiled_training(*training), trainings)
+    distinct = _one_per(lambda training: compiled_training(*training), trainings)
     return sorted(distinct, key=lambda training: changes_from_chapter(*training))
 
 
@@ -179,9 +179,9 @@ def moons_trainings_near(spec: ModelSpec, config: TrainConfig) -> list[tuple]:
     configs += [replace(config, batch_size=size) for size in (None, *MOONS_BATCH_SIZES)]
     configs.append(replace(config, patience=0 if config.patience else 100))
     trainings += [(spec, other) for other in configs]
-    here = _compiled_training(spec, config)
-    distinct = _one_per(lambda training: _compiled_training(*training), trainings)
-    return [training for training in distinct if _compiled_training(*training) != here]
+    here = compiled_training(spec, config)
+    distinct = _one_per(lambda training: compiled_training(*training), trainings)
+    return [training for training in distinct if compiled_training(*training) != here]
 
 
 def _replayed_as_page_does(spec: ModelSpec, config: TrainConfig) -> TrainConfig:
@@ -196,7 +196,7 @@ def moons_training_for(spec: ModelSpec) -> TrainConfig:
     return replace(MOONS_TRAINING, replay_frames=MOONS_REPLAY_FRAMES if replayed else 0)
 
 
-def _compiled_training(spec: ModelSpec, config: TrainConfig) -> tuple:
+def compiled_training(spec: ModelSpec, config: TrainConfig) -> tuple:
     """What decides which compiled loop a training runs (epochs, seeds and rates do not)."""
     watch = "early" if config.patience else "replay" if config.replay_frames else "plain"
     return compiled_form(spec), config.optimizer, config.batch_size, watch

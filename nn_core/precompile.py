@@ -30,6 +30,7 @@ import numpy as np
 
 BATCH = 10  # trainings per process (its peak memory grows with each compiled loop)
 WISHES = "wishes"  # the cache folder's subfolder of wishes (wish), one file each
+LOCK = "precompile.lock"  # the cache folder's file whose lock a running helper holds
 WISH_SECONDS = 600  # a wish older than this is dropped: its student has moved on
 
 
@@ -55,7 +56,7 @@ def _compiled_mark(place: Path, spec, config, counts: tuple[int, int]) -> Path:
     `place`: a wish skips what the list or an earlier wish compiled."""
     from nn_core import chapter
 
-    return place / f"compiled-{_digest((chapter._compiled_training(spec, config), counts))}"
+    return place / f"compiled-{_digest((chapter.compiled_training(spec, config), counts))}"
 
 
 def _near_mark(place: Path, spec, config, counts: tuple[int, int]) -> Path:
@@ -147,14 +148,19 @@ def _lowest_priority() -> None:
 def _running(place: Path) -> bool:
     """Whether a helper holds the folder's lock (starting another would cost it an import of
     TensorFlow to find that out)."""
+    with open(place / LOCK, "a") as lock:
+        return not _took(lock)
+
+
+def _took(lock) -> bool:
+    """Take the folder's lock (one helper at a time); False if a helper holds it."""
     import fcntl
 
-    with open(place / "precompile.lock", "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-    return False
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def compile_trainings(place: Path, trainings, counts=None) -> None:
@@ -252,8 +258,6 @@ def _labels_for(spec, count: int):
 
 
 def main() -> None:
-    import fcntl
-
     from nn_core import chapter, xla_cache
 
     place = xla_cache.in_use()
@@ -262,10 +266,8 @@ def main() -> None:
     trainings = chapter.moons_trainings_to_keep()
     done = mark(place, trainings)
     first = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    with open(place / "precompile.lock", "w") as lock:
-        try:  # one helper at a time (two servers started together)
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    with open(place / LOCK, "a") as lock:
+        if not _took(lock):  # (two servers started together)
             return
         # (wishes add loops while a class works: every new part looks at the folder's size)
         if xla_cache.keep_within():

@@ -99,7 +99,7 @@ def test_two_traces_of_one_loop_in_a_process_get_numbers_of_their_own():
 
 
 def test_the_helper_s_list_holds_every_network_the_mlp_page_offers_at_the_chapter_s_size():
-    kept = {chapter._compiled_training(*training) for training in chapter.moons_trainings_to_keep()}
+    kept = {chapter.compiled_training(*training) for training in chapter.moons_trainings_to_keep()}
     for inputs in (
         chapter.MOONS_NETWORK,
         replace(chapter.MOONS_NETWORK, input_size=2, input_features=("x1", "x1_x2")),
@@ -109,7 +109,7 @@ def test_the_helper_s_list_holds_every_network_the_mlp_page_offers_at_the_chapte
                 for units in chapter.MOONS_UNIT_CHOICES:
                     spec = replace(inputs, activation=activation, hidden_units=(units,) * depth)
                     training = (spec, chapter.moons_training_for(spec))
-                    assert chapter._compiled_training(*training) in kept, spec
+                    assert chapter.compiled_training(*training) in kept, spec
     assert len(kept) == len(chapter.moons_trainings_to_keep()), "one training per loop"
 
 
@@ -173,9 +173,9 @@ def test_the_trainings_near_a_setting_are_each_one_change_and_one_loop_away():
     spec = replace(chapter.MOONS_NETWORK, activation="relu", hidden_units=(8, 8))
     config = replace(chapter.moons_training_for(spec), optimizer="adam")
     near = chapter.moons_trainings_near(spec, config)
-    loops = [chapter._compiled_training(*training) for training in near]
+    loops = [chapter.compiled_training(*training) for training in near]
     assert len(set(loops)) == len(loops), "one training per loop"
-    assert chapter._compiled_training(spec, config) not in loops
+    assert chapter.compiled_training(spec, config) not in loops
     assert all(chapter.changes_between((spec, config), training) == 1 for training in near)
     changed = {
         "activation": {other.activation for other, _ in near} == set(models.ACTIVATIONS),

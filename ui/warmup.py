@@ -28,7 +28,7 @@ def warm_up_in_background() -> None:
     """Start the warm-up once per server process (cheap on every later call).
     NN_EXPLORER_WARM_UP=0 turns it off: the test suite does (its servers and pages spent
     minutes of CPU compiling networks no test asked for; its tests wait for what they check)."""
-    if _started.is_set() or os.environ.get("NN_EXPLORER_WARM_UP") == "0":
+    if _started.is_set() or _turned_off():
         return
     _started.set()
     # Not a daemon (a thread started from Streamlit's script thread would inherit that): a
@@ -38,6 +38,10 @@ def warm_up_in_background() -> None:
     # of compiling all the others first (a server stopped early took 24 s to exit).
     threading._register_atexit(_stopping.set)
     threading.Thread(target=_warm_up, name="warm up", daemon=False).start()
+
+
+def _turned_off() -> bool:
+    return os.environ.get("NN_EXPLORER_WARM_UP") == "0"
 
 
 _engine_imported = threading.Lock()
@@ -94,7 +98,7 @@ def compile_near(spec, config, split) -> None:
     one change from it (nn_core.precompile.wish) while the student looks at this one, so that
     their next change loads its loop instead of compiling it. In a thread of its own (it may
     start the helper), not before the page is drawn; off where the warm-up is (the tests)."""
-    if os.environ.get("NN_EXPLORER_WARM_UP") == "0":
+    if _turned_off():
         return
     from nn_core import precompile
 
